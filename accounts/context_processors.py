@@ -1,0 +1,18 @@
+from django.urls import reverse
+
+
+def portal(request):
+    """Navigation entries for the signed-in user's role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    nav = [("首页", reverse("home"))]
+    if user.has_perm("recipients.view_person"):
+        nav.append(("救助对象", reverse("recipients:person_list")))
+    if user.has_perm("recipients.view_rosterimport"):
+        nav.append(("名册导入", reverse("recipients:import_list")))
+    if user.has_perm("audit.view_auditevent"):
+        nav.append(("审计日志", reverse("audit:event_list")))
+    if user.is_staff:
+        nav.append(("系统管理", reverse("admin:index")))
+    return {"portal_nav": nav}

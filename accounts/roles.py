@@ -1,0 +1,69 @@
+"""The six roles of the bureau (DOMAIN §1) as permission groups.
+
+A user holds exactly one role. The role's group carries the permissions; a township clerk is
+further bound to one township. Groups are kept in step with this table after every migrate.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", "乡镇窗口经办"
+    REVIEWER = "reviewer", "县局经办审核"
+    APPROVER = "approver", "县局审批"
+    FINANCE = "finance", "财务"
+    SUPERVISOR = "supervisor", "领导督查"
+    ADMIN = "admin", "系统管理"
+
+
+PERSON_READ = ["recipients.view_person"]
+PII = ["recipients.view_full_pii"]
+IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CLERK: PERSON_READ + PII + IMPORT,
+    Role.REVIEWER: PERSON_READ + PII + IMPORT,
+    Role.APPROVER: PERSON_READ,
+    Role.FINANCE: PERSON_READ + PII,
+    Role.SUPERVISOR: PERSON_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
+    Role.ADMIN: [
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "recipients.view_county",
+        "recipients.add_county",
+        "recipients.change_county",
+        "recipients.view_township",
+        "recipients.add_township",
+        "recipients.change_township",
+        "recipients.view_village",
+        "recipients.add_village",
+        "recipients.change_village",
+        "recipients.delete_village",
+        "recipients.view_rosterimport",
+        "audit.view_auditevent",
+    ],
+}
+
+# Roles whose work is bound to one township.
+TOWNSHIP_ROLES = {Role.CLERK}
+# Roles that use the Django admin for configuration.
+STAFF_ROLES = {Role.ADMIN}
+
+
+def sync_role_groups(sender, using="default", **kwargs):
+    """Create one group per role and give it exactly the permissions in ROLE_PERMISSIONS."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    # Permissions of apps migrated after this one do not exist yet at this point.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    for role in Role:
+        group, _ = Group.objects.using(using).get_or_create(name=role.label)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

@@ -1,0 +1,44 @@
+from django.contrib.auth import views as auth_views
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from recipients.models import RosterImport
+from recipients.selectors import people_by_township, registry_summary
+
+from .forms import LoginForm
+from .models import User
+from .roles import Role
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        from django.conf import settings
+
+        context = super().get_context_data(**kwargs)
+        context["lockout_limit"] = settings.AXES_FAILURE_LIMIT
+        context["idle_minutes"] = settings.SESSION_IDLE_TIMEOUT_MINUTES
+        return context
+
+
+def home(request):
+    """Each role's starting page: what that role works on."""
+    user = request.user
+    today = timezone.localdate()
+    context = {"today": today, "role": user.role}
+    if user.has_perm("recipients.view_person"):
+        context["summary"] = registry_summary(user=user, day=today)
+    if user.has_perm("recipients.view_rosterimport"):
+        context["recent_imports"] = RosterImport.objects.visible_to(user).select_related("created_by")[:5]
+    if user.role == Role.SUPERVISOR or user.is_superuser:
+        context["by_township"] = people_by_township(user=user, day=today)
+    if user.role == Role.ADMIN or user.is_superuser:
+        context["users_by_role"] = [
+            (Role(r).label if r else "未分配", n)
+            for r, n in User.objects.filter(is_active=True).values_list("role").annotate(n=Count("id")).order_by("role")
+        ]
+    return render(request, "accounts/home.html", context)

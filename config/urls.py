@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "医疗救助经办管理系统 · 系统管理"
+admin.site.site_title = "医疗救助经办管理系统"
+admin.site.index_title = "配置管理"
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("recipients/", include("recipients.urls")),
+    path("audit/", include("audit.urls")),
+    path("admin/", admin.site.urls),
+]

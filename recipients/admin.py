@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from audit.admin_mixins import AuditedAdminMixin
+
+from .models import County, RosterImport, Township, Village
+
+
+class VillageInline(admin.TabularInline):
+    model = Village
+    extra = 1
+
+
+@admin.register(County)
+class CountyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "code"]
+
+
+@admin.register(Township)
+class TownshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "county"]
+    list_filter = ["county"]
+    search_fields = ["name", "code"]
+    inlines = [VillageInline]
+
+
+@admin.register(Village)
+class VillageAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "township"]
+    list_filter = ["township"]
+    search_fields = ["name", "township__name"]
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(admin.ModelAdmin):
+    """Import history, read-only (imports are made from the portal or the command line)."""
+
+    list_display = [
+        "created_at",
+        "file_name",
+        "created_by",
+        "status",
+        "total_rows",
+        "rows_added",
+        "rows_changed",
+        "rows_ended",
+        "rows_unchanged",
+    ]
+    list_filter = ["status", "source"]
+    exclude = ["content", "errors"]
+    readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("content", "errors")]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,70 @@
+"""Assistance identity categories (DOMAIN §3) and the departments that send rosters."""
+
+from django.db import models
+
+
+class Category(models.TextChoices):
+    TK = "TK", "特困供养人员"
+    GE = "GE", "孤儿"
+    DB = "DB", "最低生活保障对象"
+    JD = "JD", "建档立卡贫困人口"
+    FP = "FP", "易返贫致贫人口"
+    BY = "BY", "低保边缘家庭成员"
+    SW = "SW", "事实无人抚养儿童"
+    DSR = "DSR", "低收入家庭成员"
+    ZB = "ZB", "因病致贫重病患者"
+    QT = "QT", "其他特殊困难人员"
+
+
+# Other names the departments' rosters use for the same categories.
+CATEGORY_ALIASES = {
+    "特困": Category.TK,
+    "特困人员": Category.TK,
+    "特困供养": Category.TK,
+    "低保": Category.DB,
+    "低保对象": Category.DB,
+    "最低生活保障": Category.DB,
+    "脱贫人口": Category.JD,
+    "建档立卡": Category.JD,
+    "建档立卡贫困人口/脱贫人口": Category.JD,
+    "监测对象": Category.FP,
+    "易返贫致贫": Category.FP,
+    "低保边缘": Category.BY,
+    "边缘家庭": Category.BY,
+    "低保边缘家庭": Category.BY,
+    "低收入": Category.DSR,
+    "低收入家庭": Category.DSR,
+    "因病致贫": Category.ZB,
+    "支出型重病患者": Category.ZB,
+    "重病患者": Category.ZB,
+    "县级以上人民政府认定的其他特殊困难人员": Category.QT,
+    "其他": Category.QT,
+}
+
+
+class Source(models.TextChoices):
+    MZ = "MZ", "民政"
+    XCZX = "XCZX", "乡村振兴"
+    CL = "CL", "残联"
+    YB = "YB", "医保"
+
+
+def parse_category(text: str) -> str | None:
+    """Return the category code for a code or Chinese name, or None if unknown."""
+    value = text.strip()
+    if value.upper() in Category.values:
+        return value.upper()
+    for choice in Category:
+        if value == choice.label:
+            return choice.value
+    return CATEGORY_ALIASES.get(value)
+
+
+def parse_source(text: str) -> str | None:
+    value = text.strip()
+    if value.upper() in Source.values:
+        return value.upper()
+    for choice in Source:
+        if value == choice.label:
+            return choice.value
+    return None

@@ -1,0 +1,62 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+
+from .categories import Source
+from .models import Township
+
+
+class PersonSearchForm(forms.Form):
+    q = forms.CharField(
+        label="身份证号或姓名",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": "完整身份证号、前 6 位以上、后 4 位，或姓名"}),
+    )
+    township = forms.ModelChoiceField(label="乡镇（街道）", queryset=Township.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.township_scoped:
+            del self.fields["township"]
+        else:
+            self.fields["township"].queryset = Township.objects.all()
+            self.fields["township"].empty_label = "全部乡镇"
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        columns = [Column("q", css_class="col-md-6")]
+        if "township" in self.fields:
+            columns.append(Column("township", css_class="col-md-4"))
+        columns.append(Column(Submit("", "查询", css_class="mt-md-4"), css_class="col-md-2"))
+        self.helper.layout = Layout(Row(*columns))
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label="名册文件", help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030）；第一行为表头")
+    source = forms.ChoiceField(
+        label="数据来源",
+        choices=Source.choices,
+        initial=Source.MZ,
+        help_text="文件中“数据来源”列为空时使用此来源",
+    )
+    snapshot_date = forms.DateField(
+        label="快照日期（全量名册时填写）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="填写后按全量快照处理：该来源下文件中没有的有效身份，将在快照日期前一天终止。增量名册请留空。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if name.endswith(".xls"):
+            raise forms.ValidationError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+        if not (name.endswith(".xlsx") or name.endswith(".csv")):
+            raise forms.ValidationError("文件类型不支持：只接受 .xlsx 或 .csv 文件")
+        return upload

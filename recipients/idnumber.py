@@ -1,0 +1,73 @@
+"""Resident ID numbers (居民身份证号码, GB 11643-1999) and masking of personal data."""
+
+import datetime
+from dataclasses import dataclass
+
+from stdnum.cn import ric
+
+
+class IdNumberError(ValueError):
+    """A resident ID that fails GB 11643; the message is shown to the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdInfo:
+    number: str
+    birth_date: datetime.date
+    sex: str  # "M" / "F", from the parity of the 17th digit
+
+
+def parse_id_number(value: str, *, today: datetime.date | None = None) -> IdInfo:
+    """Validate an 18-character resident ID and derive birth date and sex.
+
+    The check digit and birth date are checked with python-stdnum. The birth place is not:
+    region codes are renamed and merged over the years, and old IDs keep their original code.
+    """
+    number = value.strip().replace(" ", "").upper()
+    if not number:
+        raise IdNumberError("身份证号为空")
+    if "E+" in number or "E-" in number:
+        raise IdNumberError("身份证号被 Excel 显示为科学计数法，后几位已丢失，请把该列设置为文本后重新录入")
+    if len(number) == 15 and number.isdigit():
+        raise IdNumberError("这是 15 位旧身份证号，请换成 18 位身份证号")
+    if len(number) != 18:
+        raise IdNumberError(f"身份证号应为 18 位，实际为 {len(number)} 位")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise IdNumberError("身份证号只能由数字组成，最后一位可以是 X")
+    try:
+        birth_date = ric.get_birth_date(number)
+    except Exception:
+        raise IdNumberError("身份证号中的出生日期不是有效日期") from None
+    today = today or datetime.date.today()
+    if birth_date > today or birth_date.year < 1890:
+        raise IdNumberError("身份证号中的出生日期不合理")
+    if ric.calc_check_digit(number) != number[17]:
+        raise IdNumberError("身份证号校验位错误（可能有数字录错）")
+    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return IdInfo(number=number, birth_date=birth_date, sex=sex)
+
+
+def mask_id_number(number: str) -> str:
+    """4409**********123X: region prefix and last four kept."""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678 for mobiles; otherwise all but the last four digits hidden."""
+    if not phone:
+        return ""
+    if len(phone) == 11 and phone.isdigit():
+        return phone[:3] + "****" + phone[-4:]
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return "*" * (len(phone) - 4) + phone[-4:]
+
+
+def mask_bank_account(account: str) -> str:
+    if not account:
+        return ""
+    if len(account) <= 8:
+        return "*" * (len(account) - 4) + account[-4:] if len(account) > 4 else "*" * len(account)
+    return account[:4] + "*" * (len(account) - 8) + account[-4:]

@@ -1,0 +1,196 @@
+"""A realistic, deterministic demo county: 高州市 with its townships, one login per role, and
+5,000+ recipients whose identity histories come from four roster imports (an initial 民政 roster in
+GB18030 CSV, a 乡村振兴 list in Excel, a 民政 full snapshot that ends absent identities, and a
+backdated 动态调整 file), run through the same import service the portal uses."""
+
+import datetime
+import random
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import Role
+from recipients import demo
+from recipients.categories import parse_source
+from recipients.models import County, RosterImport, Township, Village
+from recipients.services import (
+    roster_import_apply,
+    roster_import_confirm,
+    roster_import_create,
+    roster_import_validate,
+)
+
+COUNTY = ("高州市", "440981")
+TOWNSHIPS = {
+    "潘州街道": ["城东社区", "城西社区", "文明社区", "南关社区", "北街社区"],
+    "金山街道": ["金山社区", "长岭村", "大路村", "石古村", "塘坡村"],
+    "石鼓镇": ["石鼓村", "大岭村", "新村", "良德村", "高田村", "水口村"],
+    "东岸镇": ["东岸村", "合水村", "坡头村", "大塘村", "新华村"],
+    "长坡镇": ["长坡村", "旺垌村", "上坪村", "下坪村", "龙湾村", "冼村"],
+    "平山镇": ["平山村", "大坡村", "文田村", "山口村", "塘尾村"],
+    "深镇镇": ["深镇村", "高山村", "石岭村", "云炉村", "大垌村"],
+    "马贵镇": ["马贵村", "沙田村", "河口村", "垌头村"],
+    "古丁镇": ["古丁村", "同心村", "大路坡村", "山美村", "垌心村"],
+    "大坡镇": ["大坡村", "南坑村", "西坑村", "平田村"],
+    "荷花镇": ["荷花村", "莲塘村", "丰垌村", "石坡村", "河塘村"],
+    "分界镇": ["分界村", "储良村", "垌尾村", "新圩村", "田头村"],
+    "根子镇": ["根子村", "柏桥村", "元坝村", "红花村", "新联村"],
+}
+DEMO_USERS = [
+    # username, full name, role, township, password
+    ("clerk", "陈丽华", Role.CLERK, "石鼓镇", "Shigu-window-2026"),
+    ("clerk2", "梁志强", Role.CLERK, "东岸镇", "Dongan-window-2026"),
+    ("reviewer", "黄建国", Role.REVIEWER, None, "County-review-2026"),
+    ("approver", "李明德", Role.APPROVER, None, "County-approve-2026"),
+    ("finance", "吴秀英", Role.FINANCE, None, "County-finance-2026"),
+    ("supervisor", "林志华", Role.SUPERVISOR, None, "County-oversee-2026"),
+    ("admin", "郑文杰", Role.ADMIN, None, "County-config-2026"),
+]
+
+
+def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
+    return start + datetime.timedelta(days=rng.randrange(0, (end - start).days + 1))
+
+
+class Command(BaseCommand):
+    help = "Load a realistic demo county (高州市): townships, one user per role, 5,000+ recipients."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--people", type=int, default=5200, help="number of residents (default 5200)")
+        parser.add_argument("--seed", type=int, default=20261123)
+
+    def handle(self, *args, people, seed, **options):
+        if people < 100:
+            raise CommandError("--people 至少为 100")
+        if County.objects.filter(code=COUNTY[1]).exists():
+            self.stdout.write("演示数据已存在，未重复加载。")
+            self._print_logins()
+            return
+        rng = random.Random(seed)
+        with transaction.atomic():  # all or nothing: a failed seed leaves no half county behind
+            county = County.objects.create(name=COUNTY[0], code=COUNTY[1])
+            for n, (name, villages) in enumerate(TOWNSHIPS.items(), start=1):
+                township = Township.objects.create(county=county, name=name, code=f"{COUNTY[1]}{n:03d}")
+                Village.objects.bulk_create(Village(township=township, name=v) for v in villages)
+            for username, full_name, role, township_name, password in DEMO_USERS:
+                user = User(
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    township=Township.objects.get(name=township_name) if township_name else None,
+                )
+                user.set_password(password)
+                user.save()
+            runner = User.objects.get(username="reviewer")
+            self._load_rosters(rng, people, runner)
+        self._print_logins()
+
+    def _load_rosters(self, rng, count, user):
+        people = demo.make_people(rng, count, TOWNSHIPS)
+        categories = list(demo.CATEGORY_WEIGHTS)
+        weights = list(demo.CATEGORY_WEIGHTS.values())
+        civil, rural = [], []  # (person, category, valid_from, valid_to)
+        for p in people:
+            category = rng.choices(categories, weights)[0]
+            if category == "GE" and p.birth < datetime.date(2009, 1, 1):
+                category = "DB"
+            start = _date(rng, datetime.date(2019, 1, 1), datetime.date(2023, 12, 31))
+            end = None
+            if rng.random() < 0.12 and start < datetime.date(2023, 9, 1):  # exited before the first roster
+                end = _date(rng, start + datetime.timedelta(days=90), datetime.date(2023, 12, 31))
+            target = rural if demo.SOURCE_OF[category] == "乡村振兴" else civil
+            target.append((p, category, start, end))
+            if category == "JD" and rng.random() < 0.3:
+                # 脱贫人口 who are also 低保: two overlapping identities from two departments.
+                civil.append((p, "DB", _date(rng, start, datetime.date(2023, 12, 31)), None))
+            elif category == "DB" and rng.random() < 0.08:
+                # 低保 re-recognised after an earlier window ended.
+                first_end = start + datetime.timedelta(days=rng.randrange(180, 700))
+                if first_end < datetime.date(2023, 6, 1):
+                    civil[-1] = (p, "DB", start, first_end)
+                    civil.append((p, "DB", first_end + datetime.timedelta(days=rng.randrange(30, 200)), None))
+
+        medical = [r for r in civil if demo.SOURCE_OF[r[1]] == "医保"]
+        civil = [r for r in civil if demo.SOURCE_OF[r[1]] == "民政"]
+        self._import(
+            user,
+            "2024年1月民政救助对象名册.csv",
+            demo.to_csv([demo.roster_row(*r) for r in civil], encoding="gb18030"),
+            "民政",
+        )
+        self._import(
+            user,
+            "2024年乡村振兴脱贫人口及监测对象名单.xlsx",
+            demo.to_xlsx([demo.roster_row(*r) for r in rural]),
+            "乡村振兴",
+        )
+        self._import(
+            user, "2024年因病致贫重病患者认定名单.xlsx", demo.to_xlsx([demo.roster_row(*r) for r in medical]), "医保"
+        )
+
+        # December 2025 full 民政 snapshot: about 7% of open identities are gone (ended 2025-11-30),
+        # and new recipients recognised during 2025 appear.
+        snapshot = []
+        for p, category, start, end in civil:
+            if end is None and rng.random() < 0.07:
+                continue
+            snapshot.append((p, category, start, end))
+        known = {p.id_number for p in people}
+        newcomers = demo.make_people(random.Random(rng.random()), max(count // 25, 10), TOWNSHIPS)
+        for p in (p for p in newcomers if p.id_number not in known):
+            category = rng.choices(["DB", "TK", "BY", "DSR", "SW"], [60, 10, 15, 10, 5])[0]
+            snapshot.append((p, category, _date(rng, datetime.date(2025, 1, 1), datetime.date(2025, 11, 30)), None))
+        self._import(
+            user,
+            "2025年12月民政救助对象全量名册.csv",
+            demo.to_csv([demo.roster_row(*r) for r in snapshot]),
+            "民政",
+            snapshot_date=datetime.date(2025, 12, 1),
+        )
+
+        # October 2026 动态调整: backdated recognitions (认定日期 months before the file) and exits.
+        adjustments = []
+        for p, category, start, end in rng.sample(snapshot, k=min(len(snapshot), max(count // 20, 10))):
+            if end is None and rng.random() < 0.5:
+                adjustments.append(
+                    (p, category, start, _date(rng, datetime.date(2026, 1, 1), datetime.date(2026, 12, 10)))
+                )
+            else:
+                adjustments.append(
+                    (
+                        p,
+                        "DB" if category != "DB" else "BY",
+                        _date(rng, datetime.date(2026, 1, 1), datetime.date(2026, 9, 30)),
+                        None,
+                    )
+                )
+        self._import(
+            user, "2026年10月民政动态调整.xlsx", demo.to_xlsx([demo.roster_row(*r) for r in adjustments]), "民政"
+        )
+
+    def _import(self, user, name, content, source, snapshot_date=None):
+        roster_import = roster_import_create(
+            user=user,
+            file_name=name,
+            content=content,
+            source=parse_source(source),
+            snapshot_date=snapshot_date,
+            enqueue=False,
+        )
+        roster_import = roster_import_validate(roster_import_id=roster_import.pk)
+        if roster_import.status != RosterImport.Status.VALID:
+            first = roster_import.errors[:3]
+            raise CommandError(f"演示名册 {name} 未通过校验：{first}")
+        roster_import_confirm(roster_import=roster_import, user=user, enqueue=False)
+        roster_import = roster_import_apply(roster_import_id=roster_import.pk)
+        self.stdout.write(
+            f"  {name}: 新增 {roster_import.rows_added}，变更 {roster_import.rows_changed}，"
+            f"终止 {roster_import.rows_ended}，无变化 {roster_import.rows_unchanged}"
+        )
+
+    def _print_logins(self):
+        self.stdout.write("演示账号（仅供演示，请勿用于生产）：")
+        for username, full_name, role, township, password in DEMO_USERS:
+            where = f"，{township}" if township else ""
+            self.stdout.write(f"  {role.label:<8} {username:<11} 密码 {password:<20} （{full_name}{where}）")

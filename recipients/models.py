@@ -1,0 +1,231 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .categories import Category, Source
+
+
+class County(models.Model):
+    name = models.CharField("名称", max_length=50, unique=True)
+    code = models.CharField("行政区划代码", max_length=6, unique=True)
+
+    class Meta:
+        verbose_name = "县（市、区）"
+        verbose_name_plural = "县（市、区）"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Township(models.Model):
+    county = models.ForeignKey(County, verbose_name="所属县", on_delete=models.PROTECT, related_name="townships")
+    name = models.CharField("名称", max_length=50)
+    code = models.CharField("代码", max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = "乡镇（街道）"
+        verbose_name_plural = "乡镇（街道）"
+        ordering = ["county", "code", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="township_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Village(models.Model):
+    township = models.ForeignKey(Township, verbose_name="所属乡镇", on_delete=models.PROTECT, related_name="villages")
+    name = models.CharField("名称", max_length=50)
+
+    class Meta:
+        verbose_name = "村（社区）"
+        verbose_name_plural = "村（社区）"
+        ordering = ["township", "name"]
+        constraints = [models.UniqueConstraint(fields=["township", "name"], name="village_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """People the user may see: a clerk only their township's, county roles all, others none."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not user.has_perm("recipients.view_person"):
+            return self.none()
+        if user.township_scoped:
+            return self.filter(township_id=user.township_id)
+        return self
+
+
+class Person(models.Model):
+    """A resident, keyed by the 18-character resident ID (GB 11643)."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50, db_index=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    township = models.ForeignKey(Township, verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+")
+    village = models.ForeignKey(
+        Village, verbose_name="村（社区）", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    bank_name = models.CharField("开户银行", max_length=100, blank=True)
+    bank_account = models.CharField("银行账号", max_length=40, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "救助对象"
+        verbose_name_plural = "救助对象"
+        ordering = ["township", "name", "id_number"]
+        permissions = [("view_full_pii", "查看完整的身份证号、银行账号和联系电话")]
+
+    def __str__(self):
+        return self.name
+
+    def age_on(self, day: datetime.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class IdentityQuerySet(models.QuerySet):
+    def valid_on(self, day: datetime.date):
+        """Identities whose window (认定日期 .. 退出日期, inclusive) contains the day."""
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+
+
+class Identity(models.Model):
+    """One assistance identity (救助身份) of a person with its validity window."""
+
+    person = models.ForeignKey(Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="identities")
+    category = models.CharField("救助类别", max_length=4, choices=Category.choices)
+    source = models.CharField("数据来源", max_length=8, choices=Source.choices)
+    valid_from = models.DateField("认定日期")
+    valid_to = models.DateField("退出日期", null=True, blank=True, help_text="含当日；空表示仍有效")
+    created_by_import = models.ForeignKey(
+        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by_import = models.ForeignKey(
+        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = IdentityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "救助身份"
+        verbose_name_plural = "救助身份"
+        ordering = ["person", "valid_from", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "category", "valid_from"], name="identity_key"),
+            models.CheckConstraint(
+                name="identity_window_ordered",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "valid_to"])]
+
+    def __str__(self):
+        return f"{self.person} {self.get_category_display()} {self.valid_from}～{self.valid_to or ''}"
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+
+
+class RosterImportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.is_superuser:
+            return self
+        if not user.has_perm("recipients.view_rosterimport"):
+            return self.none()
+        if user.township_scoped:
+            return self.filter(township_id=user.township_id)
+        return self
+
+
+class RosterImport(models.Model):
+    """One roster file: its validation report, and once confirmed, what it changed.
+
+    The file itself is kept in the row so that any worker can process it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待校验"
+        VALIDATING = "validating", "校验中"
+        INVALID = "invalid", "校验未通过"
+        VALID = "valid", "校验通过，待确认"
+        APPLYING = "applying", "导入中"
+        DONE = "done", "已导入"
+        FAILED = "failed", "导入失败"
+        CANCELLED = "cancelled", "已取消"
+
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    file_hash = models.CharField("文件 SHA-256", max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField("文件大小")
+    content = models.BinaryField("文件内容")
+    source = models.CharField("默认数据来源", max_length=8, choices=Source.choices)
+    snapshot_date = models.DateField("快照日期", null=True, blank=True)
+    township = models.ForeignKey(
+        Township,
+        verbose_name="限定乡镇",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="乡镇窗口上传的名册只能包含本乡镇人员",
+    )
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    processed_rows = models.PositiveIntegerField("已处理行数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    rows_added = models.PositiveIntegerField("新增", default=0)
+    rows_changed = models.PositiveIntegerField("变更", default=0)
+    rows_ended = models.PositiveIntegerField("终止", default=0)
+    rows_unchanged = models.PositiveIntegerField("无变化", default=0)
+    persons_added = models.PositiveIntegerField("新增人员", default=0)
+    message = models.TextField("说明", blank=True)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    objects = RosterImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "名册导入"
+        verbose_name_plural = "名册导入记录"
+        ordering = ["-created_at", "-id"]
+        permissions = [("import_roster", "导入救助对象名册")]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))

@@ -1,0 +1,304 @@
+"""Validation of a 救助对象名册 (DATA-FORMATS §1): every bad row is reported, nothing is written.
+
+The result of `validate_roster` is the list of clean rows ready to be applied, or the list of
+errors (row, column, value, reason) that the user sees.
+"""
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .categories import parse_category, parse_source
+from .idnumber import IdNumberError, parse_id_number
+from .models import Person, Township, Village
+from .tabular import CellError, TableError, cell_date, cell_digits, cell_text, column_index, iter_records, read_table
+
+COL_ID = "身份证号"
+COL_NAME = "姓名"
+COL_CATEGORY = "救助类别"
+COL_FROM = "认定日期"
+COL_TO = "退出日期"
+COL_TOWNSHIP = "乡镇（街道）"
+COL_VILLAGE = "村（社区）"
+COL_PHONE = "联系电话"
+COL_BANK = "开户银行"
+COL_ACCOUNT = "银行账号"
+COL_SOURCE = "数据来源"
+
+REQUIRED_COLUMNS = [COL_ID, COL_NAME, COL_CATEGORY, COL_FROM, COL_TOWNSHIP]
+OPTIONAL_COLUMNS = [COL_TO, COL_VILLAGE, COL_PHONE, COL_BANK, COL_ACCOUNT, COL_SOURCE]
+
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+_NAME_MAX = 50
+
+
+@dataclass(slots=True)
+class RosterRow:
+    row_no: int
+    id_number: str
+    name: str
+    sex: str
+    birth_date: datetime.date
+    category: str
+    source: str
+    valid_from: datetime.date
+    valid_to: datetime.date | None
+    township_id: int
+    village_id: int | None
+    phone: str
+    bank_name: str
+    bank_account: str
+
+    @property
+    def identity_key(self):
+        return (self.id_number, self.category, self.valid_from)
+
+
+@dataclass
+class RosterCheck:
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    total_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, row: int | None, column: str, value, reason: str):
+        self.errors.append({"row": row, "column": column, "value": _show(value), "reason": reason})
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.15g}"
+    return str(value)[:100]
+
+
+def validate_roster(
+    content: bytes,
+    file_name: str,
+    *,
+    default_source: str,
+    township: Township | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    today: datetime.date | None = None,
+) -> RosterCheck:
+    """Read and check a roster file. `township` restricts it to one township (a clerk's upload)."""
+    check = RosterCheck()
+    try:
+        table = read_table(content, file_name)
+    except TableError as exc:
+        check.error(None, "", "", str(exc))
+        return check
+
+    columns, repeated = column_index(table.headers, REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    for name in repeated:
+        check.error(1, name, name, f"表头“{name}”出现了不止一次")
+    for name in REQUIRED_COLUMNS:
+        if name not in columns:
+            check.error(1, name, "", f"缺少必填列“{name}”")
+    if check.errors:
+        return check
+
+    townships = {t.name: t for t in Township.objects.all()}
+    township_names_seen = {}
+    for t in townships.values():
+        township_names_seen[t.name] = township_names_seen.get(t.name, 0) + 1
+    villages = {(v.township_id, v.name): v.id for v in Village.objects.all()}
+    today = today or datetime.date.today()
+
+    records = list(iter_records(table, columns))
+    check.total_rows = len(records)
+    if not records:
+        check.error(None, "", "", "文件中没有数据行")
+        return check
+
+    id_cache: dict[str, object] = {}
+    first_seen_key: dict[tuple, int] = {}
+    person_seen: dict[str, RosterRow] = {}
+
+    for done, (row_no, rec) in enumerate(records, start=1):
+        if progress and done % 5000 == 0:
+            progress(done, check.total_rows)
+        n_errors = len(check.errors)
+
+        # 身份证号
+        raw_id = rec[COL_ID]
+        id_info = None
+        try:
+            text = cell_digits(raw_id, what="身份证号")
+            cached = id_cache.get(text)
+            if cached is None:
+                try:
+                    cached = parse_id_number(text, today=today)
+                except IdNumberError as exc:
+                    cached = exc
+                id_cache[text] = cached
+            if isinstance(cached, IdNumberError):
+                raise CellError(str(cached))
+            id_info = cached
+        except CellError as exc:
+            check.error(row_no, COL_ID, raw_id, str(exc))
+
+        name = cell_text(rec[COL_NAME])
+        if not name:
+            check.error(row_no, COL_NAME, rec[COL_NAME], "姓名不能为空")
+        elif len(name) > _NAME_MAX:
+            check.error(row_no, COL_NAME, name, f"姓名超过 {_NAME_MAX} 个字")
+
+        category = None
+        raw_category = cell_text(rec[COL_CATEGORY])
+        if not raw_category:
+            check.error(row_no, COL_CATEGORY, "", "救助类别不能为空")
+        else:
+            category = parse_category(raw_category)
+            if category is None:
+                check.error(row_no, COL_CATEGORY, raw_category, "未知的救助类别（应为类别名称或代码，如“低保”或 DB）")
+
+        valid_from = valid_to = None
+        try:
+            valid_from = cell_date(rec[COL_FROM])
+            if valid_from is None:
+                check.error(row_no, COL_FROM, "", "认定日期不能为空")
+        except CellError as exc:
+            check.error(row_no, COL_FROM, rec[COL_FROM], str(exc))
+        if COL_TO in columns:
+            try:
+                valid_to = cell_date(rec[COL_TO])
+            except CellError as exc:
+                check.error(row_no, COL_TO, rec[COL_TO], str(exc))
+        if valid_from and valid_to and valid_to < valid_from:
+            check.error(row_no, COL_TO, rec[COL_TO], "退出日期早于认定日期")
+        if valid_from and valid_from > today:
+            check.error(row_no, COL_FROM, rec[COL_FROM], "认定日期不能晚于今天")
+
+        township_obj = None
+        raw_township = cell_text(rec[COL_TOWNSHIP])
+        if not raw_township:
+            check.error(row_no, COL_TOWNSHIP, "", "乡镇（街道）不能为空")
+        elif raw_township not in townships:
+            check.error(
+                row_no, COL_TOWNSHIP, raw_township, "系统中没有这个乡镇（街道），请核对名称或联系系统管理员添加"
+            )
+        elif township_names_seen[raw_township] > 1:
+            check.error(row_no, COL_TOWNSHIP, raw_township, "有多个同名乡镇（街道），无法确定是哪一个")
+        else:
+            township_obj = townships[raw_township]
+            if township is not None and township_obj.id != township.id:
+                check.error(row_no, COL_TOWNSHIP, raw_township, f"只能导入本乡镇（{township.name}）的人员")
+                township_obj = None
+
+        village_id = None
+        raw_village = cell_text(rec.get(COL_VILLAGE))
+        if raw_village and township_obj is not None:
+            village_id = villages.get((township_obj.id, raw_village))
+            if village_id is None:
+                check.error(row_no, COL_VILLAGE, raw_village, f"{township_obj.name}下没有这个村（社区）")
+
+        phone = cell_text(rec.get(COL_PHONE))
+        if phone and not _PHONE_RE.match(phone):
+            check.error(row_no, COL_PHONE, phone, "联系电话格式不对")
+        phone = phone.replace(" ", "")
+
+        bank_name = cell_text(rec.get(COL_BANK))
+        if len(bank_name) > 100:
+            check.error(row_no, COL_BANK, bank_name, "开户银行名称过长")
+        bank_account = ""
+        try:
+            bank_account = cell_digits(rec.get(COL_ACCOUNT), what="银行账号").replace(" ", "")
+            if bank_account and not (bank_account.isdigit() and 6 <= len(bank_account) <= 32):
+                check.error(row_no, COL_ACCOUNT, bank_account, "银行账号只能是 6 至 32 位数字")
+        except CellError as exc:
+            check.error(row_no, COL_ACCOUNT, rec.get(COL_ACCOUNT), str(exc))
+
+        source = default_source
+        raw_source = cell_text(rec.get(COL_SOURCE))
+        if raw_source:
+            source = parse_source(raw_source)
+            if source is None:
+                check.error(row_no, COL_SOURCE, raw_source, "未知的数据来源（应为 民政、乡村振兴、残联 或 医保）")
+
+        if len(check.errors) > n_errors:
+            continue
+
+        row = RosterRow(
+            row_no=row_no,
+            id_number=id_info.number,
+            name=name,
+            sex=id_info.sex,
+            birth_date=id_info.birth_date,
+            category=category,
+            source=source,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            township_id=township_obj.id,
+            village_id=village_id,
+            phone=phone,
+            bank_name=bank_name,
+            bank_account=bank_account,
+        )
+        earlier = first_seen_key.get(row.identity_key)
+        if earlier is not None:
+            check.error(row_no, COL_ID, row.id_number, f"与第 {earlier} 行重复（同一身份证号、救助类别和认定日期）")
+            continue
+        first_seen_key[row.identity_key] = row_no
+        other = person_seen.get(row.id_number)
+        if other is not None and not _same_person_fields(other, row, check):
+            continue
+        person_seen.setdefault(row.id_number, row)
+        check.rows.append(row)
+
+    if progress:
+        progress(check.total_rows, check.total_rows)
+    if township is not None and check.rows:
+        _check_clerk_scope(check, township)
+    if check.errors:
+        check.errors.sort(key=lambda e: e["row"] or 0)
+        check.rows = []
+    return check
+
+
+def _same_person_fields(first: RosterRow, row: RosterRow, check: RosterCheck) -> bool:
+    """Rows of one person must agree on the person's own fields."""
+    ok = True
+    for attr, column in (
+        ("name", COL_NAME),
+        ("township_id", COL_TOWNSHIP),
+        ("village_id", COL_VILLAGE),
+        ("phone", COL_PHONE),
+        ("bank_name", COL_BANK),
+        ("bank_account", COL_ACCOUNT),
+    ):
+        if getattr(first, attr) != getattr(row, attr):
+            check.error(
+                row.row_no,
+                column,
+                getattr(row, attr) if attr not in ("township_id", "village_id") else "",
+                f"同一身份证号在第 {first.row_no} 行的“{column}”不同，请统一",
+            )
+            ok = False
+    return ok
+
+
+def _check_clerk_scope(check: RosterCheck, township: Township) -> None:
+    """A clerk may not move a person registered in another township into theirs."""
+    numbers = sorted({r.id_number for r in check.rows})
+    elsewhere = {}
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        elsewhere.update(
+            Person.objects.filter(id_number__in=chunk)
+            .exclude(township_id=township.id)
+            .values_list("id_number", "township__name")
+        )
+    for row in check.rows:
+        if row.id_number in elsewhere:
+            check.error(
+                row.row_no,
+                COL_ID,
+                row.id_number,
+                f"此人登记在{elsewhere[row.id_number]}，乡镇窗口不能改动其他乡镇的人员，请联系县局处理",
+            )

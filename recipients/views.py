@@ -1,0 +1,199 @@
+import datetime
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .forms import PersonSearchForm, RosterUploadForm
+from .models import Person, RosterImport
+from .selectors import person_search
+from .services import (
+    ImportRejected,
+    person_reveal_pii,
+    roster_import_cancel,
+    roster_import_confirm,
+    roster_import_create,
+)
+
+
+@permission_required("recipients.view_person", raise_exception=True)
+def person_list(request):
+    form = PersonSearchForm(request.GET or None, user=request.user)
+    query, township_id = "", None
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        township = form.cleaned_data.get("township")
+        township_id = township.id if township else None
+    people = person_search(user=request.user, query=query, township_id=township_id)
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "recipients/person_list.html",
+        {"form": form, "page": page, "pagination_query": params.urlencode()},
+    )
+
+
+def _visible_person(request, pk) -> Person:
+    return get_object_or_404(Person.objects.visible_to(request.user).select_related("township", "village"), pk=pk)
+
+
+@permission_required("recipients.view_person", raise_exception=True)
+def person_detail(request, pk):
+    person = _visible_person(request, pk)
+    revealed = None
+    if request.method == "POST":
+        # Full personal data is shown only on an explicit request, and every such view is audited.
+        if not request.user.has_perm("recipients.view_full_pii"):
+            messages.error(request, "没有查看完整个人信息的权限")
+            return redirect("recipients:person_detail", pk=person.pk)
+        revealed = person_reveal_pii(person=person, user=request.user, request=request)
+    identities = list(person.identities.order_by("valid_from", "category"))
+    today = timezone.localdate()
+    return render(
+        request,
+        "recipients/person_detail.html",
+        {
+            "person": person,
+            "revealed": revealed,
+            "identities": identities,
+            "timeline": _timeline(identities, today),
+            "valid_today": [i for i in identities if i.is_valid_on(today)],
+            "today": today,
+        },
+    )
+
+
+def _timeline(identities, today):
+    """Bars for the identity timeline, positioned as percentages between the first date and today."""
+    if not identities:
+        return None
+    start = min(i.valid_from for i in identities)
+    end = max([today] + [i.valid_to for i in identities if i.valid_to])
+    span = max((end - start).days, 1)
+    bars = []
+    for i in identities:
+        stop = i.valid_to or end
+        left = (i.valid_from - start).days * 100 / span
+        width = max((stop - i.valid_from).days * 100 / span, 0.8)
+        bars.append(
+            {
+                "identity": i,
+                "left": round(left, 2),
+                "width": round(min(width, 100 - left), 2),
+                "open": i.valid_to is None,
+            }
+        )
+    years = list(range(start.year + 1, end.year + 1))
+    ticks = []
+    for y in years:
+        pos = (datetime.date(y, 1, 1) - start).days * 100 / span
+        if 0 < pos < 100:
+            ticks.append({"year": y, "left": round(pos, 2)})
+    return {"start": start, "end": end, "bars": bars, "ticks": ticks}
+
+
+@permission_required("recipients.view_rosterimport", raise_exception=True)
+def import_list(request):
+    imports = (
+        RosterImport.objects.visible_to(request.user)
+        .select_related("created_by", "township")
+        .defer("content", "errors")
+    )
+    page = Paginator(imports, 30).get_page(request.GET.get("page"))
+    return render(request, "recipients/import_list.html", {"page": page})
+
+
+@permission_required("recipients.import_roster", raise_exception=True)
+def import_upload(request):
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            roster_import = roster_import_create(
+                user=request.user,
+                file_name=upload.name,
+                content=upload.read(),
+                source=form.cleaned_data["source"],
+                snapshot_date=form.cleaned_data["snapshot_date"],
+            )
+        except ImportRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("recipients:import_detail", pk=roster_import.pk)
+    return render(request, "recipients/import_upload.html", {"form": form})
+
+
+def _visible_import(request, pk) -> RosterImport:
+    return get_object_or_404(
+        RosterImport.objects.visible_to(request.user)
+        .select_related("created_by", "applied_by", "township")
+        .defer("content"),
+        pk=pk,
+    )
+
+
+@permission_required("recipients.view_rosterimport", raise_exception=True)
+def import_detail(request, pk):
+    roster_import = _visible_import(request, pk)
+    errors_page = Paginator(roster_import.errors or [], 100).get_page(request.GET.get("page"))
+    context = {"imp": roster_import, "errors_page": errors_page}
+    if request.htmx:
+        return render(request, "recipients/_import_status.html", context)
+    return render(request, "recipients/import_detail.html", context)
+
+
+@require_POST
+@permission_required("recipients.import_roster", raise_exception=True)
+def import_confirm(request, pk):
+    roster_import = _visible_import(request, pk)
+    try:
+        roster_import_confirm(roster_import=roster_import, user=request.user)
+        messages.success(request, "已确认，正在导入")
+    except ImportRejected as exc:
+        messages.error(request, str(exc))
+    return redirect("recipients:import_detail", pk=roster_import.pk)
+
+
+@require_POST
+@permission_required("recipients.import_roster", raise_exception=True)
+def import_cancel(request, pk):
+    roster_import = _visible_import(request, pk)
+    try:
+        roster_import_cancel(roster_import=roster_import, user=request.user)
+        messages.info(request, "已取消本次导入，未写入任何数据")
+    except ImportRejected as exc:
+        messages.error(request, str(exc))
+    return redirect("recipients:import_detail", pk=roster_import.pk)
+
+
+@permission_required("recipients.view_rosterimport", raise_exception=True)
+def import_errors_download(request, pk):
+    """The full validation report as an Excel workbook."""
+    from openpyxl import Workbook
+
+    roster_import = _visible_import(request, pk)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("错误明细")
+    sheet.append(["行号", "列", "值", "原因"])
+    for e in roster_import.errors or []:
+        sheet.append([e.get("row"), e.get("column"), _as_text(e.get("value")), e.get("reason")])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename=roster-import-{roster_import.pk}-errors.xlsx"
+    return response
+
+
+def _as_text(value):
+    """Cell text that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
