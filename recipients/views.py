@@ -66,6 +66,7 @@ def person_detail(request, pk):
             "timeline": _timeline(identities, today),
             "valid_today": [i for i in identities if i.is_valid_on(today)],
             "today": today,
+            "age": person.age_on(today),
         },
     )
 

@@ -1,0 +1,118 @@
+"""One user per role, plus Charlie: a clerk of another township (the outsider)."""
+
+import contextlib
+import os
+
+import pytest
+from django.conf import settings
+
+from accounts.roles import Role
+
+from .factories import TownshipFactory, UserFactory, VillageFactory
+
+
+@pytest.fixture
+def township(db):
+    return TownshipFactory(name="石鼓镇")
+
+
+@pytest.fixture
+def village(township):
+    return VillageFactory(township=township, name="石鼓村")
+
+
+@pytest.fixture
+def other_township(db):
+    return TownshipFactory(name="东岸镇")
+
+
+@pytest.fixture
+def other_village(other_township):
+    return VillageFactory(township=other_township, name="东岸村")
+
+
+@pytest.fixture
+def clerk(township):
+    return UserFactory(username="alice", role=Role.CLERK, township=township)
+
+
+@pytest.fixture
+def outsider(other_township):
+    return UserFactory(username="charlie", role=Role.CLERK, township=other_township)
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="bob", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def approver(db):
+    return UserFactory(username="approver", role=Role.APPROVER)
+
+
+@pytest.fixture
+def finance(db):
+    return UserFactory(username="finance", role=Role.FINANCE)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="sysadmin", role=Role.ADMIN)
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clerk_client(client, clerk):
+    return client_for(client, clerk)
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    return client_for(client, reviewer)
+
+
+@pytest.fixture
+def task_worker(transactional_db):
+    """Run Celery tasks for the test: in-process without a broker, a real worker with REDIS_URL.
+
+    With a broker the worker runs in a thread of this process and sees only committed data,
+    so tests using this fixture are transactional.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@contextlib.contextmanager
+def env(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

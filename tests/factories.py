@@ -1,0 +1,80 @@
+import datetime
+import random
+
+import factory
+
+from accounts.models import User
+from accounts.roles import Role
+from recipients import demo
+from recipients.models import County, Identity, Person, Township, Village
+
+_rng = random.Random(7)
+
+
+def valid_id_number(birth=datetime.date(1980, 5, 17), female=None) -> str:
+    return demo.make_id_number(_rng, "440981", birth, female=female)
+
+
+class CountyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = County
+        django_get_or_create = ("code",)
+
+    name = "高州市"
+    code = "440981"
+
+
+class TownshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Township
+        django_get_or_create = ("county", "name")
+
+    county = factory.SubFactory(CountyFactory)
+    name = factory.Sequence(lambda n: f"第{n}镇")
+
+
+class VillageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Village
+        django_get_or_create = ("township", "name")
+
+    township = factory.SubFactory(TownshipFactory)
+    name = factory.Sequence(lambda n: f"第{n}村")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"用户{n}")
+    role = Role.REVIEWER
+    # Unusable by default: hashing with Argon2 in every fixture would slow the suite; login tests set one.
+    password = factory.django.Password(None)
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    id_number = factory.LazyFunction(valid_id_number)
+    name = factory.Sequence(lambda n: f"张{n}")
+    sex = "M"
+    birth_date = datetime.date(1980, 5, 17)
+    township = factory.SubFactory(TownshipFactory)
+    phone = "13812345678"
+    bank_name = "中国农业银行高州支行"
+    bank_account = "6228480000123456789"
+
+
+class IdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    person = factory.SubFactory(PersonFactory)
+    category = "DB"
+    source = "MZ"
+    valid_from = datetime.date(2023, 1, 1)
+    valid_to = None
