@@ -1,0 +1,120 @@
+import datetime
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from accounts.models import User
+from accounts.roles import Role
+from recipients import demo
+from recipients.models import Identity, Person, RosterImport, Township
+from tests.factories import valid_id_number
+
+ID = valid_id_number(datetime.date(1961, 2, 3))
+
+
+def write(tmp_path, rows, name="roster.csv"):
+    path = tmp_path / name
+    path.write_bytes(demo.to_csv(rows))
+    return path
+
+
+def test_import_recipients_prints_a_summary(tmp_path, village, capsys):
+    path = write(tmp_path, [[ID, "王秀英", "DB", "2023-01-01", "", "石鼓镇", "石鼓村", "", "", "", ""]])
+    call_command("import_recipients", str(path), "--source", "民政")
+    out = capsys.readouterr().out
+    assert "导入完成" in out and "新增 1" in out
+    imp = RosterImport.objects.get()
+    assert imp.created_by is None and imp.status == RosterImport.Status.DONE
+
+
+def test_import_recipients_snapshot_option(tmp_path, village):
+    other = valid_id_number(datetime.date(1970, 1, 1))
+    call_command(
+        "import_recipients",
+        str(
+            write(
+                tmp_path,
+                [
+                    [ID, "王秀英", "DB", "2023-01-01", "", "石鼓镇", "", "", "", "", ""],
+                    [other, "李四", "DB", "2023-01-01", "", "石鼓镇", "", "", "", "", ""],
+                ],
+            )
+        ),
+    )
+    call_command(
+        "import_recipients",
+        str(write(tmp_path, [[ID, "王秀英", "DB", "2023-01-01", "", "石鼓镇", "", "", "", "", ""]], "s.csv")),
+        "--snapshot-date",
+        "2025-12-01",
+    )
+    assert Identity.objects.get(person__id_number=other).valid_to == datetime.date(2025, 11, 30)
+
+
+def test_import_recipients_fails_with_errors_and_writes_nothing(tmp_path, village, capsys):
+    path = write(
+        tmp_path,
+        [
+            [
+                ID[:-1] + "0" if ID[-1] != "0" else ID[:-1] + "1",
+                "王秀英",
+                "DB",
+                "2023-01-01",
+                "",
+                "石鼓镇",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        ],
+    )
+    with pytest.raises(CommandError, match="校验未通过"):
+        call_command("import_recipients", str(path))
+    assert "第 2 行「身份证号」" in capsys.readouterr().err
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/no/such/file.csv"], "找不到文件"),
+        (["{path}", "--source", "统计局"], "未知的数据来源"),
+        (["{path}", "--snapshot-date", "2025/12/01"], "快照日期格式不对"),
+    ],
+)
+def test_import_recipients_bad_arguments(tmp_path, db, args, message):
+    path = write(tmp_path, [])
+    with pytest.raises(CommandError, match=message):
+        call_command("import_recipients", *[a.format(path=path) for a in args])
+
+
+def test_seed_demo_builds_a_county_with_histories(db, capsys):
+    call_command("seed_demo", "--people", "400")
+    out = capsys.readouterr().out
+    assert Township.objects.count() >= 10
+    assert {u.role for u in User.objects.all()} == set(Role.values)
+    for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
+        assert username in out
+    assert Person.objects.count() >= 400
+    assert Identity.objects.filter(valid_to__isnull=False).exists()  # ended
+    assert Person.objects.annotate(n=Count("identities")).filter(n__gte=2).exists()  # several identities
+    assert RosterImport.objects.filter(snapshot_date__isnull=False, rows_ended__gt=0).exists()
+    backdated = Identity.objects.filter(
+        valid_from__lt=datetime.date(2026, 10, 1), created_by_import__file_name__contains="2026年10月"
+    )
+    assert backdated.exists()
+    # a second run does not duplicate anything
+    people = Person.objects.count()
+    call_command("seed_demo", "--people", "400")
+    assert Person.objects.count() == people
+    assert "已存在" in capsys.readouterr().out
+
+
+def test_demo_people_are_deterministic():
+    towns = {"甲镇": ["一村"], "乙镇": ["二村"]}
+    first = demo.make_people(random.Random(1), 50, towns)
+    second = demo.make_people(random.Random(1), 50, towns)
+    assert [p.id_number for p in first] == [p.id_number for p in second]
