@@ -1,0 +1,99 @@
+"""End to end in headless Chromium (Debian's chromium package): a clerk imports a roster and finds a person."""
+
+import datetime
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from accounts.roles import Role
+from recipients.demo import to_csv
+from tests.factories import UserFactory, VillageFactory, valid_id_number
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def browser_page():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, township, task_worker, tmp_path):
+    VillageFactory(township=township, name="石鼓村")
+    UserFactory(username="alice", full_name="陈丽华", role=Role.CLERK, township=township, password="Shigu-window-2026")
+    id_number = valid_id_number(datetime.date(1956, 3, 8), female=True)
+    roster = tmp_path / "石鼓镇低保名册.csv"
+    roster.write_bytes(
+        to_csv(
+            [
+                [id_number, "王秀英", "低保", "2021-03-01", "2023-02-28", "石鼓镇", "石鼓村", "13812345678", "", "", "民政"],
+                [id_number, "王秀英", "特困", "2023-03-01", "", "石鼓镇", "石鼓村", "13812345678", "", "", "民政"],
+                [valid_id_number(datetime.date(1980, 1, 1)), "李建国", "DB", "2024-01-01", "", "石鼓镇", "", "", "", "", ""],
+            ],
+            encoding="gb18030",
+        )
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+
+    page.goto(live_server.url + "/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "Shigu-window-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=乡镇窗口经办工作台")
+
+    page.click("nav >> text=名册导入")
+    page.click("text=导入名册")
+    page.set_input_files("input[name=file]", str(roster))
+    page.click("button:has-text('上传并校验')")
+    page.wait_for_selector("[data-testid=preview]")
+    assert "新增救助身份 3 条" in page.inner_text("[data-testid=preview]").replace("\n", "")
+    page.screenshot(path=str(ARTIFACTS / "import-preview.png"), full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('确认导入')")
+    page.wait_for_selector("[data-testid=result]")
+    assert "新增 3 条" in page.inner_text("[data-testid=result]")
+
+    page.click("nav >> text=救助对象")
+    page.fill("input[name=q]", "王秀英")
+    page.click("input[type=submit], button:has-text('查询')")
+    results = page.inner_text("[data-testid=person-results]")
+    assert "王秀英" in results and "李建国" not in results
+    assert id_number not in results  # masked in the list
+    page.click("[data-testid=person-results] >> text=王秀英")
+    page.wait_for_selector("[data-testid=timeline]")
+    assert "特困供养人员" in page.inner_text("[data-testid=timeline]")
+    page.screenshot(path=str(ARTIFACTS / "person-detail.png"), full_page=True)
+
+    page.click("[data-testid=reveal]")
+    page.wait_for_selector("text=完整信息查看已记录")
+    assert page.inner_text("[data-testid=id-number]").strip() == id_number
