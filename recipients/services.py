@@ -161,6 +161,19 @@ def roster_import_confirm(*, roster_import: RosterImport, user, enqueue: bool = 
     return roster_import
 
 
+def roster_import_run(*, roster_import: RosterImport, user) -> RosterImport:
+    """Check and write a stored roster in one go, without the preview step (operator command).
+
+    The file is still checked in full before anything is written; on any error nothing is.
+    """
+    claimed = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.PENDING).update(
+        status=RosterImport.Status.APPLYING, applied_by=user
+    )
+    if not claimed:
+        raise ImportRejected("该文件已在处理中或已处理")
+    return roster_import_apply(roster_import_id=roster_import.pk)
+
+
 def roster_import_apply(*, roster_import_id: int) -> RosterImport:
     """Write a confirmed roster in one transaction, all or nothing.
 
@@ -176,7 +189,7 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
             roster_import.status = RosterImport.Status.INVALID
             roster_import.errors = check.errors
             roster_import.error_count = len(check.errors)
-            roster_import.message = "确认导入时重新校验未通过，未写入任何数据"
+            roster_import.message = "写入前的校验未通过，未写入任何数据"
             roster_import.save(update_fields=["status", "errors", "error_count", "message"])
             return roster_import
         with transaction.atomic():

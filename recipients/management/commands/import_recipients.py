@@ -5,13 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recipients.categories import Source, parse_source
 from recipients.models import RosterImport
-from recipients.services import (
-    ImportRejected,
-    roster_import_apply,
-    roster_import_confirm,
-    roster_import_create,
-    roster_import_validate,
-)
+from recipients.services import ImportRejected, roster_import_create, roster_import_run
 
 
 class Command(BaseCommand):
@@ -47,16 +41,13 @@ class Command(BaseCommand):
             )
         except ImportRejected as exc:
             raise CommandError(str(exc)) from None
-        roster_import = roster_import_validate(roster_import_id=roster_import.pk)
-        if roster_import.status != RosterImport.Status.VALID:
-            self._print_errors(roster_import, max_errors)
-            raise CommandError(
-                f"校验未通过：{roster_import.error_count} 处错误，未写入任何数据（导入记录 #{roster_import.pk}）"
-            )
-        roster_import_confirm(roster_import=roster_import, user=None, enqueue=False)
-        roster_import = roster_import_apply(roster_import_id=roster_import.pk)
+        roster_import = roster_import_run(roster_import=roster_import, user=None)
         if roster_import.status != RosterImport.Status.DONE:
             self._print_errors(roster_import, max_errors)
+            if roster_import.status == RosterImport.Status.INVALID:
+                raise CommandError(
+                    f"校验未通过：{roster_import.error_count} 处错误，未写入任何数据（导入记录 #{roster_import.pk}）"
+                )
             raise CommandError(roster_import.message or "导入失败，未写入任何数据")
         self.stdout.write(
             f"导入完成（#{roster_import.pk}）：{roster_import.total_rows} 行，新增 {roster_import.rows_added}，"
