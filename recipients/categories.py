@@ -49,22 +49,27 @@ class Source(models.TextChoices):
     YB = "YB", "医保"
 
 
+def _lookup(choices, aliases=None) -> dict[str, str]:
+    table = {}
+    for choice in choices:
+        table[choice.value] = choice.value
+        table[choice.value.lower()] = choice.value
+        table[choice.label] = choice.value
+    table.update({k: str(v) for k, v in (aliases or {}).items()})
+    return table
+
+
+# Plain dicts: these are looked up once per roster row.
+_CATEGORY_LOOKUP = _lookup(Category, CATEGORY_ALIASES)
+_SOURCE_LOOKUP = _lookup(Source)
+
+
 def parse_category(text: str) -> str | None:
     """Return the category code for a code or Chinese name, or None if unknown."""
     value = text.strip()
-    if value.upper() in Category.values:
-        return value.upper()
-    for choice in Category:
-        if value == choice.label:
-            return choice.value
-    return CATEGORY_ALIASES.get(value)
+    return _CATEGORY_LOOKUP.get(value) or _CATEGORY_LOOKUP.get(value.upper())
 
 
 def parse_source(text: str) -> str | None:
     value = text.strip()
-    if value.upper() in Source.values:
-        return value.upper()
-    for choice in Source:
-        if value == choice.label:
-            return choice.value
-    return None
+    return _SOURCE_LOOKUP.get(value) or _SOURCE_LOOKUP.get(value.upper())

@@ -71,12 +71,18 @@ class Person(models.Model):
         FEMALE = "F", "女"
 
     id_number = models.CharField("身份证号", max_length=18, unique=True)
-    name = models.CharField("姓名", max_length=50, db_index=True)
+    name = models.CharField("姓名", max_length=50)  # searched with contains: a btree index would not help
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     township = models.ForeignKey(Township, verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(
-        Village, verbose_name="村（社区）", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Village,
+        verbose_name="村（社区）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # never filtered on alone; one index less to maintain on every roster import
     )
     phone = models.CharField("联系电话", max_length=30, blank=True)
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
@@ -117,10 +123,10 @@ class Identity(models.Model):
     valid_from = models.DateField("认定日期")
     valid_to = models.DateField("退出日期", null=True, blank=True, help_text="含当日；空表示仍有效")
     created_by_import = models.ForeignKey(
-        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     updated_by_import = models.ForeignKey(
-        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "RosterImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -231,26 +231,39 @@ WHERE p.id = m.person_id
       IS DISTINCT FROM (p.name, p.township_id, p.village_id, p.phone, p.bank_name, p.bank_account)
 """
 
-_COUNT_ROWS = """
-SELECT
-  count(*) FILTER (WHERE i.id IS NULL),
-  count(*) FILTER (WHERE i.id IS NOT NULL AND (
-      i.valid_to IS DISTINCT FROM s.valid_to OR i.source <> s.source OR m.changed)),
-  count(*) FILTER (WHERE i.id IS NOT NULL AND NOT (
-      i.valid_to IS DISTINCT FROM s.valid_to OR i.source <> s.source OR m.changed))
+# One row per file row, matched to the stored identity with the same key, if any.
+_IDENTITY_MATCH = """
+CREATE TEMP TABLE roster_identity ON COMMIT DROP AS
+SELECT s.row_no, s.id_number, s.category, s.source, s.valid_from, s.valid_to, m.changed AS person_changed,
+       i.id AS identity_id,
+       (i.id IS NOT NULL AND (i.valid_to IS DISTINCT FROM s.valid_to OR i.source <> s.source)) AS changed
 FROM roster_stage s
 JOIN roster_person m ON m.id_number = s.id_number
 LEFT JOIN recipients_identity i
   ON i.person_id = m.person_id AND i.category = s.category AND i.valid_from = s.valid_from
 """
 
+_COUNT_ROWS = """
+SELECT count(*) FILTER (WHERE identity_id IS NULL),
+       count(*) FILTER (WHERE identity_id IS NOT NULL AND (changed OR person_changed)),
+       count(*) FILTER (WHERE identity_id IS NOT NULL AND NOT (changed OR person_changed))
+FROM roster_identity
+"""
+
+# New people, their ids written back to roster_person: later statements join only the
+# temporary tables, whose statistics are fresh (recipients_person's are not, mid-transaction).
 _INSERT_PERSONS = """
-INSERT INTO recipients_person
-    (id_number, name, sex, birth_date, township_id, village_id, phone, bank_name, bank_account,
-     created_at, updated_at)
-SELECT id_number, name, sex, birth_date, township_id, village_id, phone, bank_name, bank_account,
-       %(now)s, %(now)s
-FROM roster_person WHERE person_id IS NULL
+WITH inserted AS (
+    INSERT INTO recipients_person
+        (id_number, name, sex, birth_date, township_id, village_id, phone, bank_name, bank_account,
+         created_at, updated_at)
+    SELECT id_number, name, sex, birth_date, township_id, village_id, phone, bank_name, bank_account,
+           %(now)s, %(now)s
+    FROM roster_person WHERE person_id IS NULL
+    ORDER BY id_number
+    RETURNING id, id_number
+)
+UPDATE roster_person m SET person_id = inserted.id FROM inserted WHERE inserted.id_number = m.id_number
 """
 
 _UPDATE_PERSONS = """
@@ -261,17 +274,24 @@ FROM roster_person m
 WHERE m.person_id = p.id AND m.changed
 """
 
-_UPSERT_IDENTITIES = """
+# Only new keys are inserted; ON CONFLICT is a guard, the import lock already keeps writers apart.
+# Only new keys are inserted; ON CONFLICT is a guard, the import lock already keeps writers apart.
+_INSERT_IDENTITIES = """
 INSERT INTO recipients_identity
     (person_id, category, source, valid_from, valid_to, created_by_import_id, updated_by_import_id,
      created_at, updated_at)
-SELECT p.id, s.category, s.source, s.valid_from, s.valid_to, %(import_id)s, %(import_id)s, %(now)s, %(now)s
-FROM roster_stage s JOIN recipients_person p ON p.id_number = s.id_number
-ON CONFLICT (person_id, category, valid_from) DO UPDATE
-SET valid_to = EXCLUDED.valid_to, source = EXCLUDED.source,
-    updated_by_import_id = EXCLUDED.updated_by_import_id, updated_at = EXCLUDED.updated_at
-WHERE (recipients_identity.valid_to, recipients_identity.source)
-      IS DISTINCT FROM (EXCLUDED.valid_to, EXCLUDED.source)
+SELECT m.person_id, r.category, r.source, r.valid_from, r.valid_to, %(import_id)s, %(import_id)s, %(now)s, %(now)s
+FROM roster_identity r JOIN roster_person m ON m.id_number = r.id_number
+WHERE r.identity_id IS NULL
+ORDER BY m.person_id
+ON CONFLICT (person_id, category, valid_from) DO NOTHING
+"""
+
+_UPDATE_IDENTITIES = """
+UPDATE recipients_identity i
+SET valid_to = r.valid_to, source = r.source, updated_by_import_id = %(import_id)s, updated_at = %(now)s
+FROM roster_identity r
+WHERE r.identity_id = i.id AND r.changed
 """
 
 _END_ABSENT = """
@@ -284,8 +304,8 @@ WHERE p.id = i.person_id
   AND (i.valid_to IS NULL OR i.valid_to >= %(snapshot)s)
   AND (%(township_id)s::bigint IS NULL OR p.township_id = %(township_id)s::bigint)
   AND NOT EXISTS (
-      SELECT 1 FROM roster_stage s
-      WHERE s.id_number = p.id_number AND s.category = i.category AND s.valid_from = i.valid_from)
+      SELECT 1 FROM roster_identity r JOIN roster_person m ON m.id_number = r.id_number
+      WHERE m.person_id = i.person_id AND r.category = i.category AND r.valid_from = i.valid_from)
 """
 
 
@@ -313,20 +333,29 @@ def _apply_postgresql(rows, *, import_id, snapshot_date, snapshot_source, townsh
     counts = ApplyCounts()
     params = {"now": timezone.now(), "import_id": import_id}
     with connection.cursor() as cursor:
+        # Every statement below joins whole tables. Statistics of the registry tables lag behind
+        # a large import in the same (or just committed) transaction, and the planner, believing
+        # them tiny, would pick nested loops that scan an index once per row: minutes instead of
+        # seconds. Hash and merge joins are right for this work whatever the estimates say.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_STAGE_DDL)
         copy_rows_to_stage(cursor.cursor, rows)
-        cursor.execute("CREATE INDEX ON roster_stage (id_number, category, valid_from)")
+        # Temporary tables are never analysed automatically.
         cursor.execute("ANALYZE roster_stage")
         cursor.execute(_PERSON_MERGE)
-        cursor.execute("CREATE INDEX ON roster_person (person_id)")
-        cursor.execute("ANALYZE roster_person")
         cursor.execute(_PERSON_FLAG_CHANGED)
+        cursor.execute("CREATE UNIQUE INDEX ON roster_person (id_number)")
+        cursor.execute("ANALYZE roster_person")
+        cursor.execute(_IDENTITY_MATCH)
+        cursor.execute("CREATE INDEX ON roster_identity (identity_id)")
+        cursor.execute("ANALYZE roster_identity")
         cursor.execute(_COUNT_ROWS)
         counts.added, counts.changed, counts.unchanged = cursor.fetchone()
+        cursor.execute(_UPDATE_PERSONS, params)
         cursor.execute(_INSERT_PERSONS, params)
         counts.persons_added = cursor.rowcount
-        cursor.execute(_UPDATE_PERSONS, params)
-        cursor.execute(_UPSERT_IDENTITIES, params)
+        cursor.execute(_UPDATE_IDENTITIES, params)
+        cursor.execute(_INSERT_IDENTITIES, params)
         if snapshot_date is not None:
             cursor.execute(
                 _END_ABSENT,
@@ -339,5 +368,6 @@ def _apply_postgresql(rows, *, import_id, snapshot_date, snapshot_source, townsh
                 },
             )
             counts.ended = cursor.rowcount
-        cursor.execute("DROP TABLE roster_person, roster_stage")
+        cursor.execute("DROP TABLE roster_identity, roster_person, roster_stage")
+        cursor.execute("RESET enable_nestloop")
     return counts

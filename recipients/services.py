@@ -193,7 +193,7 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
             roster_import.save(update_fields=["status", "errors", "error_count", "message"])
             return roster_import
         with transaction.atomic():
-            locked = RosterImport.objects.select_for_update().get(pk=roster_import_id)
+            locked = RosterImport.objects.select_for_update().defer("content", "errors").get(pk=roster_import_id)
             if locked.status != RosterImport.Status.APPLYING:
                 return locked
             _lock_roster_imports()
@@ -210,7 +210,9 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
             locked.processed_rows = check.total_rows
             locked.applied_at = timezone.now()
             locked.message = ""
-            locked.save()
+            locked.save(
+                update_fields=["status", *COUNT_FIELDS, "total_rows", "processed_rows", "applied_at", "message"]
+            )
             audit_record(
                 actor=locked.applied_by,
                 action="roster_import.apply",

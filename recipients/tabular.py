@@ -173,6 +173,11 @@ def cell_date(value) -> datetime.date | None:
     text = cell_text(value)
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return datetime.date.fromisoformat(text)  # the common case, fast
+        except ValueError:
+            pass
     for pattern, _ in _DATE_RES:
         match = pattern.match(text)
         if match:

@@ -205,6 +205,27 @@ def test_snapshot_ends_absent_identities_of_that_source_only(setup):
     assert (again.rows_ended, again.rows_unchanged) == (0, 1)
 
 
+def test_snapshot_keeps_identities_it_adds_and_ends_only_absent_ones(setup):
+    run_import(setup, to_csv([row(), row(id_number=ID_B, name="李建国")]))
+    imp = run_import(
+        setup,
+        to_csv([row(), row(id_number=ID_C, name="王小明", category="TK", valid_from="2025-10-01")]),
+        snapshot_date=datetime.date(2025, 12, 1),
+    )
+    assert (imp.rows_added, imp.rows_ended, imp.rows_unchanged) == (1, 1, 1)
+    assert Identity.objects.get(person__id_number=ID_C).valid_to is None
+    assert Identity.objects.get(person__id_number=ID_A).valid_to is None
+    assert Identity.objects.get(person__id_number=ID_B).valid_to == datetime.date(2025, 11, 30)
+
+
+def test_snapshot_into_an_empty_registry_ends_nothing(setup):
+    imp = run_import(
+        setup, to_csv([row(), row(id_number=ID_B, name="李建国")]), snapshot_date=datetime.date(2025, 12, 1)
+    )
+    assert (imp.rows_added, imp.rows_ended) == (2, 0)
+    assert not Identity.objects.filter(valid_to__isnull=False).exists()
+
+
 def test_snapshot_leaves_identities_already_ended_before_the_snapshot(setup):
     run_import(setup, to_csv([row(), row(id_number=ID_B, name="李建国", valid_to="2024-05-31")]))
     imp = run_import(setup, to_csv([row()]), snapshot_date=datetime.date(2025, 12, 1))
