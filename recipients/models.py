@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .categories import Category, Source
 
@@ -224,7 +225,11 @@ class RosterImport(models.Model):
         permissions = [("import_roster", "导入救助对象名册")]
 
     def __str__(self):
-        return f"{self.file_name}（{self.created_at:%Y-%m-%d %H:%M}）"
+        return (
+            f"{self.file_name}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）"
+            if self.created_at
+            else self.file_name
+        )
 
     @property
     def is_running(self) -> bool:

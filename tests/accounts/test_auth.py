@@ -153,3 +153,16 @@ def test_each_role_has_its_home_page(client, township, role, expected):
     assert response.status_code == 200
     for text in expected:
         assert text in response.text, text
+
+
+def test_nightly_job_clears_expired_sessions(client, alice):
+    from django.contrib.sessions.models import Session
+
+    from accounts.tasks import clear_expired_sessions
+
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False) as traveller:
+        login(client, "alice", PASSWORD)
+        assert Session.objects.count() == 1
+        traveller.shift(datetime.timedelta(hours=2))
+        clear_expired_sessions()
+        assert Session.objects.count() == 0
