@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .categories import parse_category, parse_source
-from .idnumber import IdNumberError, parse_id_number
+from .idnumber import IdNumberError, mask_bank_account, mask_id_number, mask_phone, parse_id_number
 from .models import Person, Township, Village
 from .tabular import CellError, TableError, cell_date, cell_digits, cell_text, column_index, iter_records, read_table
 
@@ -29,6 +29,7 @@ COL_SOURCE = "数据来源"
 REQUIRED_COLUMNS = [COL_ID, COL_NAME, COL_CATEGORY, COL_FROM, COL_TOWNSHIP]
 OPTIONAL_COLUMNS = [COL_TO, COL_VILLAGE, COL_PHONE, COL_BANK, COL_ACCOUNT, COL_SOURCE]
 
+_MASKED_COLUMNS = {COL_ID: mask_id_number, COL_ACCOUNT: mask_bank_account, COL_PHONE: mask_phone}
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
 _NAME_MAX = 50
 
@@ -66,7 +67,13 @@ class RosterCheck:
         return not self.errors
 
     def error(self, row: int | None, column: str, value, reason: str):
-        self.errors.append({"row": row, "column": column, "value": _show(value), "reason": reason})
+        shown = _show(value)
+        masker = _MASKED_COLUMNS.get(column)
+        if masker and shown:
+            # The report is kept and shown to anyone who may see the import: personal data in it is
+            # masked; the row number finds the line in the uploader's own file.
+            shown = masker(shown)
+        self.errors.append({"row": row, "column": column, "value": shown, "reason": reason})
 
 
 def _show(value) -> str:

@@ -330,6 +330,15 @@ def test_excel_number_cell_id_is_rejected(setup):
     assert_nothing_written()
 
 
+def test_error_report_masks_personal_data(setup):
+    bad_id = ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1")
+    imp = run_import(setup, to_csv([row(id_number=bad_id, phone="电话13812345678", account="6228480000123456789a")]))
+    values = {e["column"]: e["value"] for e in imp.errors}
+    assert values["身份证号"] == bad_id[:4] + "*" * 10 + bad_id[-4:]
+    assert "13812345678" not in values["联系电话"]
+    assert "6228480000123456789" not in values["银行账号"]
+
+
 def test_duplicate_rows_in_one_file_are_rejected(setup):
     imp = run_import(setup, to_csv([row(), row(id_number=ID_B, name="李建国"), row()]))
     assert imp.status == RosterImport.Status.INVALID
