@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from .admin_mixins import ReadOnlyAdminMixin
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: audit rows are written by services, never edited."""
 
     list_display = ["created_at", "actor_name", "action", "object_type", "object_id", "object_repr", "ip_address"]
@@ -12,12 +13,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_name", "object_id", "object_repr", "comment"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -33,3 +33,16 @@ class AuditedAdminMixin:
         for obj in queryset:
             audit_record(actor=request.user, action="admin.delete", obj=obj, before=_summary(obj), request=request)
         super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdminMixin:
+    """Records written only by services: the admin shows them, never adds, edits or deletes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin_mixins import AuditedAdminMixin
+from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdminMixin
 
 from .models import County, RosterImport, Township, Village
 
@@ -31,7 +31,7 @@ class VillageAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(admin.ModelAdmin):
+class RosterImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Import history, read-only (imports are made from the portal or the command line)."""
 
     list_display = [
@@ -48,12 +48,3 @@ class RosterImportAdmin(admin.ModelAdmin):
     list_filter = ["status", "source"]
     exclude = ["content", "errors"]
     readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("content", "errors")]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

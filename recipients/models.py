@@ -50,18 +50,22 @@ class Village(models.Model):
         return self.name
 
 
+def scoped_to_user(queryset, user, permission: str):
+    """Rows the user may see: none without the permission, a clerk's township only, else all."""
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    if not user.has_perm(permission):
+        return queryset.none()
+    if user.township_scoped:
+        return queryset.filter(township_id=user.township_id)
+    return queryset
+
+
 class PersonQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """People the user may see: a clerk only their township's, county roles all, others none."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if not user.has_perm("recipients.view_person"):
-            return self.none()
-        if user.township_scoped:
-            return self.filter(township_id=user.township_id)
-        return self
+        return scoped_to_user(self, user, "recipients.view_person")
 
 
 class Person(models.Model):
@@ -156,13 +160,7 @@ class Identity(models.Model):
 
 class RosterImportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if user.is_superuser:
-            return self
-        if not user.has_perm("recipients.view_rosterimport"):
-            return self.none()
-        if user.township_scoped:
-            return self.filter(township_id=user.township_id)
-        return self
+        return scoped_to_user(self, user, "recipients.view_rosterimport")
 
 
 class RosterImport(models.Model):

@@ -28,6 +28,18 @@ def _lock_roster_imports() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('recipients.roster_import'))")
 
 
+def _write(roster_import: RosterImport, rows):
+    """Apply checked rows to the registry under the import lock (inside the caller's transaction)."""
+    _lock_roster_imports()
+    return apply_roster(
+        rows,
+        import_id=roster_import.pk,
+        snapshot_date=roster_import.snapshot_date,
+        snapshot_source=roster_import.source,
+        township_id=roster_import.township_id,
+    )
+
+
 def roster_import_create(
     *,
     user,
@@ -111,14 +123,7 @@ def roster_import_validate(*, roster_import_id: int) -> RosterImport:
         # Preview what confirming would change, by applying and rolling back, so the user
         # confirms knowing how many identities will be added, changed and ended.
         with transaction.atomic():
-            _lock_roster_imports()
-            counts = apply_roster(
-                check.rows,
-                import_id=roster_import.pk,
-                snapshot_date=roster_import.snapshot_date,
-                snapshot_source=roster_import.source,
-                township_id=roster_import.township_id,
-            )
+            counts = _write(roster_import, check.rows)
             transaction.set_rollback(True)
         _set_counts(roster_import, counts)
     with transaction.atomic():
@@ -196,14 +201,7 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
             locked = RosterImport.objects.select_for_update().defer("content", "errors").get(pk=roster_import_id)
             if locked.status != RosterImport.Status.APPLYING:
                 return locked
-            _lock_roster_imports()
-            counts = apply_roster(
-                check.rows,
-                import_id=roster_import.pk,
-                snapshot_date=roster_import.snapshot_date,
-                snapshot_source=roster_import.source,
-                township_id=roster_import.township_id,
-            )
+            counts = _write(roster_import, check.rows)
             locked.status = RosterImport.Status.DONE
             _set_counts(locked, counts)
             locked.total_rows = check.total_rows
