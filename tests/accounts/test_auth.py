@@ -166,3 +166,27 @@ def test_nightly_job_clears_expired_sessions(client, alice):
         traveller.shift(datetime.timedelta(hours=2))
         clear_expired_sessions()
         assert Session.objects.count() == 0
+
+
+def test_admin_creates_a_clerk_only_with_a_township(client, admin_user, township):
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_add")
+    data = {
+        "username": "newclerk",
+        "full_name": "新经办",
+        "role": Role.CLERK,
+        "township": "",
+        "password1": "Another-window-2026",
+        "password2": "Another-window-2026",
+        "usable_password": "true",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "乡镇窗口经办必须指定所属乡镇" in response.text
+    assert not User.objects.filter(username="newclerk").exists()
+    response = client.post(url, {**data, "township": township.pk})
+    assert response.status_code == 302
+    user = User.objects.get(username="newclerk")
+    assert user.township == township and list(user.groups.values_list("name", flat=True)) == ["乡镇窗口经办"]
+    assert user.password.startswith("argon2")
+    assert AuditEvent.objects.filter(action="admin.add", object_id=str(user.pk)).exists()
