@@ -43,8 +43,8 @@ class User(AbstractUser):
         return self.role in TOWNSHIP_ROLES and not self.is_superuser
 
     def save(self, *args, **kwargs):
-        if self.role in STAFF_ROLES:
-            self.is_staff = True
+        # Only the admin role uses the Django admin; a demoted admin loses it with the role.
+        self.is_staff = self.role in STAFF_ROLES or self.is_superuser
         if self.role not in TOWNSHIP_ROLES:
             self.township = None
         super().save(*args, **kwargs)

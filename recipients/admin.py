@@ -47,4 +47,8 @@ class RosterImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "source"]
     exclude = ["content", "errors"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).defer("content", "errors")
+
     readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("content", "errors")]

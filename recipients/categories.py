@@ -27,6 +27,11 @@ CATEGORY_ALIASES = {
     "脱贫人口": Category.JD,
     "建档立卡": Category.JD,
     "建档立卡贫困人口/脱贫人口": Category.JD,
+    "建档立卡贫困户": Category.JD,
+    "脱贫户": Category.JD,
+    "易返贫致贫人口（监测对象）": Category.FP,
+    "因病致贫重病患者/支出型重病患者": Category.ZB,
+    "孤儿（未满18周岁）": Category.GE,
     "监测对象": Category.FP,
     "易返贫致贫": Category.FP,
     "低保边缘": Category.BY,
@@ -67,7 +72,11 @@ _SOURCE_LOOKUP = _lookup(Source)
 def parse_category(text: str) -> str | None:
     """Return the category code for a code or Chinese name, or None if unknown."""
     value = text.strip()
-    return _CATEGORY_LOOKUP.get(value) or _CATEGORY_LOOKUP.get(value.upper())
+    found = _CATEGORY_LOOKUP.get(value) or _CATEGORY_LOOKUP.get(value.upper())
+    if found is None and (" " in value or "／" in value or "(" in value):
+        value = value.replace(" ", "").replace("／", "/").replace("(", "（").replace(")", "）")
+        found = _CATEGORY_LOOKUP.get(value)
+    return found
 
 
 def parse_source(text: str) -> str | None:

@@ -52,6 +52,14 @@ class RosterUploadForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    def clean_snapshot_date(self):
+        from django.utils import timezone
+
+        snapshot_date = self.cleaned_data.get("snapshot_date")
+        if snapshot_date and snapshot_date > timezone.localdate():
+            raise forms.ValidationError("快照日期不能晚于今天")
+        return snapshot_date
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         name = upload.name.lower()

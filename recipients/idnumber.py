@@ -1,9 +1,14 @@
 """Resident ID numbers (居民身份证号码, GB 11643-1999) and masking of personal data."""
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum.cn import ric
+
+_DIGITS = re.compile(r"^[0-9]+$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 class IdNumberError(ValueError):
@@ -23,16 +28,17 @@ def parse_id_number(value: str, *, today: datetime.date | None = None) -> IdInfo
     The check digit is computed with python-stdnum (ISO 7064 MOD 11-2). The birth place is not:
     region codes are renamed and merged over the years, and old IDs keep their original code.
     """
-    number = value.strip().replace(" ", "").upper()
+    # NFKC turns full-width digits and letters (typed with a Chinese input method) into ASCII.
+    number = unicodedata.normalize("NFKC", value).strip().replace(" ", "").upper()
     if not number:
         raise IdNumberError("身份证号为空")
     if "E+" in number or "E-" in number:
         raise IdNumberError("身份证号被 Excel 显示为科学计数法，后几位已丢失，请把该列设置为文本后重新录入")
-    if len(number) == 15 and number.isdigit():
+    if len(number) == 15 and _DIGITS.match(number):
         raise IdNumberError("这是 15 位旧身份证号，请换成 18 位身份证号")
     if len(number) != 18:
         raise IdNumberError(f"身份证号应为 18 位，实际为 {len(number)} 位")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _ID_SHAPE.match(number):
         raise IdNumberError("身份证号只能由数字组成，最后一位可以是 X")
     try:
         birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from .categories import parse_category, parse_source
 from .idnumber import IdNumberError, mask_bank_account, mask_id_number, mask_phone, parse_id_number
 from .models import Person, Township, Village
-from .tabular import CellError, TableError, cell_date, cell_digits, cell_text, column_index, iter_records, read_table
+from .tabular import (
+    CellError,
+    TableError,
+    cell_date,
+    cell_digits,
+    cell_text,
+    column_index,
+    has_control_characters,
+    iter_records,
+    read_table,
+)
 
 COL_ID = "身份证号"
 COL_NAME = "姓名"
@@ -31,6 +41,7 @@ OPTIONAL_COLUMNS = [COL_TO, COL_VILLAGE, COL_PHONE, COL_BANK, COL_ACCOUNT, COL_S
 
 _MASKED_COLUMNS = {COL_ID: mask_id_number, COL_ACCOUNT: mask_bank_account, COL_PHONE: mask_phone}
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{6,32}$")
 _NAME_MAX = 50
 
 
@@ -131,6 +142,13 @@ def validate_roster(
         if progress and done % 5000 == 0:
             progress(done, check.total_rows)
         n_errors = len(check.errors)
+        for column, raw in rec.items():
+            if isinstance(raw, str) and has_control_characters(raw):
+                check.error(
+                    row_no, column, raw.encode("unicode_escape").decode(), "含有不可见的控制字符，请删除后重新录入"
+                )
+        if len(check.errors) > n_errors:
+            continue
 
         # 身份证号
         raw_id = rec[COL_ID]
@@ -205,7 +223,7 @@ def validate_roster(
             if village_id is None:
                 check.error(row_no, COL_VILLAGE, raw_village, f"{township_obj.name}下没有这个村（社区）")
 
-        phone = cell_text(rec.get(COL_PHONE))
+        phone = cell_digits(rec.get(COL_PHONE), what="联系电话")
         if phone and not _PHONE_RE.match(phone):
             check.error(row_no, COL_PHONE, phone, "联系电话格式不对")
         phone = phone.replace(" ", "")
@@ -216,7 +234,7 @@ def validate_roster(
         bank_account = ""
         try:
             bank_account = cell_digits(rec.get(COL_ACCOUNT), what="银行账号").replace(" ", "")
-            if bank_account and not (bank_account.isdigit() and 6 <= len(bank_account) <= 32):
+            if bank_account and not _ACCOUNT_RE.match(bank_account):
                 check.error(row_no, COL_ACCOUNT, bank_account, "银行账号只能是 6 至 32 位数字")
         except CellError as exc:
             check.error(row_no, COL_ACCOUNT, rec.get(COL_ACCOUNT), str(exc))
@@ -291,21 +309,26 @@ def _same_person_fields(first: RosterRow, row: RosterRow, check: RosterCheck) ->
 
 
 def _check_clerk_scope(check: RosterCheck, township: Township) -> None:
-    """A clerk may not move a person registered in another township into theirs."""
-    numbers = sorted({r.id_number for r in check.rows})
-    elsewhere = {}
+    check.errors.extend(clerk_scope_errors(check.rows, township))
+
+
+def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:
+    """A clerk may not touch a person registered in another township.
+
+    Checked when the file is validated and again, under the import lock, just before writing.
+    The message does not say which township: a clerk must not learn where others are registered.
+    """
+    numbers = sorted({r.id_number for r in rows})
+    elsewhere = set()
     for start in range(0, len(numbers), 900):
         chunk = numbers[start : start + 900]
         elsewhere.update(
             Person.objects.filter(id_number__in=chunk)
             .exclude(township_id=township.id)
-            .values_list("id_number", "township__name")
+            .values_list("id_number", flat=True)
         )
-    for row in check.rows:
+    report = RosterCheck()
+    for row in rows:
         if row.id_number in elsewhere:
-            check.error(
-                row.row_no,
-                COL_ID,
-                row.id_number,
-                f"此人登记在{elsewhere[row.id_number]}，乡镇窗口不能改动其他乡镇的人员，请联系县局处理",
-            )
+            report.error(row.row_no, COL_ID, row.id_number, "此人已登记在其他乡镇，乡镇窗口不能改动，请联系县局处理")
+    return report.errors

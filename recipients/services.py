@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.services import audit_record
 
 from .models import Person, RosterImport
-from .roster import validate_roster
+from .roster import clerk_scope_errors, validate_roster
 from .roster_apply import apply_roster
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,11 @@ def _lock_roster_imports() -> None:
 def _write(roster_import: RosterImport, rows):
     """Apply checked rows to the registry under the import lock (inside the caller's transaction)."""
     _lock_roster_imports()
+    if roster_import.township_id is not None:
+        # Checked again under the lock: a county import may have moved someone since validation.
+        errors = clerk_scope_errors(rows, roster_import.township)
+        if errors:
+            raise _ScopeChanged(errors)
     return apply_roster(
         rows,
         import_id=roster_import.pk,
@@ -57,6 +62,8 @@ def roster_import_create(
     lower = file_name.lower()
     if not (lower.endswith(".xlsx") or lower.endswith(".csv")):
         raise ImportRejected("文件类型不支持：只接受 .xlsx 或 .csv 文件")
+    if snapshot_date is not None and snapshot_date > timezone.localdate():
+        raise ImportRejected("快照日期不能晚于今天")
     township = user.township if user is not None and user.township_scoped else None
     with transaction.atomic():
         roster_import = RosterImport.objects.create(
@@ -106,26 +113,40 @@ def _check(roster_import: RosterImport):
 
 
 def roster_import_validate(*, roster_import_id: int) -> RosterImport:
-    """Check every row of the file and store the report: status becomes VALID or INVALID."""
-    claimed = RosterImport.objects.filter(pk=roster_import_id, status=RosterImport.Status.PENDING).update(
-        status=RosterImport.Status.VALIDATING, processed_rows=0
-    )
+    """Check every row of the file and store the report: status becomes VALID or INVALID.
+
+    Read-only on the registry, so a redelivered task (a worker died mid-way) simply runs again.
+    """
+    claimed = RosterImport.objects.filter(
+        pk=roster_import_id, status__in=[RosterImport.Status.PENDING, RosterImport.Status.VALIDATING]
+    ).update(status=RosterImport.Status.VALIDATING, processed_rows=0)
     roster_import = RosterImport.objects.get(pk=roster_import_id)
     if not claimed:
         return roster_import  # already validated by an earlier delivery of the task
-    check = _check(roster_import)
-    roster_import.total_rows = check.total_rows
-    roster_import.processed_rows = check.total_rows
-    roster_import.errors = check.errors
-    roster_import.error_count = len(check.errors)
-    roster_import.status = RosterImport.Status.VALID if check.ok else RosterImport.Status.INVALID
-    if check.ok:
-        # Preview what confirming would change, by applying and rolling back, so the user
-        # confirms knowing how many identities will be added, changed and ended.
-        with transaction.atomic():
-            counts = _write(roster_import, check.rows)
-            transaction.set_rollback(True)
-        _set_counts(roster_import, counts)
+    try:
+        check = _check(roster_import)
+        roster_import.total_rows = check.total_rows
+        roster_import.processed_rows = check.total_rows
+        roster_import.errors = check.errors
+        roster_import.error_count = len(check.errors)
+        roster_import.status = RosterImport.Status.VALID if check.ok else RosterImport.Status.INVALID
+        if check.ok:
+            # Preview what confirming would change, by applying and rolling back, so the user
+            # confirms knowing how many identities will be added, changed and ended.
+            with transaction.atomic():
+                counts = _write(roster_import, check.rows)
+                transaction.set_rollback(True)
+            _set_counts(roster_import, counts)
+    except _ScopeChanged as exc:
+        roster_import.errors = exc.errors
+        roster_import.error_count = len(exc.errors)
+        roster_import.status = RosterImport.Status.INVALID
+    except Exception:
+        logger.exception("validating roster import %s failed", roster_import_id)
+        _mark_failed(
+            roster_import_id, RosterImport.Status.VALIDATING, "校验时发生系统错误，未写入任何数据；请联系系统管理员。"
+        )
+        raise
     with transaction.atomic():
         roster_import.save(
             update_fields=["total_rows", "processed_rows", "errors", "error_count", "status", *COUNT_FIELDS]
@@ -137,6 +158,13 @@ def roster_import_validate(*, roster_import_id: int) -> RosterImport:
             after={"status": roster_import.status, "rows": check.total_rows, "errors": len(check.errors)},
         )
     return roster_import
+
+
+def _mark_failed(roster_import_id: int, from_status: str, message: str) -> None:
+    # The details (which may quote personal data from the file) go to the log, not to the page.
+    RosterImport.objects.filter(pk=roster_import_id, status=from_status).update(
+        status=RosterImport.Status.FAILED, message=message
+    )
 
 
 COUNT_FIELDS = ["rows_added", "rows_changed", "rows_unchanged", "rows_ended", "persons_added"]
@@ -179,6 +207,11 @@ def roster_import_run(*, roster_import: RosterImport, user) -> RosterImport:
     return roster_import_apply(roster_import_id=roster_import.pk)
 
 
+class _ScopeChanged(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
 def roster_import_apply(*, roster_import_id: int) -> RosterImport:
     """Write a confirmed roster in one transaction, all or nothing.
 
@@ -190,49 +223,54 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
         return roster_import  # done by an earlier delivery of the task, or cancelled
     try:
         check = _check(roster_import)
-        if not check.ok:
-            roster_import.status = RosterImport.Status.INVALID
-            roster_import.errors = check.errors
-            roster_import.error_count = len(check.errors)
-            roster_import.message = "写入前的校验未通过，未写入任何数据"
-            roster_import.save(update_fields=["status", "errors", "error_count", "message"])
-            return roster_import
-        with transaction.atomic():
-            locked = RosterImport.objects.select_for_update().defer("content", "errors").get(pk=roster_import_id)
-            if locked.status != RosterImport.Status.APPLYING:
-                return locked
-            counts = _write(roster_import, check.rows)
-            locked.status = RosterImport.Status.DONE
-            _set_counts(locked, counts)
-            locked.total_rows = check.total_rows
-            locked.processed_rows = check.total_rows
-            locked.applied_at = timezone.now()
-            locked.message = ""
-            locked.save(
-                update_fields=["status", *COUNT_FIELDS, "total_rows", "processed_rows", "applied_at", "message"]
-            )
-            audit_record(
-                actor=locked.applied_by,
-                action="roster_import.apply",
-                obj=locked,
-                after={
-                    "file_hash": locked.file_hash,
-                    "rows": check.total_rows,
-                    "added": counts.added,
-                    "changed": counts.changed,
-                    "ended": counts.ended,
-                    "unchanged": counts.unchanged,
-                    "persons_added": counts.persons_added,
-                    "snapshot_date": locked.snapshot_date.isoformat() if locked.snapshot_date else None,
-                },
-            )
-        return locked
-    except Exception as exc:
+        if check.ok:
+            with transaction.atomic():
+                locked = RosterImport.objects.select_for_update().defer("content", "errors").get(pk=roster_import_id)
+                if locked.status != RosterImport.Status.APPLYING:
+                    return locked
+                counts = _write(locked, check.rows)
+                locked.status = RosterImport.Status.DONE
+                _set_counts(locked, counts)
+                locked.total_rows = check.total_rows
+                locked.processed_rows = check.total_rows
+                locked.applied_at = timezone.now()
+                locked.message = ""
+                locked.save(
+                    update_fields=["status", *COUNT_FIELDS, "total_rows", "processed_rows", "applied_at", "message"]
+                )
+                audit_record(
+                    actor=locked.applied_by,
+                    action="roster_import.apply",
+                    obj=locked,
+                    after={
+                        "file_hash": locked.file_hash,
+                        "rows": check.total_rows,
+                        "added": counts.added,
+                        "changed": counts.changed,
+                        "ended": counts.ended,
+                        "unchanged": counts.unchanged,
+                        "persons_added": counts.persons_added,
+                        "snapshot_date": locked.snapshot_date.isoformat() if locked.snapshot_date else None,
+                    },
+                )
+            return locked
+        errors = check.errors
+    except _ScopeChanged as exc:
+        errors = exc.errors
+    except Exception:
         logger.exception("roster import %s failed", roster_import_id)
-        RosterImport.objects.filter(pk=roster_import_id, status=RosterImport.Status.APPLYING).update(
-            status=RosterImport.Status.FAILED, message=f"导入失败，未写入任何数据：{exc}"
+        _mark_failed(
+            roster_import_id, RosterImport.Status.APPLYING, "导入时发生系统错误，未写入任何数据；请联系系统管理员。"
         )
         raise
+    RosterImport.objects.filter(pk=roster_import_id, status=RosterImport.Status.APPLYING).update(
+        status=RosterImport.Status.INVALID,
+        errors=errors,
+        error_count=len(errors),
+        message="写入前的校验未通过，未写入任何数据",
+    )
+    roster_import.refresh_from_db()
+    return roster_import
 
 
 def roster_import_cancel(*, roster_import: RosterImport, user) -> RosterImport:

@@ -9,6 +9,7 @@ import csv
 import datetime
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -54,7 +55,10 @@ def _read_xlsx(content: bytes) -> Table:
 
 def decode_csv(content: bytes) -> str:
     if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict")
+        try:
+            return content[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise TableError("CSV 文件标明为 UTF-8，但其中有无法识别的字符，请重新保存为 UTF-8") from None
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -145,12 +149,24 @@ def cell_text(value) -> str:
 
 
 def cell_digits(value, *, what: str) -> str:
-    """A long digit string (ID, bank account) that must not have gone through a float."""
+    """A long digit string (ID, bank account) that must not have gone through a float.
+
+    Full-width digits (typed with a Chinese input method) are turned into ASCII.
+    """
     if isinstance(value, float | int) and not isinstance(value, bool):
         if abs(value) >= 1e15:
             raise CellError(f"{what}被 Excel 存成了数字，超过 15 位的部分已丢失；请把该列设置为文本后重新录入")
         return str(int(value))
-    return cell_text(value)
+    text = cell_text(value)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """Invisible control characters (NUL and the like) that a database or a bank file would refuse."""
+    return bool(_CONTROL.search(text))
 
 
 _DATE_RES = (
@@ -173,6 +189,8 @@ def cell_date(value) -> datetime.date | None:
     text = cell_text(value)
     if not text:
         return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
             return datetime.date.fromisoformat(text)  # the common case, fast

@@ -190,3 +190,12 @@ def test_admin_creates_a_clerk_only_with_a_township(client, admin_user, township
     assert user.township == township and list(user.groups.values_list("name", flat=True)) == ["乡镇窗口经办"]
     assert user.password.startswith("argon2")
     assert AuditEvent.objects.filter(action="admin.add", object_id=str(user.pk)).exists()
+
+
+def test_demoted_admin_loses_the_django_admin(admin_user, township):
+    assert admin_user.is_staff
+    admin_user.role = Role.CLERK
+    admin_user.township = township
+    admin_user.save()
+    admin_user.refresh_from_db()
+    assert not admin_user.is_staff

@@ -394,7 +394,8 @@ def test_clerk_cannot_move_a_person_from_another_township(clerk, village, other_
     IdentityFactory(person=person)
     imp = run_import(clerk, to_csv([row()]))
     assert imp.status == RosterImport.Status.INVALID
-    assert "登记在东岸镇" in imp.errors[0]["reason"]
+    assert "已登记在其他乡镇" in imp.errors[0]["reason"]
+    assert "东岸镇" not in imp.errors[0]["reason"]  # a clerk does not learn where others live
     person.refresh_from_db()
     assert person.township == other_township
 
@@ -418,3 +419,77 @@ def test_confirm_twice_is_refused(setup):
     again = roster_import_apply(roster_import_id=imp.pk)
     assert again.status == RosterImport.Status.DONE
     assert Identity.objects.count() == 1
+
+
+# --- found in review ------------------------------------------------------------------------
+
+
+def test_control_characters_are_rejected_not_stored(setup):
+    imp = run_import(setup, to_csv([row(name="王秀\x00英"), row(id_number=ID_B, name="李建国", village="石鼓\x07村")]))
+    assert imp.status == RosterImport.Status.INVALID
+    assert {(e["row"], e["column"]) for e in imp.errors} == {(2, "姓名"), (3, "村（社区）")}
+    assert all("控制字符" in e["reason"] for e in imp.errors)
+    assert_nothing_written()
+
+
+def test_bom_followed_by_invalid_utf8_is_a_readable_error(setup):
+    imp = run_import(setup, b"\xef\xbb\xbf" + "身份证号,姓名\n".encode() + b"\xff\xfe\n")
+    assert imp.status == RosterImport.Status.INVALID
+    assert "UTF-8" in imp.errors[0]["reason"]
+
+
+def test_full_width_digits_are_read_as_the_same_person(setup):
+    full_width = ID_A.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    run_import(setup, to_csv([row()]))
+    imp = run_import(
+        setup, to_csv([row(id_number=full_width, category="TK", account="６２２８４８００００１２３４５６７８９")])
+    )
+    assert imp.status == RosterImport.Status.DONE, imp.errors
+    assert Person.objects.count() == 1
+    assert Person.objects.get().bank_account == "6228480000123456789"
+
+
+@pytest.mark.parametrize("name", ["建档立卡贫困人口 / 脱贫人口", "因病致贫重病患者/支出型重病患者", "脱贫户", "jd"])
+def test_category_names_as_departments_write_them(setup, name):
+    imp = run_import(setup, to_csv([row(category=name)]))
+    assert imp.status == RosterImport.Status.DONE, imp.errors
+
+
+def test_snapshot_date_in_the_future_is_refused(setup):
+    with pytest.raises(ImportRejected, match="快照日期不能晚于今天"):
+        roster_import_create(
+            user=setup,
+            file_name="a.csv",
+            content=to_csv([row()]),
+            source="MZ",
+            snapshot_date=datetime.date(2999, 1, 1),
+            enqueue=False,
+        )
+
+
+def test_clerk_import_rechecks_township_under_the_lock(clerk, reviewer, village, other_village):
+    """A county import moves the person away between the clerk's validation and confirmation."""
+    imp = roster_import_create(user=clerk, file_name="a.csv", content=to_csv([row()]), source="MZ", enqueue=False)
+    assert roster_import_validate(roster_import_id=imp.pk).status == RosterImport.Status.VALID
+    roster_import_confirm(roster_import=imp, user=clerk, enqueue=False)
+    run_import(reviewer, to_csv([row(township="东岸镇", village="东岸村")]))
+    imp = roster_import_apply(roster_import_id=imp.pk)
+    assert imp.status == RosterImport.Status.INVALID
+    assert "已登记在其他乡镇" in imp.errors[0]["reason"]
+    assert Person.objects.get().township.name == "东岸镇"
+
+
+def test_system_error_during_validation_marks_the_import_failed(setup, monkeypatch):
+    import recipients.services as services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full: 44098119560308002X")
+
+    monkeypatch.setattr(services, "apply_roster", broken)
+    imp = roster_import_create(user=setup, file_name="a.csv", content=to_csv([row()]), source="MZ", enqueue=False)
+    with pytest.raises(RuntimeError):
+        roster_import_validate(roster_import_id=imp.pk)
+    imp.refresh_from_db()
+    assert imp.status == RosterImport.Status.FAILED
+    assert "系统错误" in imp.message and "4409" not in imp.message
+    assert_nothing_written()

@@ -210,3 +210,12 @@ def test_roles_without_import_permission_cannot_upload(client, approver, supervi
     for user in (approver, supervisor):
         client_for(client, user)
         assert client.get(reverse("recipients:import_upload")).status_code == 403
+
+
+def test_masked_pages_do_not_show_the_full_birth_date(clerk_client, own_person):
+    html = clerk_client.get(reverse("recipients:person_detail", args=[own_person.pk])).text
+    assert own_person.birth_date.strftime("%Y-%m-%d") not in html
+    revealed = clerk_client.post(reverse("recipients:person_detail", args=[own_person.pk])).text
+    assert own_person.birth_date.strftime("%Y-%m-%d") in revealed
+    listing = clerk_client.get(reverse("recipients:person_list")).text
+    assert own_person.birth_date.strftime("%Y-%m-%d") not in listing
