@@ -128,7 +128,7 @@ def validate_roster(
     villages = {(v.township_id, v.name): v.id for v in Village.objects.all()}
     today = today or datetime.date.today()
 
-    records = list(iter_records(table, columns))
+    records = list(iter_records(table, columns, key=COL_ID))
     check.total_rows = len(records)
     if not records:
         check.error(None, "", "", "文件中没有数据行")
@@ -142,12 +142,15 @@ def validate_roster(
         if progress and done % 5000 == 0:
             progress(done, check.total_rows)
         n_errors = len(check.errors)
-        for column, raw in rec.items():
-            if isinstance(raw, str) and has_control_characters(raw):
-                check.error(
-                    row_no, column, raw.encode("unicode_escape").decode(), "含有不可见的控制字符，请删除后重新录入"
-                )
-        if len(check.errors) > n_errors:
+        # One search per row; cell by cell only to report where.
+        if table.may_hold_control_characters and has_control_characters(
+            "\t".join([raw for raw in rec.values() if isinstance(raw, str)])
+        ):
+            for column, raw in rec.items():
+                if isinstance(raw, str) and has_control_characters(raw):
+                    check.error(
+                        row_no, column, raw.encode("unicode_escape").decode(), "含有不可见的控制字符，请删除后重新录入"
+                    )
             continue
 
         # 身份证号

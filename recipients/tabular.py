@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -27,6 +28,9 @@ class Table:
     headers: list[str]
     rows: list[list]  # data rows, header excluded
     first_row_number: int = 2  # spreadsheet row number of rows[0]
+    # False when the whole file is known to hold no control characters (one search over a CSV's
+    # text), so that rows need not be searched one by one.
+    may_hold_control_characters: bool = True
 
 
 def read_table(content: bytes, file_name: str) -> Table:
@@ -75,7 +79,9 @@ def _read_csv(content: bytes) -> Table:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise TableError(f"CSV 文件格式错误：{exc}") from None
-    return _split_header(rows)
+    table = _split_header(rows)
+    table.may_hold_control_characters = has_control_characters(text)
+    return table
 
 
 def _split_header(rows: list[list]) -> Table:
@@ -99,16 +105,24 @@ def _is_filled(value) -> bool:
     return value is not None and (not isinstance(value, str) or value.strip() != "")
 
 
-def iter_records(table: Table, columns: dict[str, int]) -> Iterator[tuple[int, dict]]:
-    """Yield (row number, {column: raw cell}) for every non-blank row."""
+def iter_records(table: Table, columns: dict[str, int], *, key: str | None = None) -> Iterator[tuple[int, dict]]:
+    """Yield (row number, {column: raw cell}) for every non-blank row.
+
+    `key` names a column that is filled in every real row: checking it first spares scanning
+    every cell of every row for blankness (this runs once per row of 100,000-row files).
+    """
     width = len(table.headers)
+    names = list(columns)
+    pick = itemgetter(*columns.values())
+    key_index = columns.get(key) if key else None
     for offset, row in enumerate(table.rows):
-        if not any(_is_filled(c) for c in row[:width]):
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        key_empty = key_index is None or not _is_filled(row[key_index])
+        if key_empty and not any(_is_filled(c) for c in row[:width]):
             continue
-        record = {}
-        for column, index in columns.items():
-            record[column] = row[index] if index < len(row) else None
-        yield table.first_row_number + offset, record
+        values = pick(row)
+        yield table.first_row_number + offset, dict(zip(names, values if len(names) > 1 else (values,), strict=True))
 
 
 def column_index(headers: list[str], wanted: list[str]) -> tuple[dict[str, int], list[str]]:
