@@ -7,6 +7,7 @@ ACTION_LABELS = {
     "recipient.pii_view": "查看完整个人信息",
     "roster_import.upload": "上传名册",
     "roster_import.validate": "校验名册",
+    "roster_import.confirm": "确认导入",
     "roster_import.apply": "导入名册",
     "roster_import.cancel": "取消导入",
     "admin.add": "后台新增",

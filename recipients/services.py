@@ -186,6 +186,13 @@ def roster_import_confirm(*, roster_import: RosterImport, user, enqueue: bool = 
         )
         if not claimed:
             raise ImportRejected("该文件当前状态不能确认导入（可能已导入、已取消或未通过校验）")
+        audit_record(
+            actor=user,
+            action="roster_import.confirm",
+            obj=roster_import,
+            before={"status": RosterImport.Status.VALID},
+            after={"status": RosterImport.Status.APPLYING},
+        )
         if enqueue:
             from .tasks import apply_roster_import
 
@@ -199,11 +206,15 @@ def roster_import_run(*, roster_import: RosterImport, user) -> RosterImport:
 
     The file is still checked in full before anything is written; on any error nothing is.
     """
-    claimed = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.PENDING).update(
-        status=RosterImport.Status.APPLYING, applied_by=user
-    )
-    if not claimed:
-        raise ImportRejected("该文件已在处理中或已处理")
+    with transaction.atomic():
+        claimed = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImport.Status.PENDING).update(
+            status=RosterImport.Status.APPLYING, applied_by=user
+        )
+        if not claimed:
+            raise ImportRejected("该文件已在处理中或已处理")
+        audit_record(
+            actor=user, action="roster_import.confirm", obj=roster_import, comment="命令行导入：校验后直接写入"
+        )
     return roster_import_apply(roster_import_id=roster_import.pk)
 
 

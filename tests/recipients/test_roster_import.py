@@ -130,6 +130,12 @@ def test_import_history_records_file_and_counts(setup):
     assert imp.created_by == setup and imp.applied_by == setup and imp.applied_at is not None
     apply_event = AuditEvent.objects.get(action="roster_import.apply", object_id=str(imp.pk))
     assert apply_event.after["added"] == 1 and apply_event.actor == setup
+    actions = list(
+        AuditEvent.objects.filter(object_type="recipients.rosterimport", object_id=str(imp.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["roster_import.upload", "roster_import.validate", "roster_import.confirm", "roster_import.apply"]
 
 
 def test_validation_previews_the_counts_without_writing(setup):
