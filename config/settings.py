@@ -25,12 +25,30 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+def _local_secret_key() -> str:
+    """A random key kept in var/secret_key, for a single machine without DJANGO_SECRET_KEY.
+
+    Servers that share sessions (several gunicorn hosts) must set DJANGO_SECRET_KEY instead.
+    """
+    path = BASE_DIR / "var" / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or env_bool("DJANGO_TESTING"):
-        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-    else:
-        raise ImproperlyConfigured("请设置环境变量 DJANGO_SECRET_KEY（生产环境必须）。")
+    SECRET_KEY = "test-only-key" if env_bool("DJANGO_TESTING") else _local_secret_key()
+if len(SECRET_KEY) < 32 and not env_bool("DJANGO_TESTING"):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY 太短：至少 32 个字符。")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
