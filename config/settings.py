@@ -25,6 +25,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+
 def _local_secret_key() -> str:
     """A random key kept in var/secret_key, for a single machine without DJANGO_SECRET_KEY.
 
