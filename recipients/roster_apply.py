@@ -209,26 +209,26 @@ CREATE TEMP TABLE roster_stage (
 # _merged_person) and whether that differs from what is stored.
 _PERSON_MERGE = """
 CREATE TEMP TABLE roster_person ON COMMIT DROP AS
-SELECT s.id_number, s.sex, s.birth_date, p.id AS person_id,
-       s.name,
-       s.township_id,
-       CASE WHEN s.village_id IS NOT NULL THEN s.village_id
-            WHEN p.township_id = s.township_id THEN p.village_id
-       END AS village_id,
-       COALESCE(NULLIF(s.phone, ''), p.phone, '') AS phone,
-       COALESCE(NULLIF(s.bank_name, ''), p.bank_name, '') AS bank_name,
-       COALESCE(NULLIF(s.bank_account, ''), p.bank_account, '') AS bank_account,
-       false AS changed
-FROM (SELECT DISTINCT ON (id_number) * FROM roster_stage ORDER BY id_number, row_no) s
-LEFT JOIN recipients_person p ON p.id_number = s.id_number
-"""
-
-_PERSON_FLAG_CHANGED = """
-UPDATE roster_person m SET changed = true
-FROM recipients_person p
-WHERE p.id = m.person_id
-  AND (m.name, m.township_id, m.village_id, m.phone, m.bank_name, m.bank_account)
-      IS DISTINCT FROM (p.name, p.township_id, p.village_id, p.phone, p.bank_name, p.bank_account)
+SELECT m.*,
+       m.person_id IS NOT NULL
+       AND (m.name, m.township_id, m.village_id, m.phone, m.bank_name, m.bank_account)
+           IS DISTINCT FROM (m.old_name, m.old_township_id, m.old_village_id, m.old_phone, m.old_bank_name,
+                             m.old_bank_account) AS changed
+FROM (
+    SELECT s.id_number, s.sex, s.birth_date, p.id AS person_id,
+           s.name,
+           s.township_id,
+           CASE WHEN s.village_id IS NOT NULL THEN s.village_id
+                WHEN p.township_id = s.township_id THEN p.village_id
+           END AS village_id,
+           COALESCE(NULLIF(s.phone, ''), p.phone, '') AS phone,
+           COALESCE(NULLIF(s.bank_name, ''), p.bank_name, '') AS bank_name,
+           COALESCE(NULLIF(s.bank_account, ''), p.bank_account, '') AS bank_account,
+           p.name AS old_name, p.township_id AS old_township_id, p.village_id AS old_village_id,
+           p.phone AS old_phone, p.bank_name AS old_bank_name, p.bank_account AS old_bank_account
+    FROM (SELECT DISTINCT ON (id_number) * FROM roster_stage ORDER BY id_number, row_no) s
+    LEFT JOIN recipients_person p ON p.id_number = s.id_number
+) m
 """
 
 # One row per file row, matched to the stored identity with the same key, if any.
@@ -340,15 +340,10 @@ def _apply_postgresql(rows, *, import_id, snapshot_date, snapshot_source, townsh
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_STAGE_DDL)
         copy_rows_to_stage(cursor.cursor, rows)
-        # Temporary tables are never analysed automatically.
-        cursor.execute("ANALYZE roster_stage")
+        # No ANALYZE of the temporary tables: with nested loops off, the joins are hash joins
+        # whatever the estimates, and analysing three tables cost more than it saved.
         cursor.execute(_PERSON_MERGE)
-        cursor.execute(_PERSON_FLAG_CHANGED)
-        cursor.execute("CREATE UNIQUE INDEX ON roster_person (id_number)")
-        cursor.execute("ANALYZE roster_person")
         cursor.execute(_IDENTITY_MATCH)
-        cursor.execute("CREATE INDEX ON roster_identity (identity_id)")
-        cursor.execute("ANALYZE roster_identity")
         cursor.execute(_COUNT_ROWS)
         counts.added, counts.changed, counts.unchanged = cursor.fetchone()
         cursor.execute(_UPDATE_PERSONS, params)
