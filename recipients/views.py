@@ -194,6 +194,53 @@ def import_errors_download(request, pk):
     return response
 
 
+@permission_required("recipients.import_roster", raise_exception=True)
+def import_template_download(request):
+    """A blank roster workbook with the exact headers, text-formatted ID and account columns, and notes."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    from .categories import Category, Source
+    from .demo import ROSTER_HEADERS
+    from .roster import REQUIRED_COLUMNS
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "名册"
+    sheet.append(ROSTER_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="C00000" if cell.value in REQUIRED_COLUMNS else "000000")
+    sheet["A1"].comment = Comment("18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。", "系统")
+    sheet["C1"].comment = Comment("类别名称或代码：" + "、".join(f"{c.label}({c.value})" for c in Category), "系统")
+    sheet["D1"].comment = Comment("日期，如 2024-03-05", "系统")
+    sheet["K1"].comment = Comment("可空；可填：" + "、".join(Source.labels), "系统")
+    widths = [22, 10, 18, 12, 12, 14, 14, 14, 22, 24, 10]
+    for index, width in enumerate(widths):
+        letter = chr(ord("A") + index)
+        sheet.column_dimensions[letter].width = width
+    # Text format for the whole ID and account columns: Excel keeps all 18 digits of what is typed.
+    sheet.column_dimensions["A"].number_format = "@"
+    sheet.column_dimensions["J"].number_format = "@"
+    notes = workbook.create_sheet("填写说明")
+    for line in [
+        "第一行为表头，请勿修改表头文字；列的顺序可以调整，多余的列会被忽略。",
+        "红色表头为必填列：" + "、".join(REQUIRED_COLUMNS) + "。",
+        "退出日期为空表示仍然有效；退出日期不能早于认定日期。",
+        "乡镇（街道）、村（社区）必须与系统中的名称一致。",
+        "任何一行有错误，整份文件都不会导入；系统会列出每一处错误的行号、列名和原因。",
+    ]:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = "attachment; filename=roster-template.xlsx"
+    return response
+
+
 def _as_text(value):
     """Cell text that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)

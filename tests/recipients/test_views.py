@@ -219,3 +219,27 @@ def test_masked_pages_do_not_show_the_full_birth_date(clerk_client, own_person):
     assert own_person.birth_date.strftime("%Y-%m-%d") in revealed
     listing = clerk_client.get(reverse("recipients:person_list")).text
     assert own_person.birth_date.strftime("%Y-%m-%d") not in listing
+
+
+def test_blank_template_round_trips_through_the_import(clerk_client, village):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = clerk_client.get(reverse("recipients:import_template"))
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.content))
+    sheet = workbook["名册"]
+    assert [c.value for c in sheet[1]][:5] == ["身份证号", "姓名", "救助类别", "认定日期", "退出日期"]
+    assert sheet.column_dimensions["A"].number_format == "@"
+    assert sheet.column_dimensions["J"].number_format == "@"
+    # a clerk fills one row in and the file imports
+    sheet.append([ID, "王秀英", "低保", "2023-01-01", None, "石鼓镇", "石鼓村"])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    from recipients.services import roster_import_create, roster_import_validate
+
+    imp = roster_import_create(
+        user=response.wsgi_request.user, file_name="模板.xlsx", content=buffer.getvalue(), source="MZ", enqueue=False
+    )
+    assert roster_import_validate(roster_import_id=imp.pk).status == RosterImport.Status.VALID
