@@ -10,6 +10,8 @@ ACTION_LABELS = {
     "roster_import.confirm": "确认导入",
     "roster_import.apply": "导入名册",
     "roster_import.cancel": "取消导入",
+    "policy.load_preset": "安装政策预置方案",
+    "policy.activate": "政策生效",
     "admin.add": "后台新增",
     "admin.change": "后台修改",
     "admin.delete": "后台删除",

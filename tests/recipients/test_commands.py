@@ -95,6 +95,9 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
     call_command("seed_demo", "--people", "400")
     out = capsys.readouterr().out
     assert Township.objects.count() >= 10
+    from applications.models import PolicyVersion
+
+    assert PolicyVersion.objects.get().preset == "maoming-2018"
     assert {u.role for u in User.objects.all()} == set(Role.values)
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out

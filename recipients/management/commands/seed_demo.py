@@ -84,6 +84,10 @@ class Command(BaseCommand):
                 user.save()
             runner = User.objects.get(username="reviewer")
             self._load_rosters(rng, people, runner)
+            from applications.policy_services import policy_load_preset
+
+            version, _ = policy_load_preset(name="maoming-2018", county=county)
+            self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
         self._print_logins()
 
     def _load_rosters(self, rng, count, user):
