@@ -41,6 +41,7 @@ lint: install
 
 bench: install
 	$(BIN)/python manage.py bench_roster --rows $${ROWS:-100000}
+	$(BIN)/python manage.py bench_calculator
 
 clean:
 	rm -rf $(VENV) var

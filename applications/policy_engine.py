@@ -164,6 +164,9 @@ class PoolState:
     granted: Decimal = ZERO  # first-round assistance granted (one-stop and applications)
 
 
+EMPTY_POOL = PoolState()
+
+
 @dataclass(frozen=True)
 class Step:
     label: str
@@ -190,55 +193,66 @@ class FirstRoundResult:
 
 
 def first_round(
-    policy: Policy, category: str, visit_type: str, amounts: Amounts, pool_state: PoolState
+    policy: Policy,
+    category: str,
+    visit_type: str,
+    amounts: Amounts,
+    pool_state: PoolState,
+    *,
+    explain: bool = True,
 ) -> FirstRoundResult:
     """First-round assistance of one settlement for one category (DOMAIN §5).
 
     amount = ratio × (E beyond what remains of the year's deductible), limited by what remains
-    of the year's cap pool; rounded half-up to 0.01; never negative.
+    of the year's cap pool; rounded half-up to 0.01; never negative. `explain=False` skips the
+    explanation text (batch jobs over a million settlements).
     """
     if visit_type not in VISIT_TYPES:
         raise PolicyError(f"未知的就诊类型：{visit_type}")
     rule = policy.rule(category, visit_type)
     base = amounts.in_policy_self_pay
-    steps = [
-        Step(
-            "政策范围内个人自付",
-            f"{yuan(amounts.in_policy)} − 统筹 {yuan(amounts.basic)} − 大病 {yuan(amounts.critical)} − 其他保险 {yuan(amounts.other)} = {yuan(base)}",
-        )
-    ]
     if not rule.eligible:
-        steps.append(Step("救助政策", f"{policy.category_name(category)}在“{visit_type}”无第一轮救助待遇"))
-        return FirstRoundResult(category, visit_type, None, ZERO, base, ZERO, tuple(steps))
+        steps = ()
+        if explain:
+            steps = (
+                _self_pay_step(amounts, base),
+                Step("救助政策", f"{policy.category_name(category)}在“{visit_type}”无第一轮救助待遇"),
+            )
+        return FirstRoundResult(category, visit_type, None, ZERO, base, ZERO, steps)
 
     yearly_deductible = rule.deductible.yearly_amount(policy.prior_year_income)
     remaining_deductible = max(ZERO, yearly_deductible - pool_state.deductible_used)
     deductible_applied = min(base, remaining_deductible)
-    steps.append(
-        Step(
-            "起付线",
-            f"{rule.deductible.describe(policy.prior_year_income)}；本年已计入 {yuan(pool_state.deductible_used)}，"
-            f"本次扣除 {yuan(deductible_applied)}",
+    raw = (base - deductible_applied) * rule.ratio
+    cap_left = None if rule.cap is None else max(ZERO, rule.cap - pool_state.granted)
+    amount = max(ZERO, money(raw if cap_left is None else min(raw, cap_left)))
+    steps = ()
+    if explain:
+        cap_text = (
+            f"{rule.pool}不封顶"
+            if cap_left is None
+            else f"{rule.pool}封顶 {yuan(rule.cap)}，本年已救助 {yuan(pool_state.granted)}，剩余 {yuan(cap_left)}"
         )
-    )
-    payable_base = base - deductible_applied
-    raw = payable_base * rule.ratio
-    steps.append(Step("救助比例", f"({yuan(base)} − {yuan(deductible_applied)}) × {percent(rule.ratio)} = {yuan(raw)}"))
-    if rule.cap is None:
-        amount = money(raw)
-        steps.append(Step("年度封顶线", f"{rule.pool}不封顶"))
-    else:
-        cap_left = max(ZERO, rule.cap - pool_state.granted)
-        amount = money(min(raw, cap_left))
-        steps.append(
+        steps = (
+            _self_pay_step(amounts, base),
             Step(
-                "年度封顶线",
-                f"{rule.pool}封顶 {yuan(rule.cap)}，本年已救助 {yuan(pool_state.granted)}，剩余 {yuan(cap_left)}",
-            )
+                "起付线",
+                f"{rule.deductible.describe(policy.prior_year_income)}；本年已计入 {yuan(pool_state.deductible_used)}，"
+                f"本次扣除 {yuan(deductible_applied)}",
+            ),
+            Step("救助比例", f"({yuan(base)} − {yuan(deductible_applied)}) × {percent(rule.ratio)} = {yuan(raw)}"),
+            Step("年度封顶线", cap_text),
+            Step("本次救助金额", yuan(amount)),
         )
-    amount = max(ZERO, amount)
-    steps.append(Step("本次救助金额", yuan(amount)))
-    return FirstRoundResult(category, visit_type, rule.pool, amount, base, deductible_applied, tuple(steps))
+    return FirstRoundResult(category, visit_type, rule.pool, amount, base, deductible_applied, steps)
+
+
+def _self_pay_step(amounts: Amounts, base: Decimal) -> Step:
+    return Step(
+        "政策范围内个人自付",
+        f"{yuan(amounts.in_policy)} − 统筹 {yuan(amounts.basic)} − 大病 {yuan(amounts.critical)} − "
+        f"其他保险 {yuan(amounts.other)} = {yuan(base)}",
+    )
 
 
 def best_first_round(
@@ -247,6 +261,8 @@ def best_first_round(
     visit_type: str,
     amounts: Amounts,
     ledger: Mapping[str, PoolState],
+    *,
+    explain: bool = True,
 ) -> FirstRoundResult:
     """Evaluate every identity valid on the service date and keep the most favourable (就高不重复).
 
@@ -267,10 +283,14 @@ def best_first_round(
         )
     order = {c: i for i, c in enumerate(policy.category_order)}
     results = [
-        first_round(policy, c, visit_type, amounts, ledger.get(policy.rule(c, visit_type).pool, PoolState()))
-        for c in sorted(categories, key=lambda c: order.get(c, len(order)))
+        first_round(
+            policy, c, visit_type, amounts, ledger.get(policy.rule(c, visit_type).pool, EMPTY_POOL), explain=explain
+        )
+        for c in (categories if len(categories) == 1 else sorted(categories, key=lambda c: order.get(c, len(order))))
     ]
     best = max(results, key=lambda r: r.amount)  # max keeps the first of equal amounts
+    if not explain:
+        return best
     if len(results) > 1:
         compared = "，".join(f"{policy.category_name(r.category)} {yuan(r.amount)}" for r in results)
         choice = Step(

@@ -287,3 +287,20 @@ def test_secondary_recomputed_never_pays_more_than_once_on_the_final_figures(cat
     rule = MAOMING.secondary.get(category)
     if rule is not None:
         assert granted <= rule.cap
+
+
+def test_batch_mode_gives_the_same_amounts_without_text():
+    amounts = bill("12345.67")
+    ledger = {"住院": PoolState(deductible_used=D("0"), granted=D("59000"))}
+    explained = best_first_round(MAOMING, ["DB", "QT"], INPATIENT, amounts, ledger)
+    batch = best_first_round(MAOMING, ["DB", "QT"], INPATIENT, amounts, ledger, explain=False)
+    assert (batch.amount, batch.category, batch.pool) == (explained.amount, explained.category, explained.pool)
+    assert batch.steps == () and explained.steps
+
+
+def test_calculator_benchmark_command_runs(capsys):
+    from django.core.management import call_command
+
+    call_command("bench_calculator", "--settlements", "2000", "--people", "50")
+    out = capsys.readouterr().out
+    assert "settlements/s" in out and "with explanations" in out
