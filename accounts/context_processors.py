@@ -11,6 +11,8 @@ def portal(request):
         nav.append(("救助对象", reverse("recipients:person_list")))
     if user.has_perm("recipients.view_rosterimport"):
         nav.append(("名册导入", reverse("recipients:import_list")))
+    if user.has_perm("applications.view_policyversion"):
+        nav.append(("救助政策", reverse("applications:policy_list")))
     if user.has_perm("audit.view_auditevent"):
         nav.append(("审计日志", reverse("audit:event_list")))
     if user.is_staff:

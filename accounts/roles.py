@@ -17,16 +17,18 @@ class Role(models.TextChoices):
 
 
 PERSON_READ = ["recipients.view_person"]
+POLICY_READ = ["applications.view_policyversion"]
 PII = ["recipients.view_full_pii"]
 IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: PERSON_READ + PII + IMPORT,
-    Role.REVIEWER: PERSON_READ + PII + IMPORT,
-    Role.APPROVER: PERSON_READ,
+    Role.CLERK: PERSON_READ + PII + IMPORT + POLICY_READ,
+    Role.REVIEWER: PERSON_READ + PII + IMPORT + POLICY_READ,
+    Role.APPROVER: PERSON_READ + POLICY_READ,
     Role.FINANCE: PERSON_READ + PII,
-    Role.SUPERVISOR: PERSON_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
-    Role.ADMIN: [
+    Role.SUPERVISOR: PERSON_READ + POLICY_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
+    Role.ADMIN: POLICY_READ
+    + [
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

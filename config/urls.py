@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("recipients/", include("recipients.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]
