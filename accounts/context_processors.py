@@ -13,6 +13,7 @@ def portal(request):
         nav.append(("名册导入", reverse("recipients:import_list")))
     if user.has_perm("applications.view_policyversion"):
         nav.append(("救助政策", reverse("applications:policy_list")))
+        nav.append(("救助测算", reverse("applications:calculator")))
     if user.has_perm("audit.view_auditevent"):
         nav.append(("审计日志", reverse("audit:event_list")))
     if user.is_staff:
