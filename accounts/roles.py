@@ -29,6 +29,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SUPERVISOR: PERSON_READ + POLICY_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
     Role.ADMIN: POLICY_READ
     + [
+        "applications.add_policyversion",
+        "applications.change_policyversion",
+        "applications.activate_policyversion",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

@@ -70,6 +70,7 @@ class PolicyVersion(models.Model):
         verbose_name = "救助政策版本"
         verbose_name_plural = "救助政策版本"
         ordering = ["county", "-effective_from"]
+        permissions = [("activate_policyversion", "使救助政策版本生效")]
         constraints = [
             models.CheckConstraint(
                 name="policy_window_ordered",

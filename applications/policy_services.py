@@ -173,3 +173,72 @@ def ledger_post(
     entry.deductible_used += deductible_used
     entry.save(update_fields=["granted", "deductible_used", "updated_at"])
     return entry
+
+
+@transaction.atomic
+def policy_copy_to_draft(*, version: PolicyVersion, user) -> PolicyVersion:
+    """A new draft with every parameter of the version, to be edited and then activated."""
+    draft = PolicyVersion.objects.create(
+        county_id=version.county_id,
+        name=f"{version.name}（修订草稿）",
+        document_number=version.document_number,
+        effective_from=version.effective_from,
+        effective_to=version.effective_to,
+        notes=version.notes,
+        key_categories=version.key_categories,
+        major_disease_codes=version.major_disease_codes,
+        time_limit_working_days=version.time_limit_working_days,
+        claim_deadline_days=version.claim_deadline_days,
+        public_notice_required=version.public_notice_required,
+        materials=version.materials,
+        to_confirm=version.to_confirm,
+    )
+    rules = list(version.first_round_rules.all())
+    for rule in rules:
+        rule.pk = None
+        rule.version = draft
+    FirstRoundRule.objects.bulk_create(rules)
+    secondary = list(version.secondary_rules.all())
+    for rule in secondary:
+        rule.pk = None
+        rule.version = draft
+    SecondaryRule.objects.bulk_create(secondary)
+    audit_record(actor=user, action="policy.copy", obj=draft, after={"copied_from": version.pk})
+    return draft
+
+
+def _rule_summary(version: PolicyVersion) -> dict:
+    first = {
+        f"{r.category}/{r.visit_type}": [
+            r.eligible,
+            str(r.ratio),
+            r.deductible_kind,
+            str(r.deductible_value),
+            str(r.cap),
+            r.pool,
+        ]
+        for r in version.first_round_rules.all()
+    }
+    second = {
+        r.category: [str(r.trigger), str(r.deductible), r.bands, str(r.cap)] for r in version.secondary_rules.all()
+    }
+    return {"first_round": first, "secondary": second}
+
+
+@transaction.atomic
+def policy_save_draft(*, version: PolicyVersion, user, fields: dict, first_round: list[dict], secondary: list[dict]):
+    """Save an edited draft: the version's fields and every rule row, audited with before and after."""
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != PolicyVersion.Status.DRAFT:
+        raise PolicyRejected("只有草稿可以修改")
+    before = _rule_summary(version)
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.full_clean(exclude=["activated_by"])
+    version.save()
+    version.first_round_rules.all().delete()
+    FirstRoundRule.objects.bulk_create(FirstRoundRule(version=version, **row) for row in first_round)
+    version.secondary_rules.all().delete()
+    SecondaryRule.objects.bulk_create(SecondaryRule(version=version, **row) for row in secondary)
+    audit_record(actor=user, action="policy.edit", obj=version, before=before, after=_rule_summary(version))
+    return version

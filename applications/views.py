@@ -1,7 +1,10 @@
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from recipients.categories import Category
 
@@ -148,3 +151,153 @@ def calculator(request):
         "applications/calculator.html",
         {"form": form, "result": result, "person": person, "version": version},
     )
+
+
+@require_POST
+@permission_required("applications.add_policyversion", raise_exception=True)
+def policy_copy(request, pk):
+    from .policy_services import policy_copy_to_draft
+
+    version = get_object_or_404(PolicyVersion, pk=pk)
+    draft = policy_copy_to_draft(version=version, user=request.user)
+    messages.success(request, "已复制为草稿，请修改后生效")
+    return redirect("applications:policy_edit", pk=draft.pk)
+
+
+@permission_required("applications.change_policyversion", raise_exception=True)
+def policy_edit(request, pk):
+    """Edit a draft: the version's fields and one row per category × visit type, all saved together."""
+    from .forms import FirstRoundFormSet, PolicyVersionForm, SecondaryFormSet, format_bands
+    from .policy_services import PolicyRejected, policy_save_draft
+
+    version = get_object_or_404(PolicyVersion, pk=pk)
+    if version.status != PolicyVersion.Status.DRAFT:
+        messages.error(request, "只有草稿可以修改；请先复制为草稿")
+        return redirect("applications:policy_detail", pk=version.pk)
+    rules = {(r.category, r.visit_type): r for r in version.first_round_rules.all()}
+    first_initial = []
+    for category in Category:
+        for visit_type in VisitType:
+            rule = rules.get((category.value, visit_type.value))
+            first_initial.append(
+                {
+                    "category": category.value,
+                    "visit_type": visit_type.value,
+                    "eligible": bool(rule and rule.eligible),
+                    "ratio_percent": (rule.ratio * 100).normalize() if rule else None,
+                    "deductible_kind": rule.deductible_kind if rule else "none",
+                    "deductible_value": rule.deductible_value.normalize() if rule else None,
+                    "cap": rule.cap if rule else None,
+                    "pool": rule.pool if rule else ("住院" if visit_type == VisitType.INPATIENT else "门诊"),
+                }
+            )
+    second = {r.category: r for r in version.secondary_rules.all()}
+    second_initial = [
+        {
+            "category": c.value,
+            "enabled": c.value in second,
+            "trigger": second[c.value].trigger if c.value in second else None,
+            "deductible": second[c.value].deductible if c.value in second else None,
+            "bands_text": format_bands(second[c.value].bands) if c.value in second else "",
+            "cap": second[c.value].cap if c.value in second else None,
+        }
+        for c in Category
+    ]
+    data = request.POST if request.method == "POST" else None
+    form = PolicyVersionForm(data, instance=version)
+    first_set = FirstRoundFormSet(data, initial=first_initial, prefix="first")
+    second_set = SecondaryFormSet(data, initial=second_initial, prefix="second")
+    if request.method == "POST" and form.is_valid() and first_set.is_valid() and second_set.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fields["key_categories"] = form.cleaned_data["key_categories"]
+        fields["to_confirm"] = [
+            line.strip() for line in form.cleaned_data["to_confirm_text"].splitlines() if line.strip()
+        ]
+        try:
+            policy_save_draft(
+                version=version,
+                user=request.user,
+                fields=fields,
+                first_round=[f.to_row() for f in first_set],
+                secondary=[row for row in (f.to_row() for f in second_set) if row],
+            )
+        except (PolicyRejected, ValidationError) as exc:
+            messages.error(request, "；".join(exc.messages) if hasattr(exc, "messages") else str(exc))
+        else:
+            messages.success(request, "草稿已保存")
+            return redirect("applications:policy_detail", pk=version.pk)
+    labels = dict(Category.choices)
+    first_rows = [(labels[f.initial["category"]], f.initial["category"], f.initial["visit_type"], f) for f in first_set]
+    second_rows = [(labels[f.initial["category"]], f.initial["category"], f) for f in second_set]
+    return render(
+        request,
+        "applications/policy_edit.html",
+        {
+            "version": version,
+            "form": form,
+            "first_set": first_set,
+            "second_set": second_set,
+            "first_rows": first_rows,
+            "second_rows": second_rows,
+        },
+    )
+
+
+@require_POST
+@permission_required("applications.activate_policyversion", raise_exception=True)
+def policy_activate_view(request, pk):
+    from .policy_services import PolicyRejected, policy_activate
+
+    version = get_object_or_404(PolicyVersion, pk=pk)
+    try:
+        policy_activate(version=version, user=request.user)
+        messages.success(request, "已生效")
+    except PolicyRejected as exc:
+        messages.error(request, str(exc))
+    return redirect("applications:policy_detail", pk=version.pk)
+
+
+@permission_required("applications.view_policyversion", raise_exception=True)
+def policy_compare(request):
+    """Two versions side by side: every parameter that differs, per category and visit type."""
+    versions = PolicyVersion.objects.select_related("county").order_by("county", "-effective_from")
+    a = versions.filter(pk=request.GET.get("a") or 0).first()
+    b = versions.filter(pk=request.GET.get("b") or 0).first()
+    differences = []
+    if a and b:
+        table_a, table_b = _comparable(a), _comparable(b)
+        what_order = [*VisitType.values, "二次救助"]
+        for key in sorted(
+            set(table_a) | set(table_b), key=lambda k: (Category.values.index(k[0]), what_order.index(k[1]))
+        ):
+            left, right = table_a.get(key, "无"), table_b.get(key, "无")
+            differences.append(
+                {
+                    "category": dict(Category.choices)[key[0]],
+                    "what": key[1],
+                    "a": left,
+                    "b": right,
+                    "same": left == right,
+                }
+            )
+    return render(
+        request,
+        "applications/policy_compare.html",
+        {"versions": versions, "a": a, "b": b, "rows": differences},
+    )
+
+
+def _comparable(version: PolicyVersion) -> dict:
+    table = {}
+    for r in version.first_round_rules.all():
+        if r.eligible:
+            cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.0f} 元（{r.pool}）"
+            table[(r.category, r.visit_type)] = f"{_ratio(r.ratio)}，起付线 {_deductible(r)}，{cap}"
+    for r in version.secondary_rules.all():
+        from .forms import format_bands
+
+        cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.0f} 元"
+        table[(r.category, "二次救助")] = (
+            f"启动 {r.trigger:,.0f} 元，起付线 {r.deductible:,.0f} 元，{format_bands(r.bands)}，{cap}"
+        )
+    return table

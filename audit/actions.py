@@ -12,6 +12,8 @@ ACTION_LABELS = {
     "roster_import.cancel": "取消导入",
     "policy.load_preset": "安装政策预置方案",
     "policy.activate": "政策生效",
+    "policy.copy": "复制政策为草稿",
+    "policy.edit": "修改政策草稿",
     "admin.add": "后台新增",
     "admin.change": "后台修改",
     "admin.delete": "后台删除",
