@@ -111,6 +111,14 @@ class PolicyVersionForm(forms.ModelForm):
     to_confirm_text = forms.CharField(
         label="待确认的参数（每行一项）", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    materials_text = forms.CharField(
+        label="申请材料清单（每行一项）", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    major_disease_codes_text = forms.CharField(
+        label="重特大疾病诊断编码（ICD-10 前缀，逗号分隔）",
+        required=False,
+        help_text="如 C00-C97 写作 C；结算数据标记为重特大疾病的也计入",
+    )
 
     class Meta:
         model = PolicyVersion
@@ -135,6 +143,28 @@ class PolicyVersionForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.initial["key_categories"] = self.instance.key_categories
             self.initial["to_confirm_text"] = "\n".join(self.instance.to_confirm)
+            self.initial["materials_text"] = "\n".join(self.instance.materials)
+            self.initial["major_disease_codes_text"] = ", ".join(self.instance.major_disease_codes)
+
+    def clean_major_disease_codes_text(self):
+        codes = [
+            c.strip().upper()
+            for c in re.split(r"[,，、\s]+", self.cleaned_data["major_disease_codes_text"])
+            if c.strip()
+        ]
+        for code in codes:
+            if not re.match(r"^[A-Z][0-9A-Z.]{0,6}$", code):
+                raise forms.ValidationError(f"“{code}”不是有效的 ICD-10 编码前缀")
+        return codes
+
+    def extra_fields(self) -> dict:
+        lines = lambda text: [line.strip() for line in text.splitlines() if line.strip()]  # noqa: E731
+        return {
+            "key_categories": self.cleaned_data["key_categories"],
+            "to_confirm": lines(self.cleaned_data["to_confirm_text"]),
+            "materials": lines(self.cleaned_data["materials_text"]),
+            "major_disease_codes": self.cleaned_data["major_disease_codes_text"],
+        }
         self.helper = FormHelper()
         self.helper.form_tag = False
 

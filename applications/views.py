@@ -209,10 +209,7 @@ def policy_edit(request, pk):
     second_set = SecondaryFormSet(data, initial=second_initial, prefix="second")
     if request.method == "POST" and form.is_valid() and first_set.is_valid() and second_set.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        fields["key_categories"] = form.cleaned_data["key_categories"]
-        fields["to_confirm"] = [
-            line.strip() for line in form.cleaned_data["to_confirm_text"].splitlines() if line.strip()
-        ]
+        fields.update(form.extra_fields())
         try:
             policy_save_draft(
                 version=version,

@@ -81,6 +81,7 @@ def test_copy_edit_and_activate_a_revision(admin_client, admin_user, maoming):
             "effective_from": "2026-01-01",
             f"{db_in}ratio_percent": "90",
             f"{db_2}bands_text": "10000以内70%；其余80%",
+            "major_disease_codes_text": "c, I21，N18.5",
         },
     )
     saved = admin_client.post(response.url, data)
@@ -91,6 +92,8 @@ def test_copy_edit_and_activate_a_revision(admin_client, admin_user, maoming):
     assert first_round(policy, "DB", INPATIENT, amounts, PoolState()).amount == D("9000.00")
     assert secondary(policy, "DB", D("18000"), D("0")).due == D("7000") + D("4000")  # 15,000 over the deductible
     assert AuditEvent.objects.filter(action="policy.edit", object_id=str(draft.pk)).exists()
+    assert draft.major_disease_codes == ["C", "I21", "N18.5"]
+    assert draft.materials == maoming.materials  # kept as it was
 
     # the old version still runs to the end of 2025: activating the draft overlaps it
     refused = admin_client.post(reverse("applications:policy_activate", args=[draft.pk]), follow=True)
@@ -148,3 +151,15 @@ def test_only_admin_changes_policy(client, reviewer, maoming):
     assert client.post(reverse("applications:policy_activate", args=[maoming.pk])).status_code == 403
     assert client.get(reverse("applications:policy_edit", args=[maoming.pk])).status_code == 403
     assert PolicyVersion.objects.count() == 1
+
+
+def test_admin_records_the_income_standard(admin_client):
+    county = CountyFactory()
+    response = admin_client.post(
+        reverse("admin:applications_regionincome_add"), {"county": county.pk, "year": 2024, "amount": "30850.00"}
+    )
+    assert response.status_code == 302
+    from applications.models import RegionIncome
+
+    assert RegionIncome.objects.get().amount == D("30850.00")
+    assert AuditEvent.objects.filter(action="admin.add", object_type="applications.regionincome").exists()
