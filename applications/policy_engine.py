@@ -255,6 +255,23 @@ def _self_pay_step(amounts: Amounts, base: Decimal) -> Step:
     )
 
 
+def onestop_ledger_change(
+    policy: Policy, category: str, visit_type: str, amounts: Amounts, pool_state: PoolState
+) -> PoolState:
+    """What a one-stop settlement already assisted (A0 > 0) uses of the year's deductible and cap.
+
+    DOMAIN §5: such settlements count against the same year's deductible and cap. The assistance
+    itself was paid at the hospital; the deductible it used is the part of E the remaining deductible
+    absorbed under this category's rule.
+    """
+    rule = policy.rule(category, visit_type)
+    deductible_used = ZERO
+    if rule.eligible:
+        yearly = rule.deductible.yearly_amount(policy.prior_year_income)
+        deductible_used = min(amounts.in_policy_self_pay, max(ZERO, yearly - pool_state.deductible_used))
+    return PoolState(deductible_used=deductible_used, granted=amounts.onestop_assistance)
+
+
 def best_first_round(
     policy: Policy,
     categories: Iterable[str],

@@ -304,3 +304,16 @@ def test_calculator_benchmark_command_runs(capsys):
     call_command("bench_calculator", "--settlements", "2000", "--people", "50")
     out = capsys.readouterr().out
     assert "settlements/s" in out and "with explanations" in out
+
+
+def test_onestop_assistance_counts_against_deductible_and_cap():
+    from applications.policy_engine import onestop_ledger_change
+
+    policy = shared_policy(deductible=Deductible("fixed", D("1000")), cap="10000")
+    onestop = Amounts(total=D("9000"), in_policy=D("8000"), basic=D("4000"), onestop_assistance=D("2100"))
+    change = onestop_ledger_change(policy, "DB", INPATIENT, onestop, PoolState())
+    assert change == PoolState(deductible_used=D("1000"), granted=D("2100"))
+    # a later bill in the same year finds the deductible used up and less of the cap left
+    later = first_round(policy, "DB", OUTPATIENT, bill("20000"), change)
+    assert later.deductible_applied == 0
+    assert later.amount == D("7900.00")  # cap 10,000 − 2,100 already paid one-stop
