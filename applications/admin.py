@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from audit.admin_mixins import AuditedAdminMixin
 
-from .models import RegionIncome
+from .models import CalendarOverride, RegionIncome
 
 
 @admin.register(RegionIncome)
@@ -12,3 +12,12 @@ class RegionIncomeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["county", "year", "amount"]
     list_filter = ["county"]
     ordering = ["county", "-year"]
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Statutory holidays and adjusted working days for years the built-in calendar does not cover yet."""
+
+    list_display = ["day", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "day"

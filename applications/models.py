@@ -177,3 +177,19 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.person} {self.year} {self.pool}"
+
+
+class CalendarOverride(models.Model):
+    """A day whose working status the admin sets: years chinesecalendar does not cover yet, or corrections."""
+
+    day = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("工作日")
+    note = models.CharField("说明", max_length=100, blank=True, help_text="如：春节、调休上班")
+
+    class Meta:
+        verbose_name = "节假日调整"
+        verbose_name_plural = "节假日调整"
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} {'上班' if self.is_workday else '休息'} {self.note}"
