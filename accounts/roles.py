@@ -18,15 +18,16 @@ class Role(models.TextChoices):
 
 PERSON_READ = ["recipients.view_person"]
 POLICY_READ = ["applications.view_policyversion"]
+CASE_READ = ["applications.view_case"]
 PII = ["recipients.view_full_pii"]
 IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: PERSON_READ + PII + IMPORT + POLICY_READ,
-    Role.REVIEWER: PERSON_READ + PII + IMPORT + POLICY_READ,
-    Role.APPROVER: PERSON_READ + POLICY_READ,
-    Role.FINANCE: PERSON_READ + PII,
-    Role.SUPERVISOR: PERSON_READ + POLICY_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
+    Role.CLERK: PERSON_READ + PII + IMPORT + POLICY_READ + CASE_READ + ["applications.receive_case"],
+    Role.REVIEWER: PERSON_READ + PII + IMPORT + POLICY_READ + CASE_READ + ["applications.review_case"],
+    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + ["applications.approve_case"],
+    Role.FINANCE: PERSON_READ + PII + CASE_READ,
+    Role.SUPERVISOR: PERSON_READ + POLICY_READ + CASE_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
     Role.ADMIN: POLICY_READ
     + [
         "applications.add_policyversion",

@@ -193,3 +193,156 @@ class CalendarOverride(models.Model):
 
     def __str__(self):
         return f"{self.day} {'上班' if self.is_workday else '休息'} {self.note}"
+
+
+class Case(models.Model):
+    """A 零星报销 case (申请) and, later, proactive-lead and secondary-assistance cases."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        ACCEPTED = "accepted", "已受理"
+        ACCEPTED_PENDING = "accepted_pending", "容缺受理"
+        REVIEW = "review", "待审核"
+        APPROVAL = "approval", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "不予救助"
+        RETURNED = "returned", "退回补正"
+        WITHDRAWN = "withdrawn", "已撤回"
+        PAID = "paid", "已发放"
+
+    class Source(models.TextChoices):
+        WINDOW = "window", "窗口申请"
+        LEAD = "lead", "主动救助线索"
+        SECONDARY = "secondary", "二次救助"
+
+    number = models.CharField("案件编号", max_length=20, unique=True)
+    person = models.ForeignKey(
+        "recipients.Person", verbose_name="申请人", on_delete=models.PROTECT, related_name="cases"
+    )
+    township = models.ForeignKey(
+        "recipients.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.WINDOW)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受理人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_on = models.DateField("受理日期", null=True, blank=True)
+    due_on = models.DateField("办结期限", null=True, blank=True, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    missing_materials = models.JSONField("缺少的材料", default=list, blank=True)
+    materials_deadline = models.DateField("补齐材料期限", null=True, blank=True)
+    commitment_signed = models.BooleanField("已签署承诺书", default=False)
+    agent_name = models.CharField("代办人姓名", max_length=50, blank=True)
+    agent_id_number = models.CharField("代办人身份证号", max_length=18, blank=True)
+    agent_relation = models.CharField("与申请人关系", max_length=20, blank=True)
+    payee_name = models.CharField("收款人", max_length=50, blank=True)
+    payee_bank = models.CharField("开户银行", max_length=100, blank=True)
+    payee_account = models.CharField("银行账号", max_length=40, blank=True)
+    proposed_amount = models.DecimalField("拟救助金额", **MONEY, null=True, blank=True)
+    approved_amount = models.DecimalField("批准金额", **MONEY, null=True, blank=True)
+    calculation = models.JSONField("计算过程", default=list, blank=True)
+    decision_reason = models.TextField("审批意见", blank=True)
+    revision = models.PositiveIntegerField(
+        "修订号", default=0, help_text="每次保存加一；防止两人同时修改时后者覆盖前者"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "救助案件"
+        verbose_name_plural = "救助案件"
+        ordering = ["-created_at"]
+        permissions = [
+            ("receive_case", "受理救助申请"),
+            ("review_case", "审核救助案件"),
+            ("approve_case", "审批救助案件"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="case_amounts_nonnegative",
+                condition=(Q(proposed_amount__isnull=True) | Q(proposed_amount__gte=0))
+                & (Q(approved_amount__isnull=True) | Q(approved_amount__gte=0)),
+            )
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class CaseTransition(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField("原状态", max_length=20, choices=Case.Status.choices)
+    to_status = models.CharField("新状态", max_length=20, choices=Case.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    comment = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "案件流转记录"
+        verbose_name_plural = "案件流转记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.case} {self.from_status}→{self.to_status}"
+
+
+class Bill(models.Model):
+    """One medical bill (就诊记录) on a case, with the money fields of DOMAIN §4."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="bills")
+    hospital = models.CharField("医疗机构", max_length=100)
+    visit_type = models.CharField("就诊类型", max_length=10, choices=VisitType.choices)
+    admitted_on = models.DateField("入院日期", null=True, blank=True)
+    discharged_on = models.DateField("出院日期", null=True, blank=True)
+    visit_on = models.DateField("就诊日期", null=True, blank=True)
+    invoice_number = models.CharField("发票号", max_length=50)
+    settlement_number = models.CharField("结算单号", max_length=50, blank=True)
+    total = models.DecimalField("医疗总费用", **MONEY)
+    in_policy = models.DecimalField("政策范围内费用", **MONEY)
+    basic = models.DecimalField("基本医保统筹支付", **MONEY, default=0)
+    critical = models.DecimalField("大病保险支付", **MONEY, default=0)
+    other = models.DecimalField("其他保险支付", **MONEY, default=0)
+    donation = models.DecimalField("社会捐赠", **MONEY, default=0)
+    diagnosis = models.CharField("主要诊断", max_length=100, blank=True)
+    major_disease = models.BooleanField("重特大疾病", default=False)
+    # Set when the case is approved: one approved claim per invoice is a database guarantee.
+    claimed = models.BooleanField("已获救助", default=False)
+
+    class Meta:
+        verbose_name = "就诊记录"
+        verbose_name_plural = "就诊记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hospital", "invoice_number"], condition=Q(claimed=True), name="one_approved_claim_per_invoice"
+            ),
+            models.CheckConstraint(name="bill_in_policy_le_total", condition=Q(in_policy__lte=models.F("total"))),
+        ]
+
+    def __str__(self):
+        return f"{self.hospital} {self.invoice_number}"
+
+    @property
+    def service_date(self):
+        return self.discharged_on if self.visit_type == VisitType.INPATIENT else self.visit_on

@@ -1,0 +1,372 @@
+"""The 零星报销 case workflow (DOMAIN §6) as services: every transition checks the current state under a
+row lock, records who/when/from/to/comment, and writes the audit event in the same transaction.
+
+A transition that is not in TRANSITIONS cannot happen; a second submission of the same action finds
+the case already moved and is refused with a message instead of acting twice.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from recipients.models import Person
+from recipients.selectors import identities_valid_on
+
+from . import policy_engine as engine
+from .models import Bill, Case, CaseTransition, LedgerEntry
+from .policy_services import CapExceeded, engine_policy, ledger_post, policy_in_force
+from .workdays import add_working_days
+
+S = Case.Status
+
+# action: (states it may start from, state it leads to)
+TRANSITIONS = {
+    "accept": ({S.DRAFT}, S.ACCEPTED),
+    "accept_pending": ({S.DRAFT}, S.ACCEPTED_PENDING),
+    "submit": ({S.ACCEPTED, S.ACCEPTED_PENDING, S.RETURNED}, S.REVIEW),
+    "review": ({S.REVIEW}, S.APPROVAL),
+    "return": ({S.REVIEW, S.APPROVAL}, S.RETURNED),
+    "approve": ({S.APPROVAL}, S.APPROVED),
+    "reject": ({S.APPROVAL}, S.REJECTED),
+    "withdraw": ({S.DRAFT, S.ACCEPTED, S.ACCEPTED_PENDING, S.RETURNED, S.REVIEW}, S.WITHDRAWN),
+    "mark_paid": ({S.APPROVED}, S.PAID),
+}
+ACTION_LABELS = {
+    "accept": "受理",
+    "accept_pending": "容缺受理",
+    "submit": "提交审核",
+    "review": "审核通过",
+    "return": "退回补正",
+    "approve": "批准",
+    "reject": "不予救助",
+    "withdraw": "撤回",
+    "mark_paid": "发放",
+}
+# Who may take each action: the permission, and whether a township clerk's own-township rule applies.
+ACTION_PERMISSIONS = {
+    "accept": "applications.receive_case",
+    "accept_pending": "applications.receive_case",
+    "submit": "applications.receive_case",
+    "withdraw": "applications.receive_case",
+    "review": "applications.review_case",
+    "return": "applications.review_case",
+    "approve": "applications.approve_case",
+    "reject": "applications.approve_case",
+}
+
+
+class TransitionRefused(ValueError):
+    """The action is not allowed now; the message is shown to the user."""
+
+
+def _check_actor(case: Case, user, action: str) -> None:
+    permission = ACTION_PERMISSIONS.get(action)
+    if permission and user is not None:
+        if not user.has_perm(permission):
+            raise TransitionRefused(f"没有“{ACTION_LABELS[action]}”的权限")
+        if user.township_scoped and case.township_id != user.township_id:
+            raise TransitionRefused("只能处理本乡镇的案件")
+    if action in ("approve", "reject") and user is not None and user.pk in (case.received_by_id, case.reviewed_by_id):
+        raise TransitionRefused("受理或审核过本案件的人员不能审批本案件")
+
+
+def _transition(case: Case, *, user, action: str, comment: str = "", **changes) -> Case:
+    allowed_from, to_status = TRANSITIONS[action]
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status not in allowed_from:
+        raise TransitionRefused(
+            f"案件当前状态为“{locked.get_status_display()}”，不能{ACTION_LABELS[action]}（可能已被他人处理，请刷新页面）"
+        )
+    _check_actor(locked, user, action)
+    from_status = locked.status
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.status = to_status
+    locked.revision += 1
+    locked.save()
+    CaseTransition.objects.create(
+        case=locked, from_status=from_status, to_status=to_status, actor=user, comment=comment
+    )
+    audit_record(
+        actor=user,
+        action=f"case.{action}",
+        obj=locked,
+        before={"status": from_status},
+        after={
+            "status": to_status,
+            **{k: str(v) for k, v in changes.items() if k in ("approved_amount", "proposed_amount")},
+        },
+        comment=comment,
+    )
+    return locked
+
+
+@transaction.atomic
+def case_accept(*, case: Case, user, missing_materials: list[str] | None = None, materials_deadline=None) -> Case:
+    """受理 (or 容缺受理 when non-key materials are missing, with a deadline to supply them)."""
+    if not case.bills.exists():
+        raise TransitionRefused("请至少录入一张就诊记录后再受理")
+    today = timezone.localdate()
+    version = policy_in_force(county_id=case.township.county_id, day=today)
+    limit = version.time_limit_working_days if version else 30
+    changes = {"received_by": user, "accepted_on": today, "due_on": add_working_days(today, limit)}
+    if missing_materials:
+        if materials_deadline is None:
+            raise TransitionRefused("容缺受理须写明补齐材料的期限")
+        changes.update(missing_materials=list(missing_materials), materials_deadline=materials_deadline)
+        return _transition(
+            case, user=user, action="accept_pending", comment="缺：" + "、".join(missing_materials), **changes
+        )
+    return _transition(case, user=user, action="accept", **changes)
+
+
+@transaction.atomic
+def case_submit(*, case: Case, user, comment: str = "") -> Case:
+    return _transition(case, user=user, action="submit", comment=comment)
+
+
+@transaction.atomic
+def case_withdraw(*, case: Case, user, reason: str) -> Case:
+    if not reason.strip():
+        raise TransitionRefused("撤回须写明原因")
+    return _transition(case, user=user, action="withdraw", comment=reason)
+
+
+@transaction.atomic
+def case_return(*, case: Case, user, reason: str) -> Case:
+    if not reason.strip():
+        raise TransitionRefused("退回补正须写明原因")
+    return _transition(case, user=user, action="return", comment=reason)
+
+
+@dataclass
+class CaseCalculation:
+    amount: Decimal
+    lines: list[dict]  # one per bill: bill id, service date, category, amount, steps
+
+
+def case_calculate(case: Case) -> CaseCalculation:
+    """Run the policy engine over the case's bills in service-date order, on top of the person's ledger."""
+    bills = sorted(case.bills.all(), key=lambda b: (b.service_date or datetime.date.min, b.pk))
+    ledgers: dict[int, dict[str, engine.PoolState]] = {}
+    total = Decimal("0")
+    lines = []
+    for bill in bills:
+        day = bill.service_date
+        if day is None:
+            raise TransitionRefused(f"就诊记录 {bill} 缺少就诊或出院日期")
+        version = policy_in_force(county_id=case.township.county_id, day=day)
+        if version is None:
+            raise TransitionRefused(f"{day} 没有生效的救助政策")
+        policy = engine_policy(version, year=day.year)
+        if day.year not in ledgers:
+            ledgers[day.year] = {
+                e.pool: engine.PoolState(e.deductible_used, e.granted)
+                for e in LedgerEntry.objects.filter(person_id=case.person_id, year=day.year)
+            }
+        categories = [i.category for i in identities_valid_on(person=case.person_id, day=day)]
+        amounts = engine.Amounts(
+            total=bill.total,
+            in_policy=bill.in_policy,
+            basic=bill.basic,
+            critical=bill.critical,
+            other=bill.other,
+            donation=bill.donation,
+        )
+        result = engine.best_first_round(policy, categories, bill.visit_type, amounts, ledgers[day.year])
+        if result.pool is not None:
+            state = ledgers[day.year].get(result.pool, engine.PoolState())
+            ledgers[day.year][result.pool] = engine.PoolState(
+                state.deductible_used + result.deductible_applied, state.granted + result.amount
+            )
+        total += result.amount
+        lines.append(
+            {
+                "bill": bill.pk,
+                "service_date": day.isoformat(),
+                "year": day.year,
+                "category": result.category,
+                "pool": result.pool,
+                "amount": str(result.amount),
+                "deductible_applied": str(result.deductible_applied),
+                "cap": str(policy.rule(result.category, bill.visit_type).cap) if result.category else None,
+                "steps": [[s.label, s.detail] for s in result.steps],
+            }
+        )
+    return CaseCalculation(amount=total, lines=lines)
+
+
+def case_duplicates(case: Case) -> list[str]:
+    """Problems to resolve before approval: invoices or settlements claimed in another live case, overlapping stays."""
+    problems = []
+    live = ~Q(case__status__in=[S.WITHDRAWN, S.REJECTED, S.DRAFT])
+    for bill in case.bills.all():
+        others = Bill.objects.filter(live).exclude(case=case)
+        same_invoice = others.filter(hospital=bill.hospital, invoice_number=bill.invoice_number).select_related("case")
+        for other in same_invoice:
+            problems.append(f"发票 {bill.invoice_number}（{bill.hospital}）已在案件 {other.case.number} 中申请")
+        if bill.settlement_number:
+            for other in others.filter(settlement_number=bill.settlement_number).select_related("case"):
+                problems.append(f"结算单 {bill.settlement_number} 已在案件 {other.case.number} 中申请")
+        if bill.visit_type == "住院" and bill.admitted_on and bill.discharged_on:
+            stays = (
+                Bill.objects.filter(live, case__person_id=case.person_id, visit_type="住院")
+                .exclude(pk=bill.pk)
+                .filter(admitted_on__lte=bill.discharged_on, discharged_on__gte=bill.admitted_on)
+                .select_related("case")
+            )
+            for other in stays:
+                problems.append(
+                    f"住院 {bill.admitted_on}～{bill.discharged_on} 与案件 {other.case.number} 的住院 "
+                    f"{other.admitted_on}～{other.discharged_on} 重叠"
+                )
+    return problems
+
+
+@transaction.atomic
+def case_review(*, case: Case, user, comment: str = "") -> Case:
+    """审核: run the calculation, record it line by line and propose the amount."""
+    calculation = case_calculate(case)
+    return _transition(
+        case,
+        user=user,
+        action="review",
+        comment=comment,
+        reviewed_by=user,
+        proposed_amount=calculation.amount,
+        calculation=calculation.lines,
+    )
+
+
+@transaction.atomic
+def case_approve(*, case: Case, user, comment: str = "") -> Case:
+    """批准: separation of duties, no unresolved duplicates, and the ledger posted under row locks."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status != S.APPROVAL:
+        raise TransitionRefused(
+            f"案件当前状态为“{locked.get_status_display()}”，不能批准（可能已被他人处理，请刷新页面）"
+        )
+    _check_actor(locked, user, "approve")
+    # One approval per person at a time: the calculation below reads the person's ledger, and a
+    # concurrent approval must not use the same remaining cap. (ledger_post's row lock and cap
+    # check remain the last guard.)
+    Person.objects.select_for_update().filter(pk=locked.person_id).first()
+    problems = case_duplicates(locked)
+    if problems:
+        raise TransitionRefused("存在重复申请，须先处理：" + "；".join(problems))
+    # Recalculate on the ledger as it is now: other approvals may have used the cap since review.
+    calculation = case_calculate(locked)
+    try:
+        for line in calculation.lines:
+            if line["pool"] is None:
+                continue
+            ledger_post(
+                person_id=locked.person_id,
+                year=line["year"],
+                pool=line["pool"],
+                granted=Decimal(line["amount"]),
+                deductible_used=Decimal(line["deductible_applied"]),
+                cap=None if line["cap"] in (None, "None") else Decimal(line["cap"]),
+            )
+        updated = locked.bills.update(claimed=True)
+    except CapExceeded as exc:
+        raise TransitionRefused(str(exc)) from None
+    except IntegrityError:
+        raise TransitionRefused("其中有发票已在其他案件中获得救助，不能重复救助") from None
+    assert updated == locked.bills.count()
+    return _transition(
+        locked,
+        user=user,
+        action="approve",
+        comment=comment,
+        decided_by=user,
+        decided_at=timezone.now(),
+        approved_amount=calculation.amount,
+        calculation=calculation.lines,
+    )
+
+
+@transaction.atomic
+def case_reject(*, case: Case, user, reason: str) -> Case:
+    if not reason.strip():
+        raise TransitionRefused("不予救助须写明理由")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    return _transition(
+        locked,
+        user=user,
+        action="reject",
+        comment=reason,
+        decided_by=user,
+        decided_at=timezone.now(),
+        decision_reason=reason,
+    )
+
+
+@transaction.atomic
+def case_create(*, person, user, source: str = Case.Source.WINDOW) -> Case:
+    """A draft case for a person of the registry, in the person's township."""
+    if user is not None and user.township_scoped and person.township_id != user.township_id:
+        raise TransitionRefused("只能为本乡镇人员受理申请")
+    case = Case.objects.create(
+        number=f"TMP-{timezone.now().timestamp()}",
+        person=person,
+        township_id=person.township_id,
+        source=source,
+        payee_name=person.name,
+        payee_bank=person.bank_name,
+        payee_account=person.bank_account,
+    )
+    case.number = f"LX{timezone.localdate():%Y}{case.pk:06d}"
+    case.save(update_fields=["number"])
+    audit_record(actor=user, action="case.create", obj=case)
+    return case
+
+
+@transaction.atomic
+def case_add_bill(*, case: Case, user, **fields) -> Bill:
+    """Add a bill to a case still being received, after checking amounts, dates and identity."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status not in (S.DRAFT, S.RETURNED):
+        raise TransitionRefused("只有草稿或退回补正的案件可以修改就诊记录")
+    bill = Bill(case=locked, **fields)
+    try:
+        engine.Amounts(
+            total=bill.total,
+            in_policy=bill.in_policy,
+            basic=bill.basic,
+            critical=bill.critical,
+            other=bill.other,
+            donation=bill.donation,
+        )
+    except engine.PolicyError as exc:
+        raise TransitionRefused(str(exc)) from None
+    if bill.visit_type == "住院":
+        if not (bill.admitted_on and bill.discharged_on):
+            raise TransitionRefused("住院须填写入院日期和出院日期")
+        if bill.discharged_on < bill.admitted_on:
+            raise TransitionRefused("出院日期早于入院日期")
+    elif not bill.visit_on:
+        raise TransitionRefused("门诊须填写就诊日期")
+    day = bill.service_date
+    if day > timezone.localdate():
+        raise TransitionRefused("就诊（出院）日期不能晚于今天")
+    if not identities_valid_on(person=locked.person_id, day=day).exists():
+        raise TransitionRefused(f"申请人在 {day} 没有有效的救助身份")
+    bill.save()
+    locked.revision += 1
+    locked.save(update_fields=["revision", "updated_at"])
+    audit_record(
+        actor=user, action="case.add_bill", obj=locked, after={"invoice": bill.invoice_number, "total": str(bill.total)}
+    )
+    return bill
+
+
+def case_mark_paid(*, case: Case, user) -> Case:
+    """Set by payouts once the bank confirms the payment."""
+    with transaction.atomic():
+        return _transition(case, user=user, action="mark_paid")
