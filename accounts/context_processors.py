@@ -9,6 +9,8 @@ def portal(request):
     nav = [("首页", reverse("home"))]
     if user.has_perm("recipients.view_person"):
         nav.append(("救助对象", reverse("recipients:person_list")))
+    if user.has_perm("applications.view_case"):
+        nav.append(("救助案件", reverse("applications:case_list")))
     if user.has_perm("recipients.view_rosterimport"):
         nav.append(("名册导入", reverse("recipients:import_list")))
     if user.has_perm("applications.view_policyversion"):

@@ -195,6 +195,19 @@ class CalendarOverride(models.Model):
         return f"{self.day} {'上班' if self.is_workday else '休息'} {self.note}"
 
 
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from recipients.models import scoped_to_user
+
+        return scoped_to_user(self, user, "applications.view_case")
+
+    def overdue(self, day):
+        return self.filter(due_on__lt=day).exclude(status__in=CLOSED_STATUSES)
+
+    def due_soon(self, day, until):
+        return self.filter(due_on__gte=day, due_on__lte=until).exclude(status__in=CLOSED_STATUSES)
+
+
 class Case(models.Model):
     """A 零星报销 case (申请) and, later, proactive-lead and secondary-assistance cases."""
 
@@ -270,6 +283,8 @@ class Case(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = "救助案件"
         verbose_name_plural = "救助案件"
@@ -289,6 +304,15 @@ class Case(models.Model):
 
     def __str__(self):
         return self.number
+
+
+CLOSED_STATUSES = [
+    Case.Status.APPROVED,
+    Case.Status.REJECTED,
+    Case.Status.WITHDRAWN,
+    Case.Status.PAID,
+    Case.Status.DRAFT,
+]
 
 
 class CaseTransition(models.Model):
@@ -337,7 +361,11 @@ class Bill(models.Model):
             models.UniqueConstraint(
                 fields=["hospital", "invoice_number"], condition=Q(claimed=True), name="one_approved_claim_per_invoice"
             ),
-            models.CheckConstraint(name="bill_in_policy_le_total", condition=Q(in_policy__lte=models.F("total"))),
+            models.CheckConstraint(
+                name="bill_in_policy_le_total",
+                condition=Q(in_policy__lte=models.F("total")),
+                violation_error_message="政策范围内费用不能大于医疗总费用",
+            ),
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .case_urls import urlpatterns as case_urlpatterns
 
 app_name = "applications"
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
     path("policies/<int:pk>/activate/", views.policy_activate_view, name="policy_activate"),
     path("policies/compare/", views.policy_compare, name="policy_compare"),
     path("calculator/", views.calculator, name="calculator"),
+    *case_urlpatterns,
 ]

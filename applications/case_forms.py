@@ -1,0 +1,75 @@
+from decimal import Decimal
+
+from django import forms
+
+from recipients.models import Township
+
+from .models import Bill, Case
+
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label="案件编号、身份证号或姓名", required=False)
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Case.Status.choices])
+    township = forms.ModelChoiceField(
+        label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"
+    )
+    source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
+    due = forms.ChoiceField(
+        label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.township_scoped:
+            del self.fields["township"]
+        else:
+            self.fields["township"].queryset = Township.objects.all()
+
+
+class BillForm(forms.ModelForm):
+    class Meta:
+        model = Bill
+        fields = [
+            "hospital",
+            "visit_type",
+            "admitted_on",
+            "discharged_on",
+            "visit_on",
+            "invoice_number",
+            "settlement_number",
+            "total",
+            "in_policy",
+            "basic",
+            "critical",
+            "other",
+            "donation",
+            "diagnosis",
+            "major_disease",
+        ]
+        widgets = {
+            "admitted_on": forms.DateInput(attrs={"type": "date"}),
+            "discharged_on": forms.DateInput(attrs={"type": "date"}),
+            "visit_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("total", "in_policy", "basic", "critical", "other", "donation"):
+            self.fields[name].min_value = Decimal("0")
+            self.fields[name].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+        for name in ("basic", "critical", "other", "donation"):
+            self.fields[name].required = False
+            self.fields[name].initial = 0
+
+    def clean(self):
+        data = super().clean()
+        for name in ("basic", "critical", "other", "donation"):
+            if data.get(name) is None:
+                data[name] = Decimal("0")
+        return data
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))

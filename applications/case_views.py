@@ -1,0 +1,141 @@
+"""Pages of the 零星报销 workflow: thin views over case_services."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from recipients.models import Person
+from recipients.selectors import identities_valid_on
+
+from . import case_services as services
+from .case_forms import BillForm, CaseFilterForm, DecisionForm
+from .models import Case
+
+
+def _visible_case(request, pk) -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.user).select_related("person", "township"), pk=pk)
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_list(request):
+    today = timezone.localdate()
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    cases = Case.objects.visible_to(request.user).select_related("person", "township").order_by("due_on", "-created_at")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("status"):
+            cases = cases.filter(status=data["status"])
+        if data.get("township"):
+            cases = cases.filter(township=data["township"])
+        if data.get("source"):
+            cases = cases.filter(source=data["source"])
+        if data.get("due") == "overdue":
+            cases = cases.overdue(today)
+        elif data.get("due") == "soon":
+            cases = cases.due_soon(today, today + datetime.timedelta(days=5))
+        q = (data.get("q") or "").strip()
+        if q:
+            cases = cases.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "applications/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "soon": today + datetime.timedelta(days=5),
+            "query": params.urlencode(),
+        },
+    )
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_detail(request, pk):
+    case = _visible_case(request, pk)
+    bills = list(case.bills.order_by("discharged_on", "visit_on", "pk"))
+    for bill in bills:
+        day = bill.service_date
+        bill.identities = list(identities_valid_on(person=case.person_id, day=day)) if day else []
+        bill.insurance = bill.basic + bill.critical + bill.other
+    problems = services.case_duplicates(case) if case.status in (Case.Status.REVIEW, Case.Status.APPROVAL) else []
+    return render(
+        request,
+        "applications/case_detail.html",
+        {
+            "case": case,
+            "bills": bills,
+            "problems": problems,
+            "transitions": case.transitions.select_related("actor"),
+            "bill_form": BillForm() if case.status in (Case.Status.DRAFT, Case.Status.RETURNED) else None,
+            "decision_form": DecisionForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_new(request, person_pk):
+    person = get_object_or_404(Person.objects.visible_to(request.user), pk=person_pk)
+    try:
+        case = services.case_create(person=person, user=request.user)
+    except services.TransitionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("recipients:person_detail", pk=person.pk)
+    messages.success(request, f"已新建案件 {case.number}，请录入就诊记录")
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_add_bill(request, pk):
+    case = _visible_case(request, pk)
+    form = BillForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_add_bill(case=case, user=request.user, **form.cleaned_data)
+            messages.success(request, "已录入就诊记录")
+        except services.TransitionRefused as exc:
+            messages.error(request, str(exc))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+ACTIONS = {
+    "accept": lambda case, user, form: services.case_accept(case=case, user=user),
+    "submit": lambda case, user, form: services.case_submit(case=case, user=user, comment=form["comment"]),
+    "review": lambda case, user, form: services.case_review(case=case, user=user, comment=form["comment"]),
+    "return": lambda case, user, form: services.case_return(case=case, user=user, reason=form["comment"]),
+    "approve": lambda case, user, form: services.case_approve(case=case, user=user, comment=form["comment"]),
+    "reject": lambda case, user, form: services.case_reject(case=case, user=user, reason=form["comment"]),
+    "withdraw": lambda case, user, form: services.case_withdraw(case=case, user=user, reason=form["comment"]),
+}
+
+
+@require_POST
+@permission_required("applications.view_case", raise_exception=True)
+def case_action(request, pk, action):
+    case = _visible_case(request, pk)
+    if action not in ACTIONS:
+        messages.error(request, "未知的操作")
+        return redirect("applications:case_detail", pk=case.pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        case = ACTIONS[action](case, request.user, {"comment": form.cleaned_data.get("comment", "")})
+        messages.success(request, f"已{services.ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
+    except services.TransitionRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("applications:case_detail", pk=case.pk)
