@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
+from applications.selectors import case_queues
 from recipients.models import RosterImport
 from recipients.selectors import people_by_township, registry_summary
 
@@ -34,6 +35,8 @@ def home(request):
         context["summary"] = registry_summary(user=user, day=today)
     if user.has_perm("recipients.view_rosterimport"):
         context["recent_imports"] = RosterImport.objects.visible_to(user).select_related("created_by")[:5]
+    if user.has_perm("applications.view_case"):
+        context["queues"] = case_queues(user=user, day=today)
     if user.role == Role.SUPERVISOR or user.is_superuser:
         context["by_township"] = people_by_township(user=user, day=today)
     if user.role == Role.ADMIN or user.is_superuser:

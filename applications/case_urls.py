@@ -4,6 +4,7 @@ from . import case_views as views
 
 urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
+    path("cases/approval/", views.approval_queue, name="approval_queue"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
     path("cases/<int:pk>/bills/", views.case_add_bill, name="case_add_bill"),

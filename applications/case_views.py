@@ -139,3 +139,31 @@ def case_action(request, pk, action):
     except services.TransitionRefused as exc:
         messages.error(request, str(exc))
     return redirect("applications:case_detail", pk=case.pk)
+
+
+@permission_required("applications.approve_case", raise_exception=True)
+def approval_queue(request):
+    """Cases waiting for a decision; several can be approved at once after one confirmation."""
+    cases = (
+        Case.objects.visible_to(request.user)
+        .filter(status=Case.Status.APPROVAL)
+        .select_related("person", "township", "reviewed_by")
+        .order_by("due_on", "pk")
+    )
+    if request.method == "POST":
+        chosen = cases.filter(pk__in=request.POST.getlist("case"))
+        approved, refused = [], []
+        for case in chosen:
+            try:
+                services.case_approve(case=case, user=request.user, comment="批量审批")
+                approved.append(case.number)
+            except services.TransitionRefused as exc:
+                refused.append(f"{case.number}：{exc}")
+        if approved:
+            messages.success(request, f"已批准 {len(approved)} 件：{'、'.join(approved)}")
+        for line in refused:
+            messages.error(request, line)
+        if not approved and not refused:
+            messages.info(request, "没有选择案件")
+        return redirect("applications:approval_queue")
+    return render(request, "applications/approval_queue.html", {"cases": cases, "today": timezone.localdate()})

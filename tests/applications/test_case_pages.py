@@ -118,3 +118,72 @@ def test_overdue_filter(reviewer_client, clerk, person):
     url = reverse("applications:case_list")
     assert case.number in reviewer_client.get(url, {"due": "overdue"}).text
     assert case.number not in reviewer_client.get(url, {"due": "soon"}).text
+
+
+def _ready_for_approval(person, clerk, reviewer, invoice, start):
+    from decimal import Decimal
+
+    from applications.case_services import case_accept, case_add_bill, case_create, case_review, case_submit
+
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="广州市第一人民医院",
+        visit_type="住院",
+        admitted_on=start,
+        discharged_on=start + datetime.timedelta(days=3),
+        invoice_number=invoice,
+        total=Decimal("5000"),
+        in_policy=Decimal("4000"),
+        basic=Decimal("2000"),
+    )
+    case_accept(case=case, user=clerk)
+    case_submit(case=case, user=clerk)
+    return case_review(case=case, user=reviewer)
+
+
+def test_bulk_approval_approves_each_and_explains_refusals(client, clerk, reviewer, approver, person):
+    from audit.models import AuditEvent
+
+    a = _ready_for_approval(person, clerk, reviewer, "A1", datetime.date(2025, 3, 1))
+    b = _ready_for_approval(person, clerk, reviewer, "B1", datetime.date(2025, 4, 1))
+    dup = _ready_for_approval(person, clerk, reviewer, "A1", datetime.date(2025, 5, 1))
+    client_for(client, approver)
+    queue = client.get(reverse("applications:approval_queue")).text
+    assert a.number in queue and dup.number in queue
+    response = client.post(reverse("applications:approval_queue"), {"case": [a.pk, b.pk, dup.pk]}, follow=True)
+    # a and dup claim the same invoice: neither may be approved until one is resolved; b goes through
+    assert Case.objects.get(pk=b.pk).status == Case.Status.APPROVED
+    assert Case.objects.get(pk=a.pk).status == Case.Status.APPROVAL
+    assert "发票 A1" in response.text and b.number in response.text
+    assert AuditEvent.objects.filter(action="case.approve").count() == 1
+
+
+def test_home_shows_each_roles_queue(client, clerk, reviewer, approver, person):
+    _ready_for_approval(person, clerk, reviewer, "Q1", datetime.date(2025, 3, 1))
+    client_for(client, approver)
+    html = client.get("/").text
+    assert 'data-testid="queues"' in html and "待审批" in html
+    client_for(client, clerk)
+    html = client.get("/").text
+    assert "草稿（待受理）" in html and "待审批" not in html
+
+
+def test_case_list_query_count_does_not_grow_with_cases(
+    reviewer_client, clerk, reviewer, person, django_assert_max_num_queries
+):
+    for i in range(3):
+        _ready_for_approval(
+            person, clerk, reviewer, f"N{i}", datetime.date(2025, 1, 1) + datetime.timedelta(days=10 * i)
+        )
+    url = reverse("applications:case_list")
+    reviewer_client.get(url)  # warm the session and permission caches
+    with django_assert_max_num_queries(12) as few:
+        reviewer_client.get(url)
+    for i in range(3, 9):
+        _ready_for_approval(
+            person, clerk, reviewer, f"N{i}", datetime.date(2025, 1, 1) + datetime.timedelta(days=10 * i)
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        reviewer_client.get(url)
