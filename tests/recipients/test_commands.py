@@ -98,6 +98,10 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
     from applications.models import PolicyVersion
 
     assert PolicyVersion.objects.get().preset == "maoming-2018"
+    from applications.models import Case
+
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert {"draft", "accepted", "review", "approval", "approved", "rejected", "returned", "withdrawn"} <= statuses
     assert {u.role for u in User.objects.all()} == set(Role.values)
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out

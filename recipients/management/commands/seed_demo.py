@@ -88,6 +88,7 @@ class Command(BaseCommand):
 
             version, _ = policy_load_preset(name="maoming-2018", county=county)
             self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
+            self._cases(rng)
         self._print_logins()
 
     def _load_rosters(self, rng, count, user):
@@ -172,6 +173,87 @@ class Command(BaseCommand):
         self._import(
             user, "2026年10月民政动态调整.xlsx", demo.to_xlsx([demo.roster_row(*r) for r in adjustments]), "民政"
         )
+
+    def _cases(self, rng):
+        """零星报销 cases of the 石鼓镇 and 东岸镇 windows, in every state of the workflow."""
+        from decimal import Decimal
+
+        from applications import case_services as cs
+        from recipients.models import Identity
+
+        users = {u.username: u for u in User.objects.all()}
+        day = datetime.date(2026, 9, 1)
+        hospitals = ["广州市第一人民医院", "中山大学附属第一医院", "茂名市人民医院", "高州市人民医院"]
+        plans = [
+            ("draft",),
+            ("accept",),
+            ("accept_pending",),
+            ("accept", "submit"),
+            ("accept", "submit"),
+            ("accept", "submit", "review"),
+            ("accept", "submit", "review"),
+            ("accept", "submit", "review", "approve"),
+            ("accept", "submit", "review", "approve"),
+            ("accept", "submit", "review", "reject"),
+            ("accept", "submit", "return"),
+            ("accept", "withdraw"),
+        ]
+        count = 0
+        for clerk_name in ("clerk", "clerk2"):
+            clerk = users[clerk_name]
+            candidates = list(
+                Identity.objects.filter(
+                    person__township=clerk.township,
+                    category__in=["DB", "TK", "JD", "QT"],
+                    valid_to__isnull=True,
+                    valid_from__lte=day,
+                ).select_related("person")[:40]
+            )
+            people = list({i.person_id: i.person for i in candidates}.values())  # one case per person
+            for n, (plan, person) in enumerate(zip(plans, people, strict=False)):
+                case = cs.case_create(person=person, user=clerk)
+                admitted = day + datetime.timedelta(days=rng.randrange(0, 40))
+                total = Decimal(rng.randrange(300000, 6000000)) / 100
+                in_policy = (total * Decimal("0.85")).quantize(Decimal("0.01"))
+                basic = (in_policy * Decimal("0.55")).quantize(Decimal("0.01"))
+                cs.case_add_bill(
+                    case=case,
+                    user=clerk,
+                    hospital=rng.choice(hospitals),
+                    visit_type="住院",
+                    admitted_on=admitted,
+                    discharged_on=admitted + datetime.timedelta(days=rng.randrange(2, 15)),
+                    invoice_number=f"{clerk_name.upper()}-{n:04d}",
+                    total=total,
+                    in_policy=in_policy,
+                    basic=basic,
+                    critical=(in_policy - basic) * Decimal("0.3") if total > 30000 else Decimal("0"),
+                )
+                for step in plan:
+                    case.refresh_from_db()
+                    if step == "accept":
+                        cs.case_accept(case=case, user=clerk)
+                    elif step == "accept_pending":
+                        cs.case_accept(
+                            case=case,
+                            user=clerk,
+                            missing_materials=["费用清单"],
+                            materials_deadline=day + datetime.timedelta(days=90),
+                        )
+                    elif step == "submit":
+                        cs.case_submit(case=case, user=clerk)
+                    elif step == "review":
+                        cs.case_review(case=case, user=users["reviewer"], comment="材料齐全，计算无误")
+                    elif step == "approve":
+                        cs.case_approve(case=case, user=users["approver"], comment="同意")
+                    elif step == "reject":
+                        cs.case_reject(case=case, user=users["approver"], reason="住院期间已享受一站式救助")
+                    elif step == "return":
+                        cs.case_return(case=case, user=users["reviewer"], reason="缺少费用清单，请补正")
+                    elif step == "withdraw":
+                        cs.case_withdraw(case=case, user=clerk, reason="申请人要求撤回")
+                count += 1
+        self.stdout.write(f"  零星报销案件：{count} 件（各种状态）")
 
     def _import(self, user, name, content, source, snapshot_date=None):
         roster_import = roster_import_create(
