@@ -6,6 +6,7 @@ the case already moved and is refused with a message instead of acting twice.
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -313,7 +314,7 @@ def case_create(*, person, user, source: str = Case.Source.WINDOW) -> Case:
     if user is not None and user.township_scoped and person.township_id != user.township_id:
         raise TransitionRefused("只能为本乡镇人员受理申请")
     case = Case.objects.create(
-        number=f"TMP-{timezone.now().timestamp()}",
+        number=f"T{uuid.uuid4().hex[:18]}",  # replaced below once the id is known
         person=person,
         township_id=person.township_id,
         source=source,

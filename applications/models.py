@@ -228,7 +228,7 @@ class Case(models.Model):
         LEAD = "lead", "主动救助线索"
         SECONDARY = "secondary", "二次救助"
 
-    number = models.CharField("案件编号", max_length=20, unique=True)
+    number = models.CharField("案件编号", max_length=32, unique=True)
     person = models.ForeignKey(
         "recipients.Person", verbose_name="申请人", on_delete=models.PROTECT, related_name="cases"
     )
