@@ -8,5 +8,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
     path("cases/<int:pk>/bills/", views.case_add_bill, name="case_add_bill"),
+    path("cases/<int:pk>/attachments/", views.case_upload, name="case_upload"),
+    path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.case_attachment, name="case_attachment"),
     path("cases/<int:pk>/<str:action>/", views.case_action, name="case_action"),
 ]

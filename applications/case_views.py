@@ -167,3 +167,40 @@ def approval_queue(request):
             messages.info(request, "没有选择案件")
         return redirect("applications:approval_queue")
     return render(request, "applications/approval_queue.html", {"cases": cases, "today": timezone.localdate()})
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_upload(request, pk):
+    case = _visible_case(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要上传的文件")
+    elif upload.size > services.MAX_ATTACHMENT_BYTES:
+        messages.error(request, f"文件过大：上限 {services.MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
+    else:
+        try:
+            services.case_attach(
+                case=case,
+                user=request.user,
+                name=upload.name,
+                content=upload.read(),
+                material=request.POST.get("material", ""),
+            )
+            messages.success(request, f"已上传 {upload.name}")
+        except services.TransitionRefused as exc:
+            messages.error(request, str(exc))
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_attachment(request, pk, attachment_pk):
+    """Serve a scan only to users who may see its case."""
+    from django.http import FileResponse
+
+    case = _visible_case(request, pk)
+    attachment = get_object_or_404(case.attachments, pk=attachment_pk)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = f"inline; filename=attachment-{attachment.pk}{attachment.extension}"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "policy.edit": "修改政策草稿",
     "case.create": "新建案件",
     "case.add_bill": "录入就诊记录",
+    "case.attach": "上传材料",
     "case.accept": "受理",
     "case.accept_pending": "容缺受理",
     "case.submit": "提交审核",

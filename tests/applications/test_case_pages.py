@@ -187,3 +187,69 @@ def test_case_list_query_count_does_not_grow_with_cases(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         reviewer_client.get(url)
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _draft(client, clerk, person):
+    client_for(client, clerk)
+    client.post(reverse("applications:case_new", args=[person.pk]))
+    return Case.objects.get()
+
+
+def test_scan_is_stored_outside_static_and_served_only_to_who_may_see_it(
+    client, clerk, outsider, reviewer, person, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = _draft(client, clerk, person)
+    client.post(
+        reverse("applications:case_upload", args=[case.pk]),
+        {"file": SimpleUploadedFile("发票.pdf", PDF), "material": "住院发票"},
+    )
+    attachment = case.attachments.get()
+    assert attachment.content_type == "application/pdf" and attachment.material == "住院发票"
+    assert str(settings.MEDIA_ROOT) in attachment.file.path and "static" not in attachment.file.path
+    url = reverse("applications:case_attachment", args=[case.pk, attachment.pk])
+    client_for(client, reviewer)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Type"] == "application/pdf"
+    client_for(client, outsider)
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("发票.pdf", PNG, "内容与扩展名不符"),
+        ("病历.png", b"MZ\x90\x00 this is a program", "只接受 PDF、JPEG 或 PNG"),
+        ("空.pdf", b"", "文件是空的"),
+    ],
+)
+def test_files_that_are_not_what_they_claim_are_refused(client, clerk, person, name, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = _draft(client, clerk, person)
+    response = client.post(
+        reverse("applications:case_upload", args=[case.pk]), {"file": SimpleUploadedFile(name, content)}, follow=True
+    )
+    assert message in response.text
+    assert not case.attachments.exists()
+
+
+def test_oversized_scan_is_refused(client, clerk, person, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications import case_services
+
+    monkeypatch.setattr(case_services, "MAX_ATTACHMENT_BYTES", 1000)
+    case = _draft(client, clerk, person)
+    response = client.post(
+        reverse("applications:case_upload", args=[case.pk]),
+        {"file": SimpleUploadedFile("大.pdf", PDF + b"0" * 2000)},
+        follow=True,
+    )
+    assert "文件过大" in response.text and not case.attachments.exists()
