@@ -204,3 +204,44 @@ def case_attachment(request, pk, attachment_pk):
     response["Content-Disposition"] = f"inline; filename=attachment-{attachment.pk}{attachment.extension}"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _missing_materials(case: Case) -> list[str]:
+    from .policy_services import policy_in_force
+
+    version = policy_in_force(county_id=case.township.county_id, day=case.accepted_on or timezone.localdate())
+    required = list(version.materials) if version else []
+    supplied = {a.material for a in case.attachments.all() if a.material}
+    missing = [m for m in required if m not in supplied]
+    for m in case.missing_materials:
+        if m not in missing:
+            missing.append(m)
+    return missing
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_notice(request, pk):
+    """一次告知书: one printable notice listing every material still missing."""
+    case = _visible_case(request, pk)
+    return render(
+        request,
+        "applications/case_notice.html",
+        {"case": case, "missing": _missing_materials(case), "today": timezone.localdate()},
+    )
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_print(request, pk):
+    """审批表: the case, its bills, the calculation explained, and the signature block."""
+    case = _visible_case(request, pk)
+    bills = list(case.bills.order_by("discharged_on", "visit_on", "pk"))
+    return render(
+        request,
+        "applications/case_print.html",
+        {
+            "case": case,
+            "bills": bills,
+            "transitions": case.transitions.select_related("actor"),
+            "today": timezone.localdate(),
+        },
+    )

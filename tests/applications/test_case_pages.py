@@ -253,3 +253,24 @@ def test_oversized_scan_is_refused(client, clerk, person, monkeypatch):
         follow=True,
     )
     assert "文件过大" in response.text and not case.attachments.exists()
+
+
+def test_one_notice_lists_every_missing_material(client, clerk, person):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = _draft(client, clerk, person)
+    client.post(
+        reverse("applications:case_upload", args=[case.pk]),
+        {"file": SimpleUploadedFile("发票.pdf", PDF), "material": "住院（门诊）医疗费用发票"},
+    )
+    html = client.get(reverse("applications:case_notice", args=[case.pk])).text
+    assert "一次性告知书" in html and "费用清单" in html and "银行账户信息" in html
+    assert "<li>住院（门诊）医疗费用发票</li>" not in html  # supplied
+
+
+def test_approval_sheet_prints_the_calculation(client, clerk, reviewer, approver, person):
+    case = _ready_for_approval(person, clerk, reviewer, "P1", datetime.date(2025, 3, 1))
+    client_for(client, approver)
+    html = client.get(reverse("applications:case_print", args=[case.pk])).text
+    assert "审批表" in html and "救助比例" in html and "签字" in html
+    assert person.id_number not in html
