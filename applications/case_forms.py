@@ -73,3 +73,44 @@ class BillForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     comment = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaseEditForm(forms.ModelForm):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Case
+        fields = [
+            "agent_name",
+            "agent_id_number",
+            "agent_relation",
+            "payee_name",
+            "payee_bank",
+            "payee_account",
+            "commitment_signed",
+        ]
+        labels = {"commitment_signed": "申请人已签署承诺书（承诺制：以承诺代替政策允许免交的证明）"}
+
+    def __init__(self, *args, **kwargs):
+        from crispy_forms.helper import FormHelper
+
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_agent_id_number(self):
+        from recipients.idnumber import IdNumberError, parse_id_number
+
+        value = self.cleaned_data["agent_id_number"].strip()
+        if not value:
+            return ""
+        try:
+            return parse_id_number(value).number
+        except IdNumberError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_payee_account(self):
+        value = self.cleaned_data["payee_account"].replace(" ", "")
+        if value and not (value.isascii() and value.isdigit() and 6 <= len(value) <= 32):
+            raise forms.ValidationError("银行账号只能是 6 至 32 位数字")
+        return value

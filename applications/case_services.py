@@ -432,3 +432,41 @@ def case_attach(*, case: Case, user, name: str, content: bytes, material: str = 
         after={"file": attachment.original_name, "sha256": attachment.sha256},
     )
     return attachment
+
+
+EDITABLE_FIELDS = (
+    "agent_name",
+    "agent_id_number",
+    "agent_relation",
+    "payee_name",
+    "payee_bank",
+    "payee_account",
+    "commitment_signed",
+)
+
+
+@transaction.atomic
+def case_update(*, case: Case, user, revision: int, **fields) -> Case:
+    """Save the case's own fields, refusing if someone else saved it since this form was opened."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TransitionRefused(f"不能修改：{'、'.join(sorted(unknown))}")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    _check_actor(locked, user, "submit")
+    if locked.status not in (S.DRAFT, S.ACCEPTED, S.ACCEPTED_PENDING, S.RETURNED):
+        raise TransitionRefused("案件已提交审核，不能修改")
+    if locked.revision != revision:
+        raise TransitionRefused("该案件已被他人修改，您的修改未保存；请刷新页面后重新填写")
+    before = {name: str(getattr(locked, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.revision += 1
+    locked.save()
+    audit_record(
+        actor=user,
+        action="case.update",
+        obj=locked,
+        before=before,
+        after={name: str(getattr(locked, name)) for name in fields},
+    )
+    return locked

@@ -9,6 +9,7 @@ urlpatterns = [
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
     path("cases/<int:pk>/bills/", views.case_add_bill, name="case_add_bill"),
     path("cases/<int:pk>/notice/", views.case_notice, name="case_notice"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:pk>/print/", views.case_print, name="case_print"),
     path("cases/<int:pk>/attachments/", views.case_upload, name="case_upload"),
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.case_attachment, name="case_attachment"),

@@ -245,3 +245,21 @@ def case_print(request, pk):
             "today": timezone.localdate(),
         },
     )
+
+
+@permission_required("applications.receive_case", raise_exception=True)
+def case_edit(request, pk):
+    """Agent, payee and 承诺制; a save over someone else's newer save is refused, not lost."""
+    from .case_forms import CaseEditForm
+
+    case = _visible_case(request, pk)
+    form = CaseEditForm(request.POST or None, instance=case, initial={"revision": case.revision})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in CaseEditForm.Meta.fields}
+        try:
+            services.case_update(case=case, user=request.user, revision=form.cleaned_data["revision"], **data)
+            messages.success(request, "已保存")
+            return redirect("applications:case_detail", pk=case.pk)
+        except services.TransitionRefused as exc:
+            form.add_error(None, str(exc))
+    return render(request, "applications/case_edit.html", {"case": case, "form": form})

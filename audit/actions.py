@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "case.create": "新建案件",
     "case.add_bill": "录入就诊记录",
     "case.attach": "上传材料",
+    "case.update": "修改案件信息",
     "case.accept": "受理",
     "case.accept_pending": "容缺受理",
     "case.submit": "提交审核",

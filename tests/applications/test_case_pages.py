@@ -274,3 +274,47 @@ def test_approval_sheet_prints_the_calculation(client, clerk, reviewer, approver
     html = client.get(reverse("applications:case_print", args=[case.pk])).text
     assert "审批表" in html and "救助比例" in html and "签字" in html
     assert person.id_number not in html
+
+
+def test_second_of_two_concurrent_edits_is_refused_not_lost(client, clerk, person, township):
+    from tests.factories import UserFactory
+
+    case = _draft(client, clerk, person)
+    url = reverse("applications:case_edit", args=[case.pk])
+    form = {
+        "agent_name": "王小明",
+        "agent_id_number": "",
+        "agent_relation": "儿子",
+        "payee_name": person.name,
+        "payee_bank": "中国农业银行高州支行",
+        "payee_account": "6228480000111122223",
+        "revision": str(case.revision),
+    }
+    colleague = UserFactory(username="colleague", role="clerk", township=township)
+    # both open the form at the same revision; the colleague saves first
+    client_for(client, colleague)
+    assert client.post(url, {**form, "agent_relation": "女儿"}).status_code == 302
+    client_for(client, clerk)
+    response = client.post(url, form)
+    assert response.status_code == 200 and "已被他人修改" in response.text
+    case.refresh_from_db()
+    assert case.agent_relation == "女儿" and case.agent_name == "王小明"
+
+
+def test_commitment_and_bad_account(clerk_client, clerk, person):
+    clerk_client.post(reverse("applications:case_new", args=[person.pk]))
+    case = Case.objects.get()
+    url = reverse("applications:case_edit", args=[case.pk])
+    base = {
+        "agent_name": "",
+        "agent_id_number": "",
+        "agent_relation": "",
+        "payee_name": "x",
+        "payee_bank": "y",
+        "revision": str(case.revision),
+    }
+    response = clerk_client.post(url, {**base, "payee_account": "6228-48a"})
+    assert "银行账号只能是" in response.text
+    clerk_client.post(url, {**base, "payee_account": "6228480000111122223", "commitment_signed": "on"})
+    case.refresh_from_db()
+    assert case.commitment_signed and case.payee_account == "6228480000111122223"
