@@ -131,3 +131,83 @@ def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, to
     page.click("[data-testid=reveal]")
     page.wait_for_selector("text=完整信息查看已记录")
     assert page.inner_text("[data-testid=id-number]").strip() == id_number
+
+
+def test_case_from_window_to_approval(live_server, browser_page, township, task_worker, tmp_path):
+    """A clerk receives a case with two bills and a scan; a reviewer and an approver decide it."""
+    from applications.models import Case, LedgerEntry
+    from applications.policy_services import policy_load_preset
+    from tests.factories import IdentityFactory, PersonFactory
+
+    policy_load_preset(name="maoming-2018", county=township.county)
+    person = PersonFactory(township=township, name="李桂兰")
+    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2024, 1, 1))
+    users = {
+        "alice": UserFactory(username="alice", role=Role.CLERK, township=township, password="Shigu-window-2026"),
+        "bob": UserFactory(username="bob", role=Role.REVIEWER, password="County-review-2026"),
+        "dora": UserFactory(username="dora", role=Role.APPROVER, password="County-approve-2026"),
+    }
+    scan = tmp_path / "住院发票.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    browser = browser_page.context.browser
+
+    def login(username, password):
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(20_000)
+        page.once("dialog", lambda d: d.accept())
+        page.goto(live_server.url + "/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=工作台")
+        return page
+
+    clerk = login("alice", "Shigu-window-2026")
+    clerk.goto(f"{live_server.url}/recipients/people/{person.pk}/")
+    clerk.click("button:has-text('受理申请')")
+    for n, (admitted, discharged, total) in enumerate(
+        [("2026-03-02", "2026-03-09", "20000"), ("2026-05-11", "2026-05-15", "10000")]
+    ):
+        if n:
+            clerk.click("summary:has-text('录入一张就诊记录')")
+        clerk.fill("input[name=hospital]", "茂名市人民医院")
+        clerk.select_option("select[name=visit_type]", "住院")
+        clerk.fill("input[name=admitted_on]", admitted)
+        clerk.fill("input[name=discharged_on]", discharged)
+        clerk.fill("input[name=invoice_number]", f"MM-{n}")
+        clerk.fill("input[name=total]", total)
+        clerk.fill("input[name=in_policy]", str(int(total) * 9 // 10))
+        clerk.fill("input[name=basic]", str(int(total) // 2))
+        clerk.click("button:has-text('保存就诊记录')")
+        clerk.wait_for_selector(f"text=MM-{n}")
+    clerk.fill("input[name=material]", "住院（门诊）医疗费用发票")
+    clerk.set_input_files("input[name=file]", str(scan))
+    clerk.click("button:has-text('上传')")
+    clerk.wait_for_selector("text=住院发票.pdf")
+    clerk.click("button:has-text('受理')")
+    clerk.wait_for_selector("text=已受理")
+    clerk.once("dialog", lambda d: d.accept())
+    clerk.click("button:has-text('提交县局审核')")
+    clerk.wait_for_selector("text=待审核")
+    case = Case.objects.get()
+
+    reviewer = login("bob", "County-review-2026")
+    reviewer.goto(f"{live_server.url}/cases/{case.pk}/")
+    reviewer.fill("textarea[name=comment]", "材料齐全")
+    reviewer.click("button:has-text('审核通过并计算')")
+    reviewer.wait_for_selector("[data-testid=calculation]")
+    # 2 bills: (18,000 − 10,000) × 80% = 6,400 and (9,000 − 5,000) × 80% = 3,200
+    assert "9,600.00 元" in reviewer.inner_text("body")
+
+    approver = login("dora", "County-approve-2026")
+    approver.goto(f"{live_server.url}/cases/approval/")
+    approver.check(f"input[name=case][value='{case.pk}']")
+    approver.once("dialog", lambda d: d.accept())
+    approver.click("button:has-text('批准选中的案件')")
+    approver.wait_for_selector(f"text=已批准 1 件：{case.number}")
+    approver.goto(f"{live_server.url}/cases/{case.pk}/")
+    approver.screenshot(path=str(ARTIFACTS / "case-approved.png"), full_page=True)
+    case.refresh_from_db()
+    assert case.status == Case.Status.APPROVED and case.approved_amount == 9600
+    assert LedgerEntry.objects.get(person=person, pool="住院").granted == 9600
+    assert users["alice"].pk == case.received_by_id
