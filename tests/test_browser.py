@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(_stray_connections):
     if not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"Chromium not found at {CHROMIUM}")
@@ -44,16 +44,27 @@ def browser_page():
         yield page
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    # A request the browser abandoned (an htmx poll cut short by navigation) leaves its server
-    # thread's connection idle; end it so the test database can be dropped at the end of the run.
+
+
+@pytest.fixture(scope="session", autouse=False)
+def _stray_connections(django_db_blocker):
+    """End idle connections left by requests the browser abandoned, once all browser tests are done.
+
+    An htmx poll cut short by navigation never reaches request_finished, so its server thread's
+    connection stays open and the test database could not be dropped at the end of the run. This
+    runs after the last browser test, before the live server and the test database are torn down.
+    """
+    yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-            )
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+                )
+        connection.close()
 
 
 def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, township, task_worker, tmp_path):
