@@ -19,6 +19,8 @@ class CaseFilterForm(forms.Form):
     due = forms.ChoiceField(
         label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
     )
+    accepted_from = forms.DateField(label="受理日期起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    accepted_to = forms.DateField(label="受理日期止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,7 @@
 """Pages of the 零星报销 workflow: thin views over case_services."""
 
 import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -39,6 +40,10 @@ def case_list(request):
             cases = cases.overdue(today)
         elif data.get("due") == "soon":
             cases = cases.due_soon(today, today + datetime.timedelta(days=5))
+        if data.get("accepted_from"):
+            cases = cases.filter(accepted_on__gte=data["accepted_from"])
+        if data.get("accepted_to"):
+            cases = cases.filter(accepted_on__lte=data["accepted_to"])
         q = (data.get("q") or "").strip()
         if q:
             cases = cases.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
@@ -67,12 +72,16 @@ def case_detail(request, pk):
         bill.identities = list(identities_valid_on(person=case.person_id, day=day)) if day else []
         bill.insurance = bill.basic + bill.critical + bill.other
     problems = services.case_duplicates(case) if case.status in (Case.Status.REVIEW, Case.Status.APPROVAL) else []
+    totals = {
+        name: sum((getattr(b, name) for b in bills), Decimal("0")) for name in ("total", "in_policy", "insurance")
+    }
     return render(
         request,
         "applications/case_detail.html",
         {
             "case": case,
             "bills": bills,
+            "totals": totals,
             "problems": problems,
             "transitions": case.transitions.select_related("actor"),
             "bill_form": BillForm() if case.status in (Case.Status.DRAFT, Case.Status.RETURNED) else None,

@@ -179,8 +179,6 @@ def test_case_from_window_to_approval(live_server, browser_page, township, task_
     for n, (admitted, discharged, total) in enumerate(
         [("2026-03-02", "2026-03-09", "20000"), ("2026-05-11", "2026-05-15", "10000")]
     ):
-        if n:
-            clerk.click("summary:has-text('录入一张就诊记录')")
         clerk.fill("input[name=hospital]", "茂名市人民医院")
         clerk.select_option("select[name=visit_type]", "住院")
         clerk.fill("input[name=admitted_on]", admitted)

@@ -318,3 +318,21 @@ def test_commitment_and_bad_account(clerk_client, clerk, person):
     clerk_client.post(url, {**base, "payee_account": "6228480000111122223", "commitment_signed": "on"})
     case.refresh_from_db()
     assert case.commitment_signed and case.payee_account == "6228480000111122223"
+
+
+def test_case_list_filters_by_acceptance_date(reviewer_client, clerk, reviewer, person):
+    case = _ready_for_approval(person, clerk, reviewer, "D1", datetime.date(2025, 3, 1))
+    url = reverse("applications:case_list")
+    assert case.number in reviewer_client.get(url, {"accepted_from": "2025-09-01", "accepted_to": "2025-09-01"}).text
+    assert case.number not in reviewer_client.get(url, {"accepted_from": "2025-09-02"}).text
+
+
+def test_bill_table_shows_running_totals(client, clerk, person):
+    case = _draft(client, clerk, person)
+    client.post(reverse("applications:case_add_bill", args=[case.pk]), BILL)
+    client.post(
+        reverse("applications:case_add_bill", args=[case.pk]),
+        {**BILL, "invoice_number": "F0002", "admitted_on": "2025-07-01", "discharged_on": "2025-07-03"},
+    )
+    html = client.get(reverse("applications:case_detail", args=[case.pk])).text
+    assert "合计 2 张" in html and "84,000.00 元" in html
