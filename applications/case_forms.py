@@ -116,3 +116,18 @@ class CaseEditForm(forms.ModelForm):
         if value and not (value.isascii() and value.isdigit() and 6 <= len(value) <= 32):
             raise forms.ValidationError("银行账号只能是 6 至 32 位数字")
         return value
+
+
+class NewApplicantForm(forms.Form):
+    id_number = forms.CharField(label="身份证号", max_length=18)
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    bank_name = forms.CharField(label="开户银行", max_length=100, required=False)
+    bank_account = forms.CharField(label="银行账号", max_length=40, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from crispy_forms.helper import FormHelper
+
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

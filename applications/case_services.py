@@ -231,7 +231,23 @@ def case_duplicates(case: Case) -> list[str]:
 
 @transaction.atomic
 def case_review(*, case: Case, user, comment: str = "") -> Case:
-    """审核: run the calculation, record it line by line and propose the amount."""
+    """审核: run the calculation, record it line by line and propose the amount.
+
+    A case received for a newly registered person can only pass once the person holds an identity
+    valid on every bill's service date (the roster arrived, or the identity was recognised).
+    """
+    changes = {}
+    if Case.objects.filter(pk=case.pk, identity_pending=True).exists():
+        missing = [
+            str(bill.service_date)
+            for bill in case.bills.all()
+            if not identities_valid_on(person=case.person_id, day=bill.service_date).exists()
+        ]
+        if missing:
+            raise TransitionRefused(
+                f"身份待核实：申请人在 {'、'.join(missing)} 没有有效的救助身份，请先导入名册或核实身份，或退回补正"
+            )
+        changes["identity_pending"] = False
     calculation = case_calculate(case)
     return _transition(
         case,
@@ -241,7 +257,45 @@ def case_review(*, case: Case, user, comment: str = "") -> Case:
         reviewed_by=user,
         proposed_amount=calculation.amount,
         calculation=calculation.lines,
+        **changes,
     )
+
+
+@transaction.atomic
+def case_create_for_new_person(
+    *, user, id_number: str, name: str, phone: str = "", bank_name: str = "", bank_account: str = ""
+) -> Case:
+    """Receive an applicant not yet in the registry: register the person in the clerk's township and
+    open a case whose identity check is pending (DOMAIN §6: 'created with a pending identity check')."""
+    from recipients.idnumber import IdNumberError, parse_id_number
+
+    if not user.township_scoped:
+        raise TransitionRefused("新申请人须由乡镇窗口登记")
+    try:
+        info = parse_id_number(id_number)
+    except IdNumberError as exc:
+        raise TransitionRefused(str(exc)) from None
+    if not name.strip():
+        raise TransitionRefused("请填写申请人姓名")
+    if Person.objects.filter(id_number=info.number).exists():
+        raise TransitionRefused("此人已在救助对象库中，请在“救助对象”中查找后受理")
+    person = Person.objects.create(
+        id_number=info.number,
+        name=name.strip(),
+        sex=info.sex,
+        birth_date=info.birth_date,
+        township_id=user.township_id,
+        phone=phone.strip(),
+        bank_name=bank_name.strip(),
+        bank_account=bank_account.strip(),
+    )
+    audit_record(
+        actor=user, action="recipient.register", obj=person, object_repr=person.name, comment="窗口新登记，身份待核实"
+    )
+    case = case_create(person=person, user=user)
+    case.identity_pending = True
+    case.save(update_fields=["identity_pending"])
+    return case
 
 
 @transaction.atomic
@@ -356,7 +410,7 @@ def case_add_bill(*, case: Case, user, **fields) -> Bill:
     day = bill.service_date
     if day > timezone.localdate():
         raise TransitionRefused("就诊（出院）日期不能晚于今天")
-    if not identities_valid_on(person=locked.person_id, day=day).exists():
+    if not locked.identity_pending and not identities_valid_on(person=locked.person_id, day=day).exists():
         raise TransitionRefused(f"申请人在 {day} 没有有效的救助身份")
     bill.save()
     locked.revision += 1

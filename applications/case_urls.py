@@ -7,6 +7,7 @@ urlpatterns = [
     path("cases/approval/", views.approval_queue, name="approval_queue"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
+    path("cases/new-applicant/", views.case_new_applicant, name="case_new_applicant"),
     path("cases/<int:pk>/bills/", views.case_add_bill, name="case_add_bill"),
     path("cases/<int:pk>/notice/", views.case_notice, name="case_notice"),
     path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),

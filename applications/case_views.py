@@ -272,3 +272,20 @@ def case_edit(request, pk):
         except services.TransitionRefused as exc:
             form.add_error(None, str(exc))
     return render(request, "applications/case_edit.html", {"case": case, "form": form})
+
+
+@permission_required("applications.receive_case", raise_exception=True)
+def case_new_applicant(request):
+    """An applicant not yet in the registry: register them here; the county verifies the identity."""
+    from .case_forms import NewApplicantForm
+
+    form = NewApplicantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create_for_new_person(user=request.user, **form.cleaned_data)
+        except services.TransitionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已登记新申请人并新建案件 {case.number}（身份待核实），请录入就诊记录")
+            return redirect("applications:case_detail", pk=case.pk)
+    return render(request, "applications/case_new_applicant.html", {"form": form})

@@ -264,6 +264,9 @@ class Case(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    identity_pending = models.BooleanField(
+        "身份待核实", default=False, help_text="申请人在窗口新登记，救助身份尚待县局核实"
+    )
     missing_materials = models.JSONField("缺少的材料", default=list, blank=True)
     materials_deadline = models.DateField("补齐材料期限", null=True, blank=True)
     commitment_signed = models.BooleanField("已签署承诺书", default=False)

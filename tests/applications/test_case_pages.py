@@ -336,3 +336,15 @@ def test_bill_table_shows_running_totals(client, clerk, person):
     )
     html = client.get(reverse("applications:case_detail", args=[case.pk])).text
     assert "合计 2 张" in html and "84,000.00 元" in html
+
+
+def test_new_applicant_page(clerk_client, person):
+    from tests.factories import valid_id_number
+
+    url = reverse("applications:case_new_applicant")
+    bad = clerk_client.post(url, {"id_number": "123", "name": "张三"})
+    assert "身份证号应为 18 位" in bad.text
+    response = clerk_client.post(
+        url, {"id_number": valid_id_number(datetime.date(1966, 6, 6)), "name": "张三"}, follow=True
+    )
+    assert "身份待核实" in response.text

@@ -268,3 +268,40 @@ def test_concurrent_approvals_for_one_person_never_pass_the_cap(township, clerk,
     approved = sum(a for a in outcomes if isinstance(a, Decimal))
     assert approved == D("10000.00")
     assert Case.objects.filter(status=S.APPROVED).count() == 6  # later ones approved at 0 once the cap is used
+
+
+def test_new_applicant_is_received_and_checked_before_review(township, clerk, reviewer, setting):
+    from recipients.models import Person
+    from tests.factories import valid_id_number
+
+    number = valid_id_number(datetime.date(1960, 4, 4))
+    case = cs_new(clerk, number)
+    assert case.identity_pending and Person.objects.get(id_number=number).township == township
+    # bills can be entered while the identity is not yet on the roster
+    case_add_bill(case=case, user=clerk, **inpatient(invoice="N1"))
+    case = case_accept(case=case, user=clerk)
+    case = case_submit(case=case, user=clerk)
+    with pytest.raises(TransitionRefused, match="身份待核实"):
+        case_review(case=case, user=reviewer)
+    # the roster arrives: the person held DB since January
+    IdentityFactory(person=case.person, category="DB", valid_from=datetime.date(2025, 1, 1))
+    case = case_review(case=case, user=reviewer)
+    assert case.status == S.APPROVAL and not case.identity_pending and case.proposed_amount == D("9600.00")
+
+
+def test_new_applicant_already_in_registry_is_refused(clerk, setting):
+    with pytest.raises(TransitionRefused, match="已在救助对象库中"):
+        cs_new(clerk, setting.id_number)
+
+
+def test_only_a_township_window_registers_new_applicants(reviewer, setting):
+    from tests.factories import valid_id_number
+
+    with pytest.raises(TransitionRefused, match="乡镇窗口"):
+        cs_new(reviewer, valid_id_number(datetime.date(1961, 5, 5)))
+
+
+def cs_new(user, number):
+    from applications.case_services import case_create_for_new_person
+
+    return case_create_for_new_person(user=user, id_number=number, name="新申请人", bank_account="6228480000999988887")
