@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -140,6 +141,9 @@ def case_action(request, pk, action):
     if action not in ACTIONS:
         messages.error(request, "未知的操作")
         return redirect("applications:case_detail", pk=case.pk)
+    permission = services.ACTION_PERMISSIONS.get(action)
+    if permission and not request.user.has_perm(permission):
+        raise PermissionDenied(f"没有“{services.ACTION_LABELS[action]}”的权限")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:

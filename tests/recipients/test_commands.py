@@ -102,6 +102,9 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
 
     statuses = set(Case.objects.values_list("status", flat=True))
     assert {"draft", "accepted", "review", "approval", "approved", "rejected", "returned", "withdrawn"} <= statuses
+    from applications.models import Attachment
+
+    assert Attachment.objects.count() == Case.objects.count()
     assert {u.role for u in User.objects.all()} == set(Role.values)
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out

@@ -229,6 +229,13 @@ class Command(BaseCommand):
                     basic=basic,
                     critical=(in_policy - basic) * Decimal("0.3") if total > 30000 else Decimal("0"),
                 )
+                cs.case_attach(
+                    case=case,
+                    user=clerk,
+                    name="住院发票.png",
+                    content=demo.blank_scan_png(),
+                    material="住院（门诊）医疗费用发票",
+                )
                 for step in plan:
                     case.refresh_from_db()
                     if step == "accept":
