@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
+from recipients.forms import IdNumberField
 from recipients.models import Township
 
 from .models import Bill, Case
@@ -79,6 +80,7 @@ class DecisionForm(forms.Form):
 
 class CaseEditForm(forms.ModelForm):
     revision = forms.IntegerField(widget=forms.HiddenInput)
+    agent_id_number = IdNumberField(label="代办人身份证号", required=False)
 
     class Meta:
         model = Case
@@ -100,17 +102,6 @@ class CaseEditForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
-    def clean_agent_id_number(self):
-        from recipients.idnumber import IdNumberError, parse_id_number
-
-        value = self.cleaned_data["agent_id_number"].strip()
-        if not value:
-            return ""
-        try:
-            return parse_id_number(value).number
-        except IdNumberError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
     def clean_payee_account(self):
         value = self.cleaned_data["payee_account"].replace(" ", "")
         if value and not (value.isascii() and value.isdigit() and 6 <= len(value) <= 32):
@@ -119,7 +110,7 @@ class CaseEditForm(forms.ModelForm):
 
 
 class NewApplicantForm(forms.Form):
-    id_number = forms.CharField(label="身份证号", max_length=18)
+    id_number = IdNumberField(label="身份证号")
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="联系电话", max_length=30, required=False)
     bank_name = forms.CharField(label="开户银行", max_length=100, required=False)

@@ -171,14 +171,7 @@ def case_calculate(case: Case) -> CaseCalculation:
                 for e in LedgerEntry.objects.filter(person_id=case.person_id, year=day.year)
             }
         categories = [i.category for i in identities_valid_on(person=case.person_id, day=day)]
-        amounts = engine.Amounts(
-            total=bill.total,
-            in_policy=bill.in_policy,
-            basic=bill.basic,
-            critical=bill.critical,
-            other=bill.other,
-            donation=bill.donation,
-        )
+        amounts = bill.amounts()
         result = engine.best_first_round(policy, categories, bill.visit_type, amounts, ledgers[day.year])
         if result.pool is not None:
             state = ledgers[day.year].get(result.pool, engine.PoolState())
@@ -390,14 +383,7 @@ def case_add_bill(*, case: Case, user, **fields) -> Bill:
         raise TransitionRefused("只有草稿或退回补正的案件可以修改就诊记录")
     bill = Bill(case=locked, **fields)
     try:
-        engine.Amounts(
-            total=bill.total,
-            in_policy=bill.in_policy,
-            basic=bill.basic,
-            critical=bill.critical,
-            other=bill.other,
-            donation=bill.donation,
-        )
+        bill.amounts()
     except engine.PolicyError as exc:
         raise TransitionRefused(str(exc)) from None
     if bill.visit_type == "住院":

@@ -6,7 +6,6 @@ from django import forms
 from django.forms import formset_factory
 
 from recipients.categories import Category
-from recipients.idnumber import IdNumberError, parse_id_number
 
 from .models import FirstRoundRule, PolicyVersion, Pool, VisitType
 
@@ -35,15 +34,6 @@ class CalculatorForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def clean_id_number(self):
-        value = self.cleaned_data["id_number"].strip()
-        if not value:
-            return ""
-        try:
-            return parse_id_number(value).number
-        except IdNumberError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()

@@ -378,6 +378,19 @@ class Bill(models.Model):
     def service_date(self):
         return self.discharged_on if self.visit_type == VisitType.INPATIENT else self.visit_on
 
+    def amounts(self):
+        """The bill's money fields for the calculator; raises PolicyError when they do not add up."""
+        from .policy_engine import Amounts
+
+        return Amounts(
+            total=self.total,
+            in_policy=self.in_policy,
+            basic=self.basic,
+            critical=self.critical,
+            other=self.other,
+            donation=self.donation,
+        )
+
 
 def _attachment_path(instance, filename):
     # Stored under MEDIA_ROOT (outside the static tree) by case, under a random name.

@@ -3,7 +3,25 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
 from .categories import Source
+from .idnumber import IdNumberError, parse_id_number
 from .models import Township
+
+
+class IdNumberField(forms.CharField):
+    """A resident ID checked with GB 11643 and normalised (upper-case X, full-width digits read as ASCII)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value).strip()
+        if not value:
+            return ""
+        try:
+            return parse_id_number(value).number
+        except IdNumberError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class PersonSearchForm(forms.Form):
