@@ -196,30 +196,58 @@ def case_calculate(case: Case) -> CaseCalculation:
 
 
 def case_duplicates(case: Case) -> list[str]:
-    """Problems to resolve before approval: invoices or settlements claimed in another live case, overlapping stays."""
+    """Problems to resolve before approval: the same invoice or settlement claimed twice (in this case
+    or another live one), stays that overlap, and bills past the policy's claim deadline."""
     problems = []
     live = ~Q(case__status__in=[S.WITHDRAWN, S.REJECTED, S.DRAFT])
-    for bill in case.bills.all():
-        others = Bill.objects.filter(live).exclude(case=case)
-        same_invoice = others.filter(hospital=bill.hospital, invoice_number=bill.invoice_number).select_related("case")
+    bills = list(case.bills.all())
+    for bill in bills:
+        key = bill.invoice_key or Bill.make_invoice_key(bill.hospital, bill.invoice_number)
+        same_invoice = (
+            Bill.objects.filter(live | Q(case=case), invoice_key=key).exclude(pk=bill.pk).select_related("case")
+        )
         for other in same_invoice:
-            problems.append(f"发票 {bill.invoice_number}（{bill.hospital}）已在案件 {other.case.number} 中申请")
+            where = "本案件另一张就诊记录" if other.case_id == case.pk else f"案件 {other.case.number}"
+            problems.append(f"发票 {bill.invoice_number}（{bill.hospital}）已在{where}中申请")
         if bill.settlement_number:
-            for other in others.filter(settlement_number=bill.settlement_number).select_related("case"):
-                problems.append(f"结算单 {bill.settlement_number} 已在案件 {other.case.number} 中申请")
-        if bill.visit_type == "住院" and bill.admitted_on and bill.discharged_on:
-            stays = (
-                Bill.objects.filter(live, case__person_id=case.person_id, visit_type="住院")
-                .exclude(pk=bill.pk)
-                .filter(admitted_on__lte=bill.discharged_on, discharged_on__gte=bill.admitted_on)
-                .select_related("case")
+            others = Bill.objects.filter(live | Q(case=case), settlement_number=bill.settlement_number).exclude(
+                pk=bill.pk
             )
-            for other in stays:
-                problems.append(
-                    f"住院 {bill.admitted_on}～{bill.discharged_on} 与案件 {other.case.number} 的住院 "
-                    f"{other.admitted_on}～{other.discharged_on} 重叠"
-                )
-    return problems
+            for other in others.select_related("case"):
+                problems.append(f"结算单 {bill.settlement_number} 已在案件 {other.case.number} 中申请")
+        stays = Bill.objects.filter(live | Q(case=case), case__person_id=case.person_id).exclude(pk=bill.pk)
+        if bill.visit_type == "住院" and bill.admitted_on and bill.discharged_on:
+            overlapping = stays.filter(
+                Q(visit_type="住院", admitted_on__lte=bill.discharged_on, discharged_on__gte=bill.admitted_on)
+                | Q(visit_on__gte=bill.admitted_on, visit_on__lte=bill.discharged_on)
+            )
+        elif bill.visit_on:
+            overlapping = stays.filter(
+                visit_type="住院", admitted_on__lte=bill.visit_on, discharged_on__gte=bill.visit_on
+            )
+        else:
+            overlapping = stays.none()
+        for other in overlapping.select_related("case"):
+            span = f"{other.admitted_on}～{other.discharged_on}" if other.visit_type == "住院" else str(other.visit_on)
+            problems.append(
+                f"{bill.visit_type} {bill.service_date} 与案件 {other.case.number} 的{other.visit_type} {span} 时间重叠"
+            )
+    problems.extend(_late_claims(case, bills))
+    return list(dict.fromkeys(problems))
+
+
+def _late_claims(case: Case, bills) -> list[str]:
+    """Bills applied for after the policy's claim deadline (days after discharge or visit)."""
+    applied_on = case.accepted_on or timezone.localdate()
+    late = []
+    for bill in bills:
+        day = bill.service_date
+        version = policy_in_force(county_id=case.township.county_id, day=day) if day else None
+        if version and version.claim_deadline_days and (applied_on - day).days > version.claim_deadline_days:
+            late.append(
+                f"就诊记录 {bill.invoice_number} 超过申请期限（出院或就诊后 {version.claim_deadline_days} 天内）"
+            )
+    return late
 
 
 @transaction.atomic
@@ -309,6 +337,15 @@ def case_approve(*, case: Case, user, comment: str = "") -> Case:
         raise TransitionRefused("存在重复申请，须先处理：" + "；".join(problems))
     # Recalculate on the ledger as it is now: other approvals may have used the cap since review.
     calculation = case_calculate(locked)
+    if locked.proposed_amount is not None and calculation.amount > locked.proposed_amount:
+        raise TransitionRefused(
+            f"重新计算的金额 {calculation.amount} 元高于审核拟定的 {locked.proposed_amount} 元"
+            "（身份或政策在审核后有变化），请退回重新审核"
+        )
+    if locked.proposed_amount is not None and calculation.amount < locked.proposed_amount:
+        comment = (comment + "；" if comment else "") + (
+            f"审核拟定 {locked.proposed_amount} 元，批准时年度封顶剩余不足，按 {calculation.amount} 元批准"
+        )
     try:
         for line in calculation.lines:
             if line["pool"] is None:

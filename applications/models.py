@@ -354,6 +354,9 @@ class Bill(models.Model):
     donation = models.DecimalField("社会捐赠", **MONEY, default=0)
     diagnosis = models.CharField("主要诊断", max_length=100, blank=True)
     major_disease = models.BooleanField("重特大疾病", default=False)
+    # Hospital and invoice number with spacing, width and case differences removed: the key by which
+    # the same invoice is recognised however it was typed.
+    invoice_key = models.CharField("发票识别码", max_length=160, db_index=True, editable=False, default="")
     # Set when the case is approved: one approved claim per invoice is a database guarantee.
     claimed = models.BooleanField("已获救助", default=False)
 
@@ -362,7 +365,7 @@ class Bill(models.Model):
         verbose_name_plural = "就诊记录"
         constraints = [
             models.UniqueConstraint(
-                fields=["hospital", "invoice_number"], condition=Q(claimed=True), name="one_approved_claim_per_invoice"
+                fields=["invoice_key"], condition=Q(claimed=True), name="one_approved_claim_per_invoice"
             ),
             models.CheckConstraint(
                 name="bill_in_policy_le_total",
@@ -374,9 +377,22 @@ class Bill(models.Model):
     def __str__(self):
         return f"{self.hospital} {self.invoice_number}"
 
+    def save(self, *args, **kwargs):
+        self.invoice_key = self.make_invoice_key(self.hospital, self.invoice_number)
+        super().save(*args, **kwargs)
+
     @property
     def service_date(self):
         return self.discharged_on if self.visit_type == VisitType.INPATIENT else self.visit_on
+
+    @staticmethod
+    def make_invoice_key(hospital: str, invoice_number: str) -> str:
+        import unicodedata
+
+        def norm(text: str) -> str:
+            return "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
+
+        return f"{norm(hospital)}|{norm(invoice_number)}"[:160]
 
     def amounts(self):
         """The bill's money fields for the calculator; raises PolicyError when they do not add up."""

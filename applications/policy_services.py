@@ -35,6 +35,18 @@ def policy_activate(*, version: PolicyVersion, user) -> PolicyVersion:
         raise PolicyRejected("只有草稿可以生效")
     # Lock the region's active versions so two activations cannot both pass the overlap check.
     list(PolicyVersion.objects.select_for_update().filter(county_id=version.county_id, status="active"))
+    # A new version succeeds an open-ended one that started earlier: that one ends the day before.
+    for previous in _overlapping_active(version).filter(
+        effective_to__isnull=True, effective_from__lt=version.effective_from
+    ):
+        previous.effective_to = version.effective_from - datetime.timedelta(days=1)
+        previous.save(update_fields=["effective_to"])
+        audit_record(
+            actor=user,
+            action="policy.succeeded",
+            obj=previous,
+            after={"effective_to": previous.effective_to.isoformat(), "succeeded_by": version.pk},
+        )
     clash = _overlapping_active(version).first()
     if clash is not None:
         raise PolicyRejected(f"与已生效的“{clash}”（{clash.effective_from} 起）时间重叠，请先调整其失效日期")

@@ -13,6 +13,7 @@ ACTION_LABELS = {
     "roster_import.cancel": "取消导入",
     "policy.load_preset": "安装政策预置方案",
     "policy.activate": "政策生效",
+    "policy.succeeded": "政策被新版本接替",
     "policy.copy": "复制政策为草稿",
     "policy.edit": "修改政策草稿",
     "case.create": "新建案件",

@@ -305,3 +305,90 @@ def cs_new(user, number):
     from applications.case_services import case_create_for_new_person
 
     return case_create_for_new_person(user=user, id_number=number, name="新申请人", bank_account="6228480000999988887")
+
+
+# --- found in review ------------------------------------------------------------------------
+
+
+def test_same_invoice_typed_differently_is_still_a_duplicate(setting, clerk, reviewer, approver):
+    first = received_case(setting, clerk)
+    second = case_create(person=setting, user=clerk)
+    bill = inpatient(invoice=" f０００1 ", admitted=datetime.date(2025, 7, 1), discharged=datetime.date(2025, 7, 5))
+    bill["hospital"] = "广州市 第一人民医院"
+    case_add_bill(case=second, user=clerk, **bill)
+    second = case_accept(case=second, user=clerk)
+    for case in (first, second):
+        case_submit(case=case, user=clerk)
+        case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    with pytest.raises(TransitionRefused, match="发票"):
+        case_approve(case=Case.objects.get(pk=second.pk), user=approver)
+
+
+def test_same_invoice_twice_in_one_case_is_flagged(setting, clerk, reviewer, approver):
+    case = case_create(person=setting, user=clerk)
+    case_add_bill(case=case, user=clerk, **inpatient())
+    case_add_bill(
+        case=case, user=clerk, **inpatient(admitted=datetime.date(2025, 7, 1), discharged=datetime.date(2025, 7, 5))
+    )
+    case_accept(case=case, user=clerk)
+    case_submit(case=Case.objects.get(pk=case.pk), user=clerk)
+    case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    with pytest.raises(TransitionRefused, match="本案件另一张就诊记录"):
+        case_approve(case=Case.objects.get(pk=case.pk), user=approver)
+
+
+def test_outpatient_visit_inside_an_inpatient_stay_is_flagged(setting, clerk, reviewer, approver):
+    received_case(setting, clerk)  # stay 6/1–6/10
+    case = case_create(person=setting, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="高州市人民医院",
+        visit_type="门诊",
+        visit_on=datetime.date(2025, 6, 5),
+        invoice_number="M1",
+        total=D("500"),
+        in_policy=D("400"),
+    )
+    case_accept(case=case, user=clerk)
+    case_submit(case=Case.objects.get(pk=case.pk), user=clerk)
+    case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    with pytest.raises(TransitionRefused, match="时间重叠"):
+        case_approve(case=Case.objects.get(pk=case.pk), user=approver)
+
+
+def test_approval_never_grants_more_than_was_reviewed(setting, clerk, reviewer, approver):
+    case = received_case(setting, clerk)
+    case_submit(case=case, user=clerk)
+    case = case_review(case=case, user=reviewer)
+    assert case.proposed_amount == D("9600.00")
+    IdentityFactory(person=setting, category="TK", valid_from=datetime.date(2025, 1, 1))  # would now give 12,000
+    with pytest.raises(TransitionRefused, match="请退回重新审核"):
+        case_approve(case=case, user=approver)
+    assert not LedgerEntry.objects.exists()
+
+
+def test_new_version_succeeds_the_open_ended_one(township, admin_user):
+    from applications.models import PolicyVersion
+
+    maoming = PolicyVersion.objects.get(county=township.county) if PolicyVersion.objects.exists() else None
+    if maoming is None:
+        maoming, _ = policy_load_preset(name="maoming-2018", county=township.county)
+    national, _ = policy_load_preset(name="national-2021", county=township.county, activate=False)
+    from applications.policy_services import policy_activate
+
+    policy_activate(version=national, user=admin_user)
+    maoming.refresh_from_db()
+    assert maoming.effective_to == datetime.date(2021, 12, 31)
+    assert AuditEvent.objects.filter(action="policy.succeeded", object_id=str(maoming.pk)).exists()
+
+
+def test_bills_past_the_claim_deadline_block_approval(setting, clerk, reviewer, approver):
+    from applications.models import PolicyVersion
+
+    PolicyVersion.objects.update(claim_deadline_days=60)
+    case = received_case(setting, clerk)  # discharged 6/10, accepted 9/1: 83 days
+    case_submit(case=case, user=clerk)
+    case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    with pytest.raises(TransitionRefused, match="超过申请期限"):
+        case_approve(case=Case.objects.get(pk=case.pk), user=approver)

@@ -95,14 +95,12 @@ def test_copy_edit_and_activate_a_revision(admin_client, admin_user, maoming):
     assert draft.major_disease_codes == ["C", "I21", "N18.5"]
     assert draft.materials == maoming.materials  # kept as it was
 
-    # the old version still runs to the end of 2025: activating the draft overlaps it
-    refused = admin_client.post(reverse("applications:policy_activate", args=[draft.pk]), follow=True)
-    assert "时间重叠" in refused.text
-    maoming.effective_to = datetime.date(2025, 12, 31)
-    maoming.save()
+    # activating the revision ends the open-ended old version the day before the revision starts
     admin_client.post(reverse("applications:policy_activate", args=[draft.pk]))
     draft.refresh_from_db()
+    maoming.refresh_from_db()
     assert draft.status == "active" and draft.activated_by == admin_user
+    assert maoming.effective_to == datetime.date(2025, 12, 31)
 
     compare = admin_client.get(reverse("applications:policy_compare"), {"a": maoming.pk, "b": draft.pk}).text
     assert "table-warning" in compare and "90%" in compare and "80%" in compare

@@ -69,14 +69,22 @@ def test_jiangmen_marks_values_to_confirm(county):
 def test_two_active_versions_may_not_overlap(county, reviewer):
     maoming, _ = policy_load_preset(name="maoming-2018", county=county)
     national, _ = policy_load_preset(name="national-2021", county=county, activate=False)
-    with pytest.raises(PolicyRejected, match="时间重叠"):
-        policy_activate(version=national, user=reviewer)
-    maoming.effective_to = datetime.date(2021, 12, 31)
-    maoming.save()
+    # a version that starts later succeeds the open-ended one, which ends the day before
     policy_activate(version=national, user=reviewer)
+    maoming.refresh_from_db()
+    assert maoming.effective_to == datetime.date(2021, 12, 31)
     assert policy_in_force(county_id=county.id, day=datetime.date(2021, 12, 31)) == maoming
     assert policy_in_force(county_id=county.id, day=datetime.date(2022, 1, 1)) == national
     assert policy_in_force(county_id=county.id, day=datetime.date(2018, 12, 24)) is None
+    # a draft reaching back into a closed period overlaps and is refused
+    backdated = PolicyVersion.objects.create(
+        county=county,
+        name="补充规定",
+        effective_from=datetime.date(2020, 1, 1),
+        effective_to=datetime.date(2020, 12, 31),
+    )
+    with pytest.raises(PolicyRejected, match="时间重叠"):
+        policy_activate(version=backdated, user=reviewer)
 
 
 def test_retired_version_is_not_in_force(county):
