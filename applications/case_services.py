@@ -22,6 +22,7 @@ from . import policy_engine as engine
 from .models import Bill, Case, CaseTransition, LedgerEntry
 from .policy_services import CapExceeded, engine_policy, ledger_post, policy_in_force
 from .workdays import add_working_days
+from .workdays import covered as workdays_covered
 
 S = Case.Status
 
@@ -115,15 +116,21 @@ def case_accept(*, case: Case, user, missing_materials: list[str] | None = None,
     today = timezone.localdate()
     version = policy_in_force(county_id=case.township.county_id, day=today)
     limit = version.time_limit_working_days if version else 30
-    changes = {"received_by": user, "accepted_on": today, "due_on": add_working_days(today, limit)}
+    due_on = add_working_days(today, limit)
+    changes = {"received_by": user, "accepted_on": today, "due_on": due_on}
+    uncovered = [year for year in range(today.year, due_on.year + 1) if not workdays_covered(year)]
+    note = (
+        f"注意：{'、'.join(map(str, uncovered))} 年的法定节假日尚未录入（系统管理 → 节假日调整），期限暂按周一至周五计算"
+        if uncovered
+        else ""
+    )
     if missing_materials:
         if materials_deadline is None:
             raise TransitionRefused("容缺受理须写明补齐材料的期限")
         changes.update(missing_materials=list(missing_materials), materials_deadline=materials_deadline)
-        return _transition(
-            case, user=user, action="accept_pending", comment="缺：" + "、".join(missing_materials), **changes
-        )
-    return _transition(case, user=user, action="accept", **changes)
+        comment = "缺：" + "、".join(missing_materials) + (f"。{note}" if note else "")
+        return _transition(case, user=user, action="accept_pending", comment=comment, **changes)
+    return _transition(case, user=user, action="accept", comment=note, **changes)
 
 
 @transaction.atomic

@@ -392,3 +392,10 @@ def test_bills_past_the_claim_deadline_block_approval(setting, clerk, reviewer, 
     case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
     with pytest.raises(TransitionRefused, match="超过申请期限"):
         case_approve(case=Case.objects.get(pk=case.pk), user=approver)
+
+
+def test_deadline_beyond_the_known_calendar_is_noted(setting, clerk):
+    with time_machine.travel(datetime.datetime(2026, 12, 15, 10, 0, tzinfo=datetime.UTC), tick=False):
+        case = received_case(setting, clerk)
+    note = CaseTransition.objects.get(case=case, to_status=S.ACCEPTED).comment
+    assert "2027 年的法定节假日尚未录入" in note

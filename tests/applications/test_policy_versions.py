@@ -49,11 +49,17 @@ def test_stored_preset_calculates_exactly_like_the_preset_data(county, name):
 
 
 def test_loading_a_preset_twice_changes_nothing(county, capsys):
-    call_command("load_policy", "maoming-2018")
-    call_command("load_policy", "maoming-2018")
+    call_command("load_policy", "maoming-2018", "--activate")
+    call_command("load_policy", "maoming-2018", "--activate")
     assert PolicyVersion.objects.count() == 1
     assert "已存在" in capsys.readouterr().out
     assert AuditEvent.objects.filter(action="policy.activate").count() == 1
+
+
+def test_presets_with_open_items_load_as_drafts(county, capsys):
+    call_command("load_policy", "jiangmen-2019")
+    assert PolicyVersion.objects.get().status == PolicyVersion.Status.DRAFT
+    assert "核对后生效" in capsys.readouterr().out
 
 
 def test_load_policy_rejects_unknown_preset(county):
