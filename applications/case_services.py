@@ -73,8 +73,16 @@ def _check_actor(case: Case, user, action: str) -> None:
             raise TransitionRefused(f"没有“{ACTION_LABELS[action]}”的权限")
         if user.township_scoped and case.township_id != user.township_id:
             raise TransitionRefused("只能处理本乡镇的案件")
-    if action in ("approve", "reject") and user is not None and user.pk in (case.received_by_id, case.reviewed_by_id):
-        raise TransitionRefused("受理或审核过本案件的人员不能审批本案件")
+    if action in ("approve", "reject") and user is not None:
+        # Everyone who ever received or reviewed the case, including reviews before a 退回补正.
+        barred = {case.received_by_id, case.reviewed_by_id}
+        barred.update(
+            case.transitions.filter(to_status__in=[S.ACCEPTED, S.ACCEPTED_PENDING, S.APPROVAL]).values_list(
+                "actor_id", flat=True
+            )
+        )
+        if user.pk in barred:
+            raise TransitionRefused("受理或审核过本案件的人员不能审批本案件")
 
 
 def _transition(case: Case, *, user, action: str, comment: str = "", **changes) -> Case:

@@ -399,3 +399,18 @@ def test_deadline_beyond_the_known_calendar_is_noted(setting, clerk):
         case = received_case(setting, clerk)
     note = CaseTransition.objects.get(case=case, to_status=S.ACCEPTED).comment
     assert "2027 年的法定节假日尚未录入" in note
+
+
+def test_an_earlier_reviewer_cannot_approve_after_a_return(setting, clerk, reviewer, township):
+    case = received_case(setting, clerk)
+    case_submit(case=case, user=clerk)
+    case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    case_return(case=Case.objects.get(pk=case.pk), user=reviewer, reason="补费用清单")
+    case_submit(case=Case.objects.get(pk=case.pk), user=clerk)
+    second_reviewer = UserFactory(username="reviewer2", role=Role.REVIEWER)
+    case_review(case=Case.objects.get(pk=case.pk), user=second_reviewer)
+    reviewer.role = Role.APPROVER
+    reviewer.save()
+    former = type(reviewer).objects.get(pk=reviewer.pk)
+    with pytest.raises(TransitionRefused, match="不能审批本案件"):
+        case_approve(case=Case.objects.get(pk=case.pk), user=former)
