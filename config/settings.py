@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "audit",
     "recipients",
     "applications",
+    "settlements",
     "payouts",
 ]
 
@@ -192,6 +193,8 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+# A month of a county's settlements as CSV is about 15 MB per 100,000 rows.
+SETTLEMENT_MAX_UPLOAD_BYTES = int(os.environ.get("SETTLEMENT_MAX_UPLOAD_MB", "300")) * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,158 @@
+"""Checking and writing a settlement file, on PostgreSQL (COPY + SQL) or elsewhere (Python + ORM).
+
+`import_settlements_file` runs inside the caller's transaction; with `write=False` it only reports
+what writing would do (the caller rolls back).
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+import psycopg
+from django.db import connection, transaction
+
+from recipients.models import Person
+
+from . import checks, sql
+from .models import Settlement
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    total_rows: int = 0
+    errors: list[dict] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unregistered: int = 0
+    updated_numbers: list[str] = field(default_factory=list)
+    checked_in_sql: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_settlements_file(
+    content: bytes, file_name: str, *, import_id: int | None, today: datetime.date, write: bool
+) -> Outcome:
+    """Check the whole file; if it is clean, write it (or count what writing would change)."""
+    if connection.vendor == "postgresql":
+        return _postgresql(content, file_name, import_id=import_id, today=today, write=write)
+    return _generic(content, file_name, import_id=import_id, today=today, write=write)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
+    outcome = Outcome()
+    with connection.cursor() as cursor:
+        staged = False
+        if file_name.lower().endswith(".csv"):
+            try:
+                source = sql.prepare_csv(content)
+            except sql.NotForSql as exc:
+                logger.info("settlement file %s checked in Python: %s", file_name, exc)
+                source = None
+            except checks.TableError as exc:
+                outcome.errors = [checks.make_error(None, "", "", str(exc))]
+                return outcome
+            if source is not None:
+                try:
+                    with transaction.atomic():  # a savepoint: a COPY the file's shape breaks is undone
+                        sql.copy_raw(cursor.cursor, source)
+                        outcome.total_rows, outcome.errors = sql.check_raw(cursor, source.headers, today=today, padded=source.padded)
+                        sql.drop_raw(cursor)
+                    outcome.checked_in_sql = True
+                    if outcome.errors:
+                        return outcome
+                    staged = True
+                except psycopg.errors.DataError as exc:  # ragged rows, quoting COPY does not take
+                    logger.info("settlement file %s checked in Python: %s", file_name, exc)
+        if not staged:
+            check = checks.validate_settlements(content, file_name, today=today)
+            outcome.total_rows = check.total_rows
+            if not check.ok:
+                outcome.errors = check.errors
+                return outcome
+            sql.copy_rows(cursor.cursor, check.rows)
+        # Statistics of the stage, so that the joins below are planned for its real size.
+        cursor.execute("ANALYZE settle_stage")
+        cursor.execute(sql.UNREGISTERED_SQL)
+        (outcome.unregistered,) = cursor.fetchone()
+        if write:
+            cursor.execute(sql.UPDATE_SQL, {"import_id": import_id})
+            outcome.updated, numbers = cursor.fetchone()
+            cursor.execute(sql.INSERT_SQL, {"import_id": import_id})
+            outcome.added = cursor.rowcount
+            outcome.unchanged = outcome.total_rows - outcome.added - outcome.updated
+        else:
+            cursor.execute(sql.PREVIEW_SQL)
+            outcome.added, outcome.updated, outcome.unchanged, numbers = cursor.fetchone()
+        outcome.updated_numbers = list(numbers or [])
+        cursor.execute("DROP TABLE settle_stage")
+    return outcome
+
+
+# --- other databases (the embedded SQLite of `make run`) --------------------------------------
+
+FIELDS = [
+    "id_number",
+    "name",
+    "hospital",
+    "visit_type",
+    "admitted_on",
+    "discharged_on",
+    "visit_on",
+    "service_date",
+    "settled_on",
+    "total",
+    "in_policy",
+    "basic",
+    "critical",
+    "other",
+    "onestop",
+    "out_of_area",
+    "diagnosis",
+    "major_disease",
+]
+
+
+def _generic(content, file_name, *, import_id, today, write) -> Outcome:
+    outcome = Outcome()
+    check = checks.validate_settlements(content, file_name, today=today)
+    outcome.total_rows = check.total_rows
+    if not check.ok:
+        outcome.errors = check.errors
+        return outcome
+    rows = check.rows
+    existing: dict[str, Settlement] = {}
+    numbers = [r.number for r in rows]
+    for start in range(0, len(numbers), 500):
+        existing.update(Settlement.objects.in_bulk(numbers[start : start + 500]))
+    new, changed = [], []
+    for r in rows:
+        values = {f: getattr(r, f) for f in FIELDS}
+        stored = existing.get(r.number)
+        if stored is None:
+            new.append(Settlement(number=r.number, last_import_id=import_id, **values))
+        elif any(getattr(stored, f) != v for f, v in values.items()):
+            for f, v in values.items():
+                setattr(stored, f, v)
+            stored.last_import_id = import_id
+            changed.append(stored)
+    outcome.added, outcome.updated = len(new), len(changed)
+    outcome.unchanged = len(rows) - len(new) - len(changed)
+    outcome.updated_numbers = [s.number for s in changed[:200]]
+    ids = sorted({r.id_number for r in rows})
+    known = set()
+    for start in range(0, len(ids), 500):
+        known.update(Person.objects.filter(id_number__in=ids[start : start + 500]).values_list("id_number", flat=True))
+    outcome.unregistered = sum(1 for r in rows if r.id_number not in known)
+    if write:
+        Settlement.objects.bulk_create(new, batch_size=500)
+        Settlement.objects.bulk_update(changed, [*FIELDS, "last_import_id"], batch_size=500)
+    return outcome

@@ -1,0 +1,158 @@
+"""Medical-insurance settlements (医保结算数据, DATA-FORMATS §2) as imported from the monthly extracts."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from applications.models import VisitType
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class SettlementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Settlements of people the user may see; a clerk sees those of their township's residents."""
+        from recipients.models import Person
+
+        if not user.is_authenticated or not (user.is_superuser or user.has_perm("settlements.view_settlement")):
+            return self.none()
+        if user.township_scoped:
+            numbers = Person.objects.filter(township_id=user.township_id).values("id_number")
+            return self.filter(id_number__in=numbers)
+        return self
+
+
+class Settlement(models.Model):
+    """One settlement of the medical-insurance platform, keyed by its 结算单号.
+
+    Kept by ID number, not by person: a settlement of someone not (yet) in the registry is kept and
+    joins the cross-check once an identity covering its date is imported.
+    """
+
+    number = models.CharField("结算单号", max_length=50, primary_key=True)
+    id_number = models.CharField("身份证号", max_length=18)
+    name = models.CharField("姓名", max_length=50)
+    hospital = models.CharField("医疗机构", max_length=100)
+    visit_type = models.CharField("就诊类型", max_length=10, choices=VisitType.choices)
+    admitted_on = models.DateField("入院日期", null=True, blank=True)
+    discharged_on = models.DateField("出院日期", null=True, blank=True)
+    visit_on = models.DateField("就诊日期", null=True, blank=True)
+    # 出院日期 for a stay, 就诊日期 for a visit: the date identities and policies are judged on.
+    service_date = models.DateField("服务日期")
+    settled_on = models.DateField("结算日期")
+    total = models.DecimalField("医疗总费用", **MONEY)
+    in_policy = models.DecimalField("政策范围内费用", **MONEY)
+    basic = models.DecimalField("基本医保统筹支付", **MONEY)
+    critical = models.DecimalField("大病保险支付", **MONEY, default=0)
+    other = models.DecimalField("其他保险支付", **MONEY, default=0)
+    onestop = models.DecimalField("医疗救助支付（一站式）", **MONEY, default=0)
+    out_of_area = models.BooleanField("异地就医", null=True, blank=True)
+    diagnosis = models.CharField("主要诊断", max_length=200, blank=True)
+    major_disease = models.BooleanField("重特大疾病", default=False)
+    # The import that last wrote the row. No index: never filtered on; one index less per import.
+    last_import = models.ForeignKey(
+        "SettlementImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    objects = SettlementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "医保结算记录"
+        verbose_name_plural = "医保结算记录"
+        ordering = ["-service_date", "number"]
+        indexes = [models.Index(fields=["id_number", "service_date"], name="settlement_person_date")]
+        constraints = [
+            models.CheckConstraint(
+                name="settlement_amounts_consistent",
+                condition=Q(in_policy__lte=models.F("total"))
+                & Q(total__gte=0, in_policy__gte=0, basic__gte=0, critical__gte=0, other__gte=0, onestop__gte=0),
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def self_pay(self):
+        """E = max(0, P − B − C − O), the base of first-round assistance (DOMAIN §4)."""
+        return max(self.in_policy - self.basic - self.critical - self.other, 0)
+
+    def amounts(self):
+        from applications.policy_engine import Amounts
+
+        return Amounts(
+            total=self.total,
+            in_policy=self.in_policy,
+            basic=self.basic,
+            critical=self.critical,
+            other=self.other,
+            onestop_assistance=self.onestop,
+        )
+
+
+class SettlementImportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.has_perm("settlements.view_settlementimport"):
+            return self
+        return self.none()
+
+
+class SettlementImport(models.Model):
+    """One settlement extract: its validation report and, once confirmed, what it changed.
+
+    A web upload keeps the file in the row so that any worker can process it; the operator
+    command reads the file from disk and keeps only its hash.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "等待校验"
+        VALIDATING = "validating", "校验中"
+        INVALID = "invalid", "校验未通过"
+        VALID = "valid", "校验通过，待确认"
+        APPLYING = "applying", "导入中"
+        DONE = "done", "已导入"
+        FAILED = "failed", "导入失败"
+        CANCELLED = "cancelled", "已取消"
+
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    file_hash = models.CharField("文件 SHA-256", max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField("文件大小")
+    content = models.BinaryField("文件内容", blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    rows_added = models.PositiveIntegerField("新增", default=0)
+    rows_updated = models.PositiveIntegerField("更新", default=0)
+    rows_unchanged = models.PositiveIntegerField("无变化", default=0)
+    rows_unregistered = models.PositiveIntegerField("名册外人员的结算", default=0)
+    updated_numbers = models.JSONField("更新的结算单号（前 200 个）", default=list, blank=True)
+    message = models.TextField("说明", blank=True)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    duration_seconds = models.FloatField("耗时（秒）", null=True, blank=True)
+
+    objects = SettlementImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "结算数据导入"
+        verbose_name_plural = "结算数据导入记录"
+        ordering = ["-created_at", "-id"]
+        permissions = [("import_settlements", "导入医保结算数据")]
+
+    def __str__(self):
+        when = f"（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）" if self.created_at else ""
+        return f"{self.file_name}{when}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}
