@@ -42,6 +42,37 @@ def _padded(data: bytes) -> bool:
     )
 
 
+_STAGE_DDL = """
+CREATE TEMP TABLE settle_stage (
+    row_no integer NOT NULL,
+    number varchar(50) NOT NULL,
+    id_number varchar(18) NOT NULL,
+    name varchar(50) NOT NULL,
+    hospital varchar(100) NOT NULL,
+    visit_type varchar(10) NOT NULL,
+    admitted_on date,
+    discharged_on date,
+    visit_on date,
+    service_date date NOT NULL,
+    settled_on date NOT NULL,
+    total numeric(14, 2) NOT NULL,
+    in_policy numeric(14, 2) NOT NULL,
+    basic numeric(14, 2) NOT NULL,
+    critical numeric(14, 2) NOT NULL,
+    other numeric(14, 2) NOT NULL,
+    onestop numeric(14, 2) NOT NULL,
+    out_of_area boolean,
+    diagnosis varchar(200) NOT NULL,
+    major_disease boolean NOT NULL
+) ON COMMIT DROP
+"""
+
+STAGE_COLUMNS = (
+    "number, id_number, name, hospital, visit_type, admitted_on, discharged_on, visit_on, service_date, "
+    "settled_on, total, in_policy, basic, critical, other, onestop, out_of_area, diagnosis, major_disease"
+)
+
+
 class NotForSql(Exception):
     """The file needs the Python checks (its shape is unusual); not an error in itself."""
 
@@ -111,7 +142,7 @@ def copy_raw(cursor, source: CsvSource) -> None:
 
 
 def drop_raw(cursor) -> None:
-    cursor.execute("DROP TABLE IF EXISTS settle_raw, settle_checked")
+    cursor.execute("DROP TABLE IF EXISTS settle_raw, settle_checked, settle_bad_ids")
     cursor.execute("DROP SEQUENCE IF EXISTS settle_raw_line")
 
 
@@ -140,9 +171,13 @@ _MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 
 
 def _valid_ymd(y: str, m: str, d: str) -> str:
+    """Whether year, month and day make a date (Gregorian leap years), in integer arithmetic only."""
+    leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
     return (
-        f"(CASE WHEN {y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} >= 1 "
-        f"THEN {d} <= extract(day FROM make_date({y}, {m}, 1) + interval '1 month - 1 day')::int ELSE false END)"
+        f"({y} >= 1 AND {d} >= 1 AND {d} <= CASE {m} WHEN 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
+        f"WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 "
+        f"WHEN 1 THEN 31 WHEN 3 THEN 31 WHEN 5 THEN 31 WHEN 7 THEN 31 WHEN 8 THEN 31 WHEN 10 THEN 31 "
+        f"WHEN 12 THEN 31 ELSE 0 END)"
     )
 
 
@@ -230,7 +265,6 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
         f"CASE WHEN length(t_diag) > 200 THEN {_lit(C.MSG['too_long'].format(column=C.COL_DIAGNOSIS, limit=200))} "
         "END AS e_diag"
     )
-    out.append(f"{_id_error('t_id', today)} AS e_id")
     out.append(
         f"CASE WHEN t_vt = '' THEN {_lit(C.MSG['required'].format(column=C.COL_VISIT_TYPE))} "
         f"WHEN t_vt NOT IN ('门诊', '门诊慢特病', '住院') THEN {_lit(C.MSG['visit_type'])} END AS e_vt"
@@ -351,7 +385,6 @@ def _row_rules(today: datetime.date) -> list[tuple[str, str, str, str]]:
 
 CELL_ERRORS = [
     (C.COL_NUMBER, "e_number"),
-    (C.COL_ID, "e_id"),
     (C.COL_NAME, "e_name"),
     (C.COL_HOSPITAL, "e_hospital"),
     (C.COL_VISIT_TYPE, "e_vt"),
@@ -375,8 +408,15 @@ def check_raw(cursor, headers: list[str], *, today: datetime.date, padded: bool 
         return 0, check.errors
     # Keep the trimmed texts and the date matches for the report: select them through.
     cursor.execute(_checked_sql(columns, len(headers), today, padded=padded))
+    # An ID is checked once however many settlements carry it.
+    cursor.execute(
+        f"CREATE TEMP TABLE settle_bad_ids AS SELECT * FROM ("
+        f"SELECT id_number, {_id_error('id_number', today)} AS e_id "
+        f"FROM (SELECT DISTINCT id_number FROM settle_checked) d) i WHERE e_id IS NOT NULL"
+    )
     rules = _row_rules(today)
     cell_bad = " OR ".join(f"{e} IS NOT NULL" for _, e in CELL_ERRORS)
+    cell_bad += " OR id_number IN (SELECT id_number FROM settle_bad_ids)"
     row_bad = " OR ".join(f"({cond})" for _, cond, _, _ in rules)
     cursor.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {cell_bad} OR coalesce({row_bad}, false)) FROM settle_checked"
@@ -429,6 +469,11 @@ def _report(cursor, columns, rules, cell_bad, row_bad) -> list[dict]:
         raw = f"r.c{columns[name]}" if name in columns else "NULL::text"
         value = f"CASE WHEN {_trim(raw)} = '' THEN '' ELSE {raw if name in RAW_VALUE_COLUMNS else _trim(raw)} END"
         parts.append(f"SELECT k.line, {_lit(name)}, {value}, {e} FROM bad k JOIN settle_raw r USING (line) WHERE {e} IS NOT NULL")
+    id_raw = f"r.c{columns[C.COL_ID]}"
+    parts.append(
+        f"SELECT k.line, {_lit(C.COL_ID)}, CASE WHEN {_trim(id_raw)} = '' THEN '' ELSE {id_raw} END, b.e_id "
+        "FROM bad k JOIN settle_raw r USING (line) JOIN settle_bad_ids b ON b.id_number = k.id_number"
+    )
     for name, cond, reason, value in rules:
         parts.append(f"SELECT line, {_lit(name)}, {value}, {_lit(reason)} FROM bad WHERE {cond}")
     cursor.execute(
