@@ -11,8 +11,14 @@ def portal(request):
         nav.append(("救助对象", reverse("recipients:person_list")))
     if user.has_perm("applications.view_case"):
         nav.append(("救助案件", reverse("applications:case_list")))
+    if user.has_perm("applications.view_lead"):
+        nav.append(("主动救助线索", reverse("applications:lead_list")))
     if user.has_perm("recipients.view_rosterimport"):
         nav.append(("名册导入", reverse("recipients:import_list")))
+    if user.has_perm("settlements.view_settlementimport"):
+        nav.append(("结算数据", reverse("settlements:import_list")))
+    if user.has_perm("applications.view_job"):
+        nav.append(("比对任务", reverse("applications:job_list")))
     if user.has_perm("applications.view_policyversion"):
         nav.append(("救助政策", reverse("applications:policy_list")))
         nav.append(("救助测算", reverse("applications:calculator")))

@@ -22,12 +22,37 @@ CASE_READ = ["applications.view_case"]
 PII = ["recipients.view_full_pii"]
 IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 
+SETTLEMENT_READ = ["settlements.view_settlement"]
+LEAD_READ = ["applications.view_lead"]
+JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: PERSON_READ + PII + IMPORT + POLICY_READ + CASE_READ + ["applications.receive_case"],
-    Role.REVIEWER: PERSON_READ + PII + IMPORT + POLICY_READ + CASE_READ + ["applications.review_case"],
-    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + ["applications.approve_case"],
+    Role.CLERK: PERSON_READ
+    + PII
+    + IMPORT
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + ["applications.receive_case", "applications.work_lead"],
+    Role.REVIEWER: PERSON_READ
+    + PII
+    + IMPORT
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + JOB_READ
+    + ["applications.review_case", "settlements.import_settlements", "applications.run_job"],
+    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
     Role.FINANCE: PERSON_READ + PII + CASE_READ,
-    Role.SUPERVISOR: PERSON_READ + POLICY_READ + CASE_READ + ["recipients.view_rosterimport", "audit.view_auditevent"],
+    Role.SUPERVISOR: PERSON_READ
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + JOB_READ
+    + ["recipients.view_rosterimport", "audit.view_auditevent"],
     Role.ADMIN: POLICY_READ
     + [
         "applications.add_policyversion",
@@ -55,6 +80,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "recipients.delete_village",
         "recipients.view_rosterimport",
         "audit.view_auditevent",
+        "applications.view_job",
+        "applications.run_job",
+        "settlements.view_settlementimport",
+        "settlements.import_settlements",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.change_crontabschedule",
     ],
 }
 

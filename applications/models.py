@@ -441,3 +441,193 @@ class Attachment(models.Model):
     @property
     def extension(self) -> str:
         return self.TYPES.get(self.content_type, "")
+
+
+class Job(models.Model):
+    """A run of a background job (the 主动救助 cross-check, the 二次救助 trigger) with its progress and results.
+
+    At most one job of a kind waits and one runs (database constraints); a request while one waits
+    joins it instead of queueing another.
+    """
+
+    class Kind(models.TextChoices):
+        CROSSCHECK = "crosscheck", "主动救助比对"
+        SECONDARY = "secondary", "二次救助测算"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "运行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("任务", max_length=12, choices=Kind.choices)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="空表示全部年度")
+    reason = models.CharField("触发原因", max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField("发起时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    phase = models.CharField("进度", max_length=100, blank=True)
+    rows_examined = models.PositiveIntegerField("检查结算数", default=0)
+    candidates = models.PositiveIntegerField("符合条件的结算", default=0)
+    people = models.PositiveIntegerField("涉及人员", default=0)
+    processed = models.PositiveIntegerField("已测算人员", default=0)
+    created = models.PositiveIntegerField("新建", default=0)
+    updated = models.PositiveIntegerField("更新", default=0)
+    closed = models.PositiveIntegerField("关闭", default=0)
+    reopened = models.PositiveIntegerField("重新打开", default=0)
+    total_amount = models.DecimalField("预计金额合计", **MONEY, default=0)
+    message = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-requested_at", "-id"]
+        permissions = [("run_job", "手动运行比对和测算任务")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=Q(status="queued"), name="one_queued_job_per_kind"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(status="running"), name="one_running_job_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.people:
+            return 0
+        return min(100, int(self.processed * 100 / self.people))
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from recipients.models import scoped_to_user
+
+        return scoped_to_user(self, user, "applications.view_lead")
+
+
+class Lead(models.Model):
+    """A 主动救助线索 (DOMAIN §7): one person and year whose settlements were eligible but never assisted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待跟进"
+        CONVERTED = "converted", "已转申请"
+        CLOSED = "closed", "已关闭"
+
+    class CloseReason(models.TextChoices):
+        REFUSED = "refused", "本人拒绝申请"
+        UNREACHABLE = "unreachable", "多次联系不上"
+        DECEASED = "deceased", "已故"
+        MOVED = "moved", "已迁出"
+        OTHER = "other", "其他"
+        RESOLVED = "resolved", "已无待救助结算（自动关闭）"
+
+    number = models.CharField("线索编号", max_length=20, unique=True)
+    person = models.ForeignKey("recipients.Person", verbose_name="救助对象", on_delete=models.PROTECT, related_name="leads")
+    township = models.ForeignKey(
+        "recipients.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    category = models.CharField("救助类别", max_length=4, choices=Category.choices, blank=True)
+    settlement_count = models.PositiveIntegerField("结算笔数", default=0)
+    self_pay_total = models.DecimalField("政策范围内个人自付合计", **MONEY, default=0)
+    estimate = models.DecimalField("预计救助金额", **MONEY, default=0)
+    outcome = models.CharField("最近联系结果", max_length=12, blank=True)
+    close_reason = models.CharField("关闭原因", max_length=12, choices=CloseReason.choices, blank=True)
+    close_note = models.TextField("关闭说明", blank=True)
+    case = models.ForeignKey(
+        Case, verbose_name="转成的申请", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    last_job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "主动救助线索"
+        verbose_name_plural = "主动救助线索"
+        ordering = ["-year", "township", "-estimate", "id"]
+        permissions = [("work_lead", "跟进主动救助线索（联系、转申请、关闭）")]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="one_lead_per_person_year"),
+            models.CheckConstraint(name="lead_amounts_nonnegative", condition=Q(estimate__gte=0, self_pay_total__gte=0)),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class LeadSettlement(models.Model):
+    """A settlement held by a lead. `active` while it waits; `handled` once the lead was converted or closed
+    by the township, so that the same settlement never comes back as a lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="items")
+    settlement_number = models.CharField("结算单号", max_length=50, db_index=True)
+    service_date = models.DateField("服务日期")
+    self_pay = models.DecimalField("政策范围内个人自付", **MONEY)
+    estimate = models.DecimalField("预计救助金额", **MONEY)
+    category = models.CharField("救助类别", max_length=4, choices=Category.choices, blank=True)
+    active = models.BooleanField("在线索中", default=True)
+    handled = models.BooleanField("已处理", default=False)
+    added_at = models.DateTimeField("加入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "线索结算"
+        verbose_name_plural = "线索结算"
+        ordering = ["service_date", "settlement_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "settlement_number"], name="lead_settlement_unique"),
+        ]
+
+    def __str__(self):
+        return self.settlement_number
+
+
+class LeadContact(models.Model):
+    """One outreach attempt recorded by the township."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", "电话"
+        VISIT = "visit", "入户走访"
+        VILLAGE = "village", "村（社区）转告"
+        OTHER = "other", "其他"
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "已联系"
+        AGREED = "agreed", "同意申请"
+        REFUSED = "refused", "拒绝"
+        UNREACHABLE = "unreachable", "联系不上"
+        DECEASED = "deceased", "已故"
+        MOVED = "moved", "迁出"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="contacts")
+    contacted_on = models.DateField("联系日期")
+    method = models.CharField("联系方式", max_length=10, choices=Method.choices)
+    outcome = models.CharField("联系结果", max_length=12, choices=Outcome.choices)
+    note = models.TextField("备注", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "线索联系记录"
+        verbose_name_plural = "线索联系记录"
+        ordering = ["-contacted_on", "-id"]
+
+    def __str__(self):
+        return f"{self.lead} {self.contacted_on} {self.get_outcome_display()}"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "axes",
+    "django_celery_beat",
     "accounts",
     "audit",
     "recipients",
@@ -209,7 +210,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs for `celery beat` (times in Asia/Shanghai).
+# Periodic jobs for `celery beat` (times in Asia/Shanghai). The schedule lives in the database
+# (django-celery-beat) so that the admin can change it in the portal; entries here are copied into it.
+# The nightly cross-check is created by a migration and edited on the 比对任务 page.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+DJANGO_CELERY_BEAT_TZ_AWARE = True
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "accounts.clear_expired_sessions",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("recipients/", include("recipients.urls")),
     path("audit/", include("audit.urls")),
+    path("settlements/", include("settlements.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

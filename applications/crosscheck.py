@@ -1,0 +1,558 @@
+"""The 主动救助 cross-check (DOMAIN §7): settlements of people who held a valid identity on the service
+date but received no assistance, and for which nobody has applied, become leads for their township.
+
+1. Candidates, in one set-based query: no one-stop assistance (A0 = 0), E > 0, a valid identity on the
+   service date whose category has a first-round benefit for the visit type under the policy in force,
+   not claimed by a live case's bill (by settlement number), not already handled through a lead.
+   Bills that name no settlement number are matched by person, visit type, service date and hospital.
+2. Estimates from the policy engine, per person and year in service-date order, on top of the
+   person-year ledger: approved cases (LedgerEntry) and one-stop assistance already paid use up cap
+   and deductible first.
+3. Leads, one per person and year: new settlements join the open lead, claimed ones leave it, a lead
+   left with nothing closes itself; a lead the township closed or converted reopens only for
+   settlements it never held. Written in one transaction.
+
+Jobs run one at a time (a PostgreSQL advisory lock, and database constraints on the job table).
+"""
+
+import datetime
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from recipients.models import Identity, Person
+
+from . import policy_engine as engine
+from .models import Bill, Case, Job, Lead, LeadSettlement, LedgerEntry, PolicyVersion
+from .policy_services import engine_policy
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0")
+DEAD_CASE_STATUSES = (Case.Status.REJECTED, Case.Status.WITHDRAWN)
+CHUNK = 1000
+
+_CANDIDATES_SQL = """
+SELECT s.number, p.id, p.township_id, s.service_date, s.visit_type, s.hospital,
+       s.total, s.in_policy, s.basic, s.critical, s.other
+FROM settlements_settlement s
+JOIN recipients_person p ON p.id_number = s.id_number
+JOIN recipients_township t ON t.id = p.township_id
+WHERE s.onestop = 0
+  AND s.in_policy - s.basic - s.critical - s.other > 0
+  AND s.service_date >= %(start)s AND s.service_date < %(end)s
+  AND EXISTS (
+      SELECT 1
+      FROM recipients_identity i
+      JOIN applications_firstroundrule r ON r.category = i.category
+      JOIN applications_policyversion v ON v.id = r.version_id
+      WHERE i.person_id = p.id
+        AND i.valid_from <= s.service_date AND (i.valid_to IS NULL OR i.valid_to >= s.service_date)
+        AND r.visit_type = s.visit_type AND r.eligible AND r.ratio > 0
+        AND v.county_id = t.county_id AND v.status = 'active'
+        AND v.effective_from <= s.service_date AND (v.effective_to IS NULL OR v.effective_to >= s.service_date))
+  AND NOT EXISTS (
+      SELECT 1 FROM applications_bill b JOIN applications_case c ON c.id = b.case_id
+      WHERE b.settlement_number = s.number AND c.status NOT IN ('rejected', 'withdrawn'))
+  AND NOT EXISTS (
+      SELECT 1 FROM applications_leadsettlement ls
+      WHERE ls.settlement_number = s.number AND ls.handled)
+"""
+
+_EXAMINED_SQL = """
+SELECT count(*) FROM settlements_settlement s WHERE s.service_date >= %(start)s AND s.service_date < %(end)s
+"""
+
+
+@dataclass
+class Candidate:
+    number: str
+    person_id: int
+    township_id: int
+    service_date: datetime.date
+    visit_type: str
+    hospital: str
+    amounts: engine.Amounts
+    estimate: Decimal = ZERO
+    category: str | None = None
+
+
+@dataclass
+class PersonYear:
+    person_id: int
+    township_id: int
+    year: int
+    items: list[Candidate] = field(default_factory=list)
+
+    @property
+    def estimate(self) -> Decimal:
+        return sum((c.estimate for c in self.items), ZERO)
+
+    @property
+    def self_pay(self) -> Decimal:
+        return sum((c.amounts.in_policy_self_pay for c in self.items), ZERO)
+
+    @property
+    def category(self) -> str:
+        best = max(self.items, key=lambda c: c.estimate)
+        return best.category or ""
+
+
+# --- requesting and running -------------------------------------------------------------------
+
+
+def crosscheck_request(*, user=None, year: int | None = None, reason: str = "", enqueue: bool = True) -> Job:
+    """Ask for a cross-check. A request while one is already waiting joins it (widened to all years if needed)."""
+    with transaction.atomic():
+        waiting = Job.objects.select_for_update().filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED).first()
+        if waiting is not None:
+            if waiting.year != year and waiting.year is not None:
+                waiting.year = None
+                waiting.save(update_fields=["year"])
+            return waiting
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(kind=Job.Kind.CROSSCHECK, year=year, reason=reason[:200], requested_by=user)
+        except IntegrityError:  # another request created the waiting job just now
+            return Job.objects.get(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED)
+        audit_record(actor=user, action="job.request", obj=job, after={"year": year, "reason": reason})
+        if enqueue:
+            from .tasks import run_crosscheck_job
+
+            transaction.on_commit(lambda: run_crosscheck_job.delay(job.pk))
+    return job
+
+
+class _JobLock:
+    """Session-level advisory lock on PostgreSQL: released even if the worker dies."""
+
+    def __init__(self, kind: str):
+        self.key = f"applications.job.{kind}"
+
+    def __enter__(self):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [self.key])
+        return self
+
+    def __exit__(self, *exc):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [self.key])
+        return False
+
+
+def crosscheck_run_job(*, job_id: int) -> Job:
+    """Run a queued cross-check job to the end. Waits while another one runs."""
+    with _JobLock(Job.Kind.CROSSCHECK):
+        # Holding the lock, any job still marked running belongs to a worker that died.
+        Job.objects.filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.RUNNING).exclude(pk=job_id).update(
+            status=Job.Status.FAILED, finished_at=timezone.now(), message="任务中断（运行它的进程已退出），未写入数据"
+        )
+        claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING, started_at=timezone.now(), phase="开始"
+        )
+        job = Job.objects.get(pk=job_id)
+        if not claimed:
+            return job  # already run by an earlier delivery of the task
+        try:
+            crosscheck(job=job)
+        except Exception:
+            logger.exception("cross-check job %s failed", job_id)
+            Job.objects.filter(pk=job_id).update(
+                status=Job.Status.FAILED, finished_at=timezone.now(), message="比对时发生系统错误，未写入数据；请联系系统管理员。"
+            )
+            raise
+        job.refresh_from_db()
+    return job
+
+
+def crosscheck_now(*, user=None, year: int | None = None, reason: str = "") -> Job:
+    """Request and run a cross-check in this process (operator command, nightly schedule)."""
+    job = crosscheck_request(user=user, year=year, reason=reason, enqueue=False)
+    return crosscheck_run_job(job_id=job.pk)
+
+
+def _progress(job: Job, **fields) -> None:
+    Job.objects.filter(pk=job.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+# --- the check itself -------------------------------------------------------------------------
+
+
+def _window(year: int | None) -> tuple[datetime.date, datetime.date]:
+    if year is None:
+        return datetime.date(1900, 1, 1), datetime.date(9999, 1, 1)
+    return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
+
+
+def find_candidates(*, year: int | None = None) -> list[Candidate]:
+    """The candidate settlements of DOMAIN §7, by one set-based query (plus a filter on the few bills
+    that carry no settlement number)."""
+    start, end = _window(year)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Whole-table joins: hash joins whatever the (possibly stale) statistics say.
+            if connection.in_atomic_block:
+                cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(_CANDIDATES_SQL, {"start": start, "end": end})
+        rows = cursor.fetchall()
+    billed = _bills_without_settlement_number()
+    candidates = []
+    for number, person_id, township_id, day, visit_type, hospital, total, in_policy, basic, critical, other in rows:
+        if billed and (person_id, day, visit_type, _hospital_key(hospital)) in billed:
+            continue
+        candidates.append(
+            Candidate(
+                number=number,
+                person_id=person_id,
+                township_id=township_id,
+                service_date=day,
+                visit_type=visit_type,
+                hospital=hospital,
+                amounts=engine.Amounts(total=total, in_policy=in_policy, basic=basic, critical=critical, other=other),
+            )
+        )
+    return candidates
+
+
+def _hospital_key(name: str) -> str:
+    return Bill.make_invoice_key(name, "").rstrip("|")
+
+
+def _bills_without_settlement_number() -> set[tuple]:
+    """Live bills entered from paper without a settlement number, keyed for matching settlements."""
+    bills = (
+        Bill.objects.filter(settlement_number="")
+        .exclude(case__status__in=DEAD_CASE_STATUSES)
+        .values_list("case__person_id", "visit_type", "discharged_on", "visit_on", "hospital")
+    )
+    keys = set()
+    for person_id, visit_type, discharged_on, visit_on, hospital in bills.iterator():
+        day = discharged_on if visit_type == "住院" else visit_on
+        keys.add((person_id, day, visit_type, _hospital_key(hospital)))
+    return keys
+
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class _Policies:
+    """The policy in force on a date for a county, as the engine sees it (cached per version and year)."""
+
+    def __init__(self):
+        self.versions: dict[int, list[PolicyVersion]] = defaultdict(list)
+        for v in PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).prefetch_related(
+            "first_round_rules", "secondary_rules"
+        ):
+            self.versions[v.county_id].append(v)
+        self.cache: dict[tuple[int, int], engine.Policy] = {}
+
+    def on(self, county_id: int, day: datetime.date) -> engine.Policy | None:
+        for v in self.versions.get(county_id, ()):
+            if v.effective_from <= day and (v.effective_to is None or v.effective_to >= day):
+                key = (v.pk, day.year)
+                if key not in self.cache:
+                    self.cache[key] = engine_policy(v, year=day.year)
+                return self.cache[key]
+        return None
+
+
+def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[PersonYear]:
+    """Run the engine per person and year in service-date order, on top of what the year already used."""
+    groups: dict[tuple[int, int], PersonYear] = {}
+    for c in candidates:
+        key = (c.person_id, c.service_date.year)
+        if key not in groups:
+            groups[key] = PersonYear(c.person_id, c.township_id, c.service_date.year)
+        groups[key].items.append(c)
+    person_ids = sorted({p for p, _ in groups})
+    years = sorted({y for _, y in groups})
+
+    people = {}
+    identities: dict[int, list[tuple]] = defaultdict(list)
+    ledger: dict[tuple[int, int], dict[str, engine.PoolState]] = defaultdict(dict)
+    onestop: dict[tuple[int, int], list] = defaultdict(list)
+    for chunk in _chunks(person_ids):
+        for pid, id_number, county_id in Person.objects.filter(pk__in=chunk).values_list(
+            "pk", "id_number", "township__county_id"
+        ):
+            people[pid] = (id_number, county_id)
+        for pid, category, valid_from, valid_to in Identity.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "category", "valid_from", "valid_to"
+        ):
+            identities[pid].append((category, valid_from, valid_to))
+        for pid, year, pool, used, granted in LedgerEntry.objects.filter(
+            person_id__in=chunk, year__in=years
+        ).values_list("person_id", "year", "pool", "deductible_used", "granted"):
+            ledger[(pid, year)][pool] = engine.PoolState(used, granted)
+    by_number = {people[p][0]: p for p in people}
+    from settlements.models import Settlement
+
+    for chunk in _chunks(by_number):
+        for s in Settlement.objects.filter(id_number__in=chunk, onestop__gt=0).only(
+            "id_number", "service_date", "visit_type", "total", "in_policy", "basic", "critical", "other", "onestop"
+        ):
+            key = (by_number[s.id_number], s.service_date.year)
+            if key in groups:
+                onestop[key].append(s)
+
+    policies = _Policies()
+    results = []
+    for done, (key, group) in enumerate(sorted(groups.items()), start=1):
+        if job is not None and done % 5000 == 0:
+            _progress(job, processed=done)
+        pid, year = key
+        county_id = people[pid][1]
+        pools = dict(ledger.get(key, {}))
+        events = [(s.service_date, 0, s) for s in onestop.get(key, ())] + [
+            (c.service_date, 1, c) for c in group.items
+        ]
+        events.sort(key=lambda e: (e[0], e[1], getattr(e[2], "number", "")))
+        for day, is_candidate, item in events:
+            policy = policies.on(county_id, day)
+            if policy is None:
+                continue
+            categories = [
+                cat for cat, f, t in identities.get(pid, ()) if f <= day and (t is None or t >= day)
+            ]
+            if not categories:
+                continue
+            amounts = item.amounts if is_candidate else item.amounts()
+            try:
+                result = engine.best_first_round(policy, categories, item.visit_type, amounts, pools, explain=False)
+            except engine.PolicyError:
+                continue
+            if result.pool is None:
+                continue
+            state = pools.get(result.pool, engine.EMPTY_POOL)
+            if is_candidate:
+                item.estimate, item.category = result.amount, result.category
+                change = result.ledger_change()
+            else:
+                change = engine.onestop_ledger_change(policy, result.category, item.visit_type, amounts, state)
+            pools[result.pool] = engine.PoolState(
+                state.deductible_used + change.deductible_used, state.granted + change.granted
+            )
+        if group.estimate > 0:
+            results.append(group)
+    return results
+
+
+@dataclass
+class WriteCounts:
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+    reopened: int = 0
+    closed_numbers: list[str] = field(default_factory=list)
+
+
+def write_leads(groups: list[PersonYear], *, year: int | None, job: Job | None) -> WriteCounts:
+    """Bring the leads in line with this run's person-years, in one transaction."""
+    counts = WriteCounts()
+    now = timezone.now()
+    wanted = {(g.person_id, g.year): g for g in groups}
+    with transaction.atomic():
+        scope = Lead.objects.all() if year is None else Lead.objects.filter(year=year)
+        existing: dict[tuple[int, int], Lead] = {}
+        # Open leads in scope (they may close) and any lead of a person-year found now.
+        open_ids = list(scope.filter(status=Lead.Status.OPEN).values_list("pk", flat=True))
+        for chunk in _chunks(open_ids):
+            for lead in Lead.objects.select_for_update().filter(pk__in=chunk):
+                existing[(lead.person_id, lead.year)] = lead
+        missing = [k for k in wanted if k not in existing]
+        for chunk in _chunks(missing):
+            q = Q()
+            for pid, y in chunk:
+                q |= Q(person_id=pid, year=y)
+            for lead in Lead.objects.select_for_update().filter(q):
+                existing[(lead.person_id, lead.year)] = lead
+        items: dict[int, dict[str, LeadSettlement]] = defaultdict(dict)
+        for chunk in _chunks([lead.pk for lead in existing.values()]):
+            for item in LeadSettlement.objects.filter(lead_id__in=chunk):
+                items[item.lead_id][item.settlement_number] = item
+
+        new_leads, changed_leads = [], []
+        new_items, changed_items = [], []
+        for key, group in wanted.items():
+            lead = existing.get(key)
+            numbers = {c.number for c in group.items}
+            if lead is None:
+                lead = Lead(
+                    number=f"XS{group.year}{group.person_id:08d}",
+                    person_id=group.person_id,
+                    township_id=group.township_id,
+                    year=group.year,
+                    last_job=job,
+                )
+                _fill(lead, group)
+                new_leads.append((lead, group))
+                continue
+            held = items[lead.pk]
+            reopened = False
+            if lead.status != Lead.Status.OPEN:
+                if not numbers - set(held):
+                    continue  # the township has dealt with these; nothing it has not seen
+                lead.status = Lead.Status.OPEN
+                lead.close_reason, lead.close_note, lead.closed_at = "", "", None
+                reopened = True
+                counts.reopened += 1
+            before = (lead.estimate, lead.settlement_count, lead.self_pay_total, lead.category, lead.township_id)
+            _fill(lead, group)
+            lead.township_id = group.township_id
+            dirty = reopened or before != (
+                lead.estimate,
+                lead.settlement_count,
+                lead.self_pay_total,
+                lead.category,
+                lead.township_id,
+            )
+            for c in group.items:
+                item = held.get(c.number)
+                if item is None:
+                    new_items.append(_item(lead, c))
+                    dirty = True
+                elif (not item.active) or item.estimate != c.estimate or item.category != (c.category or ""):
+                    item.active, item.estimate, item.category = True, c.estimate, c.category or ""
+                    item.self_pay = c.amounts.in_policy_self_pay
+                    changed_items.append(item)
+                    dirty = True
+            for number, item in held.items():
+                if number not in numbers and item.active:
+                    item.active = False
+                    changed_items.append(item)
+                    dirty = True
+            if dirty:
+                lead.last_job = job
+                changed_leads.append(lead)
+                if not reopened:
+                    counts.updated += 1
+
+        for key, lead in existing.items():
+            if key in wanted or lead.status != Lead.Status.OPEN:
+                continue
+            lead.status = Lead.Status.CLOSED
+            lead.close_reason = Lead.CloseReason.RESOLVED
+            lead.closed_at = now
+            lead.estimate = ZERO
+            lead.last_job = job
+            changed_leads.append(lead)
+            counts.closed += 1
+            if len(counts.closed_numbers) < 200:
+                counts.closed_numbers.append(lead.number)
+            for item in items[lead.pk].values():
+                if item.active:
+                    item.active = False
+                    changed_items.append(item)
+
+        Lead.objects.bulk_create([lead for lead, _ in new_leads], batch_size=CHUNK)
+        counts.created = len(new_leads)
+        if new_leads:
+            created = {}
+            for chunk in _chunks([lead.number for lead, _ in new_leads]):
+                created.update(Lead.objects.filter(number__in=chunk).values_list("number", "pk"))
+            for lead, group in new_leads:
+                lead.pk = created[lead.number]
+                new_items.extend(_item(lead, c) for c in group.items)
+        for lead in changed_leads:
+            lead.updated_at = now
+        Lead.objects.bulk_update(
+            changed_leads,
+            [
+                "status",
+                "category",
+                "settlement_count",
+                "self_pay_total",
+                "estimate",
+                "township_id",
+                "close_reason",
+                "close_note",
+                "closed_at",
+                "last_job",
+                "updated_at",
+            ],
+            batch_size=CHUNK,
+        )
+        LeadSettlement.objects.bulk_create(new_items, batch_size=CHUNK)
+        LeadSettlement.objects.bulk_update(
+            changed_items, ["active", "estimate", "category", "self_pay"], batch_size=CHUNK
+        )
+    return counts
+
+
+def _fill(lead: Lead, group: PersonYear) -> None:
+    lead.estimate = group.estimate
+    lead.settlement_count = len(group.items)
+    lead.self_pay_total = group.self_pay
+    lead.category = group.category
+
+
+def _item(lead: Lead, c: Candidate) -> LeadSettlement:
+    return LeadSettlement(
+        lead_id=lead.pk,
+        settlement_number=c.number,
+        service_date=c.service_date,
+        self_pay=c.amounts.in_policy_self_pay,
+        estimate=c.estimate,
+        category=c.category or "",
+    )
+
+
+def crosscheck(*, job: Job) -> Job:
+    """The whole cross-check for the job's year (or all years): candidates, estimates, leads."""
+    started = time.monotonic()
+    start, end = _window(job.year)
+    with connection.cursor() as cursor:
+        cursor.execute(_EXAMINED_SQL, {"start": start, "end": end})
+        (examined,) = cursor.fetchone()
+    _progress(job, phase="查找符合条件的结算", rows_examined=examined)
+    with transaction.atomic():  # SET LOCAL needs a transaction; the query only reads
+        candidates = find_candidates(year=job.year)
+    _progress(job, phase="按政策测算", candidates=len(candidates), people=len({c.person_id for c in candidates}))
+    groups = estimate(candidates, job=job)
+    _progress(job, phase="写入线索", processed=job.people)
+    counts = write_leads(groups, year=job.year, job=job)
+    total = sum((g.estimate for g in groups), ZERO)
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.DONE,
+            finished_at=timezone.now(),
+            phase="完成",
+            created=counts.created,
+            updated=counts.updated,
+            closed=counts.closed,
+            reopened=counts.reopened,
+            total_amount=total,
+            message=f"用时 {time.monotonic() - started:.1f} 秒",
+        )
+        job.refresh_from_db()
+        audit_record(
+            actor=None,
+            action="job.crosscheck",
+            obj=job,
+            after={
+                "year": job.year,
+                "examined": examined,
+                "candidates": len(candidates),
+                "created": counts.created,
+                "updated": counts.updated,
+                "closed": counts.closed,
+                "reopened": counts.reopened,
+                "closed_leads": counts.closed_numbers,
+                "total": str(total),
+            },
+        )
+    return job
+

@@ -1,0 +1,306 @@
+"""The 主动救助 cross-check: who becomes a lead, for how much, and what re-runs do."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+
+from applications.case_services import TransitionRefused, case_accept, case_approve, case_review, case_submit
+from applications.crosscheck import crosscheck_now, crosscheck_request
+from applications.lead_services import lead_close, lead_convert, lead_record_contact
+from applications.models import Bill, Case, Job, Lead, LedgerEntry
+from applications.policy_services import policy_load_preset
+from audit.models import AuditEvent
+from settlements.models import Settlement
+from tests.factories import IdentityFactory, PersonFactory, valid_id_number
+
+D = Decimal
+TODAY = datetime.datetime(2025, 9, 1, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def person(township):
+    policy_load_preset(name="maoming-2018", county=township.county)
+    p = PersonFactory(township=township)
+    IdentityFactory(person=p, category="DB", valid_from=datetime.date(2024, 1, 1))
+    return p
+
+
+_numbers = iter(range(1, 10_000))
+
+
+def settle(person_or_id, *, day=datetime.date(2025, 6, 10), onestop=D("0"), visit_type="住院", **money):
+    """A stay like Taishan's: out of area, E = 38,000 − 20,000 − 6,000 = 12,000."""
+    values = {"total": D("42000"), "in_policy": D("38000"), "basic": D("20000"), "critical": D("6000")}
+    values.update(money)
+    id_number = person_or_id if isinstance(person_or_id, str) else person_or_id.id_number
+    inpatient = visit_type == "住院"
+    return Settlement.objects.create(
+        number=f"JS{next(_numbers):06d}",
+        id_number=id_number,
+        name="测试",
+        hospital="广州医科大学附属第一医院",
+        visit_type=visit_type,
+        admitted_on=day - datetime.timedelta(days=9) if inpatient else None,
+        discharged_on=day if inpatient else None,
+        visit_on=None if inpatient else day,
+        service_date=day,
+        settled_on=day,
+        onestop=onestop,
+        out_of_area=True,
+        **values,
+    )
+
+
+def open_leads():
+    return Lead.objects.filter(status=Lead.Status.OPEN)
+
+
+def test_taishan_case_out_of_area_stay_becomes_one_lead_with_the_policy_estimate(person):
+    s = settle(person)
+    job = crosscheck_now(reason="test")
+    assert job.status == Job.Status.DONE and job.created == 1 and job.candidates == 1
+    lead = Lead.objects.get()
+    assert (lead.person, lead.year, lead.township) == (person, 2025, person.township)
+    assert lead.estimate == D("9600.00")  # DB inpatient 80 % of 12,000, no deductible in Maoming
+    assert lead.self_pay_total == D("12000.00") and lead.settlement_count == 1 and lead.category == "DB"
+    assert list(lead.items.values_list("settlement_number", flat=True)) == [s.number]
+    assert job.total_amount == D("9600.00")
+    assert AuditEvent.objects.filter(action="job.crosscheck").exists()
+
+
+def test_identity_not_valid_on_the_service_date_gives_nothing(person):
+    settle(person, day=datetime.date(2023, 12, 31))
+    crosscheck_now()
+    assert not Lead.objects.exists()
+
+
+def test_settlement_already_assisted_one_stop_gives_nothing(person):
+    settle(person, onestop=D("9600"))
+    crosscheck_now()
+    assert not Lead.objects.exists()
+
+
+def test_settlement_claimed_by_an_application_gives_nothing(person, clerk):
+    from applications.case_services import case_add_bill, case_create
+
+    s = settle(person)
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital=s.hospital,
+        visit_type="住院",
+        admitted_on=s.admitted_on,
+        discharged_on=s.discharged_on,
+        invoice_number="F1",
+        settlement_number=s.number,
+        total=s.total,
+        in_policy=s.in_policy,
+        basic=s.basic,
+        critical=s.critical,
+    )
+    crosscheck_now()
+    assert not Lead.objects.exists()
+
+
+def test_a_paper_bill_without_settlement_number_also_claims_the_same_stay(person, clerk):
+    from applications.case_services import case_add_bill, case_create
+
+    s = settle(person)
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital=" 广州医科大学附属第一医院",  # typed with a stray space
+        visit_type="住院",
+        admitted_on=s.admitted_on,
+        discharged_on=s.discharged_on,
+        invoice_number="F1",
+        total=s.total,
+        in_policy=s.in_policy,
+        basic=s.basic,
+        critical=s.critical,
+    )
+    crosscheck_now()
+    assert not Lead.objects.exists()
+
+
+def test_settlement_of_someone_not_in_the_registry_is_never_a_lead(person):
+    settle(valid_id_number(datetime.date(1960, 3, 3)))
+    crosscheck_now()
+    assert not Lead.objects.exists()
+
+
+def test_rerunning_changes_nothing(person):
+    settle(person)
+    crosscheck_now()
+    lead = Lead.objects.get()
+    job = crosscheck_now()
+    assert (job.created, job.updated, job.closed, job.reopened) == (0, 0, 0, 0)
+    assert Lead.objects.get() == lead and lead.items.count() == 1
+
+
+def test_new_settlements_join_the_open_lead_and_estimates_are_refreshed(person):
+    settle(person)
+    crosscheck_now()
+    settle(person, day=datetime.date(2025, 7, 20), total=D("10000"), in_policy=D("9000"), basic=D("5000"), critical=D("0"))
+    job = crosscheck_now()
+    assert job.created == 0 and job.updated == 1
+    lead = Lead.objects.get()
+    assert lead.settlement_count == 2 and lead.estimate == D("9600.00") + D("3200.00")
+
+
+def test_one_stop_assistance_already_paid_uses_up_the_cap(person):
+    # Maoming DB inpatient cap 60,000 a year: one-stop already paid 55,000 earlier in the year.
+    settle(person, day=datetime.date(2025, 3, 1), onestop=D("11000"))
+    LedgerEntry.objects.create(person=person, year=2025, pool="住院", granted=D("44000"))
+    settle(person)
+    crosscheck_now()
+    lead = Lead.objects.get()
+    assert lead.estimate == D("5000.00")  # 60,000 − 44,000 − 11,000
+
+
+def test_a_lead_with_nothing_left_closes_itself(person, clerk):
+    s = settle(person)
+    crosscheck_now()
+    Settlement.objects.filter(pk=s.pk).update(onestop=D("9600"))  # corrected extract: it was assisted
+    job = crosscheck_now()
+    assert job.closed == 1
+    lead = Lead.objects.get()
+    assert lead.status == Lead.Status.CLOSED and lead.close_reason == Lead.CloseReason.RESOLVED
+    assert not lead.items.filter(active=True).exists()
+
+
+def test_a_backdated_identity_makes_earlier_settlements_eligible_on_the_next_run(person):
+    settle(person, day=datetime.date(2023, 11, 5))
+    crosscheck_now()
+    assert not Lead.objects.exists()
+    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2023, 6, 1), valid_to=datetime.date(2023, 12, 31))
+    crosscheck_now()
+    lead = Lead.objects.get()
+    assert lead.year == 2023 and lead.estimate > 0
+
+
+def test_roster_import_that_backdates_an_identity_queues_a_cross_check(person, reviewer, django_capture_on_commit_callbacks):
+    from recipients import demo
+    from recipients.services import roster_import_create, roster_import_run
+
+    settle(person, day=datetime.date(2023, 11, 5))
+    row = [person.id_number, person.name, "低保", "2023-06-01", "", person.township.name, "", "", "", "", "民政"]
+    content = demo.to_csv([row])
+    roster = roster_import_create(user=reviewer, file_name="r.csv", content=content, source="MZ", enqueue=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        roster_import_run(roster_import=roster, user=reviewer)
+    # Celery runs in-process without a broker: the queued cross-check has run.
+    assert Job.objects.filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.DONE).exists()
+    assert Lead.objects.filter(person=person, year=2023).exists()
+
+
+def test_a_converted_and_approved_lead_does_not_come_back(person, clerk, reviewer, approver):
+    settle(person)
+    crosscheck_now()
+    lead = Lead.objects.get()
+    lead_record_contact(lead=lead, user=clerk, contacted_on=datetime.date(2025, 8, 30), method="phone", outcome="agreed")
+    case = lead_convert(lead=lead, user=clerk)
+    assert case.source == Case.Source.LEAD and case.status == Case.Status.DRAFT
+    assert case.payee_account == person.bank_account
+    bill = case.bills.get()
+    assert bill.settlement_number == lead.items.get().settlement_number and bill.total == D("42000")
+    case = case_accept(case=case, user=clerk)
+    case = case_submit(case=case, user=clerk)
+    case = case_review(case=case, user=reviewer)
+    case = case_approve(case=case, user=approver)
+    assert case.approved_amount == D("9600.00")
+    job = crosscheck_now()
+    assert (job.created, job.reopened) == (0, 0)
+    assert not open_leads().exists()
+
+
+def test_a_lead_closed_by_the_township_stays_closed_unless_new_settlements_appear(person, clerk):
+    settle(person)
+    crosscheck_now()
+    lead = lead_close(lead=Lead.objects.get(), user=clerk, reason="refused", note="本人表示不需要")
+    assert lead.status == Lead.Status.CLOSED
+    assert crosscheck_now().reopened == 0
+    settle(person, day=datetime.date(2025, 8, 1))
+    job = crosscheck_now()
+    assert job.reopened == 1
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.OPEN and lead.settlement_count == 1
+
+
+def test_a_rejected_conversion_does_not_bring_the_settlements_back(person, clerk):
+    settle(person)
+    crosscheck_now()
+    case = lead_convert(lead=Lead.objects.get(), user=clerk)
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.WITHDRAWN)
+    job = crosscheck_now()
+    assert (job.created, job.reopened) == (0, 0)
+
+
+def test_clerk_of_another_township_cannot_work_the_lead(person, outsider):
+    settle(person)
+    crosscheck_now()
+    lead = Lead.objects.get()
+    with pytest.raises(TransitionRefused):
+        lead_convert(lead=lead, user=outsider)
+    with pytest.raises(TransitionRefused):
+        lead_close(lead=lead, user=outsider, reason="refused")
+    assert Lead.objects.visible_to(outsider).count() == 0
+
+
+def test_close_needs_a_reason_and_a_note_for_other(person, clerk):
+    settle(person)
+    crosscheck_now()
+    lead = Lead.objects.get()
+    with pytest.raises(TransitionRefused):
+        lead_close(lead=lead, user=clerk, reason="resolved")
+    with pytest.raises(TransitionRefused):
+        lead_close(lead=lead, user=clerk, reason="other", note=" ")
+    assert Lead.objects.get().status == Lead.Status.OPEN
+
+
+def test_conversion_is_all_or_nothing_when_an_identity_has_since_ended(person, clerk):
+    settle(person)
+    crosscheck_now()
+    person.identities.update(valid_to=datetime.date(2025, 1, 31))
+    with pytest.raises(TransitionRefused):
+        lead_convert(lead=Lead.objects.get(), user=clerk)
+    assert not Case.objects.exists() and not Bill.objects.exists()
+    assert Lead.objects.get().status == Lead.Status.OPEN
+
+
+def test_year_limits_the_run(person):
+    settle(person, day=datetime.date(2024, 5, 5))
+    settle(person)
+    job = crosscheck_now(year=2025)
+    assert job.created == 1 and Lead.objects.get().year == 2025
+
+
+def test_requests_while_one_waits_join_it(db):
+    first = crosscheck_request(reason="a", enqueue=False)
+    second = crosscheck_request(reason="b", enqueue=False)
+    assert first.pk == second.pk
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 1
+
+
+def test_the_database_refuses_two_running_cross_checks(db):
+    Job.objects.create(kind=Job.Kind.CROSSCHECK, status=Job.Status.RUNNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(kind=Job.Kind.CROSSCHECK, status=Job.Status.RUNNING)
+
+
+def test_a_job_left_running_by_a_dead_worker_is_marked_failed_by_the_next(person):
+    dead = Job.objects.create(kind=Job.Kind.CROSSCHECK, status=Job.Status.RUNNING)
+    job = crosscheck_now()
+    dead.refresh_from_db()
+    assert dead.status == Job.Status.FAILED and job.status == Job.Status.DONE
