@@ -247,8 +247,30 @@ def case_duplicates(case: Case) -> list[str]:
             problems.append(
                 f"{bill.visit_type} {bill.service_date} 与案件 {other.case.number} 的{other.visit_type} {span} 时间重叠"
             )
+    problems.extend(_assisted_one_stop(case, bills))
     problems.extend(_late_claims(case, bills))
     return list(dict.fromkeys(problems))
+
+
+def _assisted_one_stop(case: Case, bills) -> list[str]:
+    """Bills for a stay or visit the hospital already settled with medical assistance (A0 > 0): the
+    same cost must not be assisted twice. Matched by settlement number, or by the person and dates."""
+    from settlements.models import Settlement
+
+    problems = []
+    assisted = Settlement.objects.filter(id_number=case.person.id_number, onestop__gt=0)
+    for bill in bills:
+        match = Q(number=bill.settlement_number) if bill.settlement_number else Q(pk__in=[])
+        if bill.visit_type == "住院" and bill.admitted_on and bill.discharged_on:
+            match |= Q(visit_type="住院", admitted_on__lte=bill.discharged_on, discharged_on__gte=bill.admitted_on)
+        elif bill.visit_on:
+            match |= Q(visit_on=bill.visit_on, visit_type=bill.visit_type)
+        for s in assisted.filter(match):
+            problems.append(
+                f"{bill.visit_type} {bill.service_date}（{bill.hospital}）已在{s.hospital}一站式结算中获得医疗救助 "
+                f"{engine.yuan(s.onestop)}（结算单号 {s.number}）"
+            )
+    return problems
 
 
 def _late_claims(case: Case, bills) -> list[str]:

@@ -158,8 +158,8 @@ def crosscheck_run_job(*, job_id: int) -> Job:
         claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=timezone.now(), phase="开始"
         )
-        job = Job.objects.get(pk=job_id)
-        if not claimed:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is None or not claimed:
             return job  # already run by an earlier delivery of the task
         try:
             crosscheck(job=job)

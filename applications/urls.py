@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lead_views, views
 from .case_urls import urlpatterns as case_urlpatterns
 
 app_name = "applications"
@@ -12,5 +12,14 @@ urlpatterns = [
     path("policies/<int:pk>/activate/", views.policy_activate_view, name="policy_activate"),
     path("policies/compare/", views.policy_compare, name="policy_compare"),
     path("calculator/", views.calculator, name="calculator"),
+    path("leads/", lead_views.lead_list, name="lead_list"),
+    path("leads/export.xlsx", lead_views.lead_export, name="lead_export"),
+    path("leads/<int:pk>/", lead_views.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/contact/", lead_views.lead_contact, name="lead_contact"),
+    path("leads/<int:pk>/close/", lead_views.lead_close_view, name="lead_close"),
+    path("leads/<int:pk>/convert/", lead_views.lead_convert_view, name="lead_convert"),
+    path("jobs/", lead_views.job_list, name="job_list"),
+    path("jobs/run/", lead_views.job_run, name="job_run"),
+    path("jobs/schedule/", lead_views.job_schedule, name="job_schedule"),
     *case_urlpatterns,
 ]

@@ -99,6 +99,17 @@ def task_worker(transactional_db):
         yield worker
 
 
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process for this test even when a broker is configured."""
+    from config.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -190,7 +190,9 @@ def test_a_backdated_identity_makes_earlier_settlements_eligible_on_the_next_run
     assert lead.year == 2023 and lead.estimate > 0
 
 
-def test_roster_import_that_backdates_an_identity_queues_a_cross_check(person, reviewer, django_capture_on_commit_callbacks):
+def test_roster_import_that_backdates_an_identity_queues_a_cross_check(
+    person, reviewer, django_capture_on_commit_callbacks, eager_tasks
+):
     from recipients import demo
     from recipients.services import roster_import_create, roster_import_run
 

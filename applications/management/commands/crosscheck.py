@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from applications.crosscheck import crosscheck_now
+from applications.models import Job
+from applications.policy_engine import yuan
+
+
+class Command(BaseCommand):
+    help = "主动救助比对：查找就诊时有有效救助身份、结算时未获救助、也无人申请的费用，生成或更新线索。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, help="只比对这一年度的结算（默认全部年度）")
+
+    def handle(self, *args, year, **options):
+        if year is not None and not 2000 <= year <= 2100:
+            raise CommandError(f"年度不正确：{year}")
+        job = crosscheck_now(year=year, reason="命令行运行")
+        if job.status != Job.Status.DONE:
+            raise CommandError(job.message or "比对失败")
+        self.stdout.write(
+            f"比对完成（任务 #{job.pk}，{job.message}）：检查结算 {job.rows_examined} 条，符合条件 {job.candidates} 条，"
+            f"线索新建 {job.created}、更新 {job.updated}、关闭 {job.closed}、重新打开 {job.reopened}，"
+            f"预计救助金额合计 {yuan(job.total_amount)}"
+        )
