@@ -166,7 +166,9 @@ def crosscheck_run_job(*, job_id: int) -> Job:
         except Exception:
             logger.exception("cross-check job %s failed", job_id)
             Job.objects.filter(pk=job_id).update(
-                status=Job.Status.FAILED, finished_at=timezone.now(), message="比对时发生系统错误，未写入数据；请联系系统管理员。"
+                status=Job.Status.FAILED,
+                finished_at=timezone.now(),
+                message="比对时发生系统错误，未写入数据；请联系系统管理员。",
             )
             raise
         job.refresh_from_db()
@@ -199,10 +201,9 @@ def find_candidates(*, year: int | None = None) -> list[Candidate]:
     that carry no settlement number)."""
     start, end = _window(year)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
             # Whole-table joins: hash joins whatever the (possibly stale) statistics say.
-            if connection.in_atomic_block:
-                cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_CANDIDATES_SQL, {"start": start, "end": end})
         rows = cursor.fetchall()
     billed = _bills_without_settlement_number()
@@ -218,10 +219,21 @@ def find_candidates(*, year: int | None = None) -> list[Candidate]:
                 service_date=day,
                 visit_type=visit_type,
                 hospital=hospital,
-                amounts=engine.Amounts(total=total, in_policy=in_policy, basic=basic, critical=critical, other=other),
+                amounts=engine.Amounts(
+                    total=_dec(total),
+                    in_policy=_dec(in_policy),
+                    basic=_dec(basic),
+                    critical=_dec(critical),
+                    other=_dec(other),
+                ),
             )
         )
     return candidates
+
+
+def _dec(value) -> Decimal:
+    # SQLite hands numeric columns to a raw cursor as float or int; their repr is the stored amount.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _hospital_key(name: str) -> str:
@@ -316,17 +328,13 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
         pid, year = key
         county_id = people[pid][1]
         pools = dict(ledger.get(key, {}))
-        events = [(s.service_date, 0, s) for s in onestop.get(key, ())] + [
-            (c.service_date, 1, c) for c in group.items
-        ]
+        events = [(s.service_date, 0, s) for s in onestop.get(key, ())] + [(c.service_date, 1, c) for c in group.items]
         events.sort(key=lambda e: (e[0], e[1], getattr(e[2], "number", "")))
         for day, is_candidate, item in events:
             policy = policies.on(county_id, day)
             if policy is None:
                 continue
-            categories = [
-                cat for cat, f, t in identities.get(pid, ()) if f <= day and (t is None or t >= day)
-            ]
+            categories = [cat for cat, f, t in identities.get(pid, ()) if f <= day and (t is None or t >= day)]
             if not categories:
                 continue
             amounts = item.amounts if is_candidate else item.amounts()
@@ -555,4 +563,3 @@ def crosscheck(*, job: Job) -> Job:
             },
         )
     return job
-

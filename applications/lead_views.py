@@ -73,9 +73,7 @@ def lead_export(request):
         comment="" if masked else "含完整身份证号和联系电话",
         request=request,
     )
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     response["Content-Disposition"] = f"attachment; filename=leads-{stamp}.xlsx"
     return response
@@ -126,7 +124,9 @@ def lead_contact(request, pk):
     def action(lead):
         form = ContactForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "联系记录填写不完整：" + "；".join(e for errs in form.errors.values() for e in errs))
+            messages.error(
+                request, "联系记录填写不完整：" + "；".join(e for errs in form.errors.values() for e in errs)
+            )
             return None
         lead_services.lead_record_contact(lead=lead, user=request.user, **form.cleaned_data)
         messages.success(request, "已记录联系情况")

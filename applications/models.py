@@ -465,7 +465,12 @@ class Job(models.Model):
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="空表示全部年度")
     reason = models.CharField("触发原因", max_length=200, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     requested_at = models.DateTimeField("发起时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
@@ -536,7 +541,9 @@ class Lead(models.Model):
         RESOLVED = "resolved", "已无待救助结算（自动关闭）"
 
     number = models.CharField("线索编号", max_length=20, unique=True)
-    person = models.ForeignKey("recipients.Person", verbose_name="救助对象", on_delete=models.PROTECT, related_name="leads")
+    person = models.ForeignKey(
+        "recipients.Person", verbose_name="救助对象", on_delete=models.PROTECT, related_name="leads"
+    )
     township = models.ForeignKey(
         "recipients.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
     )
@@ -566,7 +573,9 @@ class Lead(models.Model):
         permissions = [("work_lead", "跟进主动救助线索（联系、转申请、关闭）")]
         constraints = [
             models.UniqueConstraint(fields=["person", "year"], name="one_lead_per_person_year"),
-            models.CheckConstraint(name="lead_amounts_nonnegative", condition=Q(estimate__gte=0, self_pay_total__gte=0)),
+            models.CheckConstraint(
+                name="lead_amounts_nonnegative", condition=Q(estimate__gte=0, self_pay_total__gte=0)
+            ),
         ]
 
     def __str__(self):

@@ -44,6 +44,10 @@ def _visible_person(request, pk) -> Person:
     return get_object_or_404(Person.objects.visible_to(request.user).select_related("township", "village"), pk=pk)
 
 
+# The person page lists the newest settlements only; a long history is read in the settlement browser.
+SETTLEMENTS_SHOWN = 100
+
+
 @permission_required("recipients.view_person", raise_exception=True)
 def person_detail(request, pk):
     person = _visible_person(request, pk)
@@ -56,6 +60,14 @@ def person_detail(request, pk):
         revealed = person_reveal_pii(person=person, user=request.user, request=request)
     identities = list(person.identities.order_by("valid_from", "category"))
     today = timezone.localdate()
+    settlements, settlements_more = None, False
+    if request.user.has_perm("settlements.view_settlement"):
+        from settlements.selectors import person_settlements
+
+        # One row past the cap tells whether there are more, without counting them all.
+        settlements = list(person_settlements(id_number=person.id_number)[: SETTLEMENTS_SHOWN + 1])
+        settlements_more = len(settlements) > SETTLEMENTS_SHOWN
+        settlements = settlements[:SETTLEMENTS_SHOWN]
     return render(
         request,
         "recipients/person_detail.html",
@@ -67,6 +79,9 @@ def person_detail(request, pk):
             "valid_today": [i for i in identities if i.is_valid_on(today)],
             "today": today,
             "age": person.age_on(today),
+            "settlements": settlements,
+            "settlements_more": settlements_more,
+            "settlements_shown": SETTLEMENTS_SHOWN,
         },
     )
 

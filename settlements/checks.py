@@ -312,7 +312,9 @@ def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_ca
             check.error(row_no, column, raw, MSG["too_large"])
             value = None
         amounts[column] = value
-    t, p, b, c, o, a0 = (amounts[k] for k in (COL_TOTAL, COL_IN_POLICY, COL_BASIC, COL_CRITICAL, COL_OTHER, COL_ONESTOP))
+    t, p, b, c, o, a0 = (
+        amounts[k] for k in (COL_TOTAL, COL_IN_POLICY, COL_BASIC, COL_CRITICAL, COL_OTHER, COL_ONESTOP)
+    )
     if t is not None and p is not None and p > t:
         check.error(row_no, COL_IN_POLICY, p, MSG["in_policy_gt_total"])
     if None not in (t, b, c, o, a0) and b + c + o + a0 > t:

@@ -27,7 +27,14 @@ HEADERS = [
     C.COL_MAJOR,
 ]
 
-LOCAL_HOSPITALS = ["高州市人民医院", "高州市中医院", "高州市妇幼保健院", "高州市第二人民医院", "曹江镇卫生院", "石鼓镇卫生院"]
+LOCAL_HOSPITALS = [
+    "高州市人民医院",
+    "高州市中医院",
+    "高州市妇幼保健院",
+    "高州市第二人民医院",
+    "曹江镇卫生院",
+    "石鼓镇卫生院",
+]
 REMOTE_HOSPITALS = ["广州医科大学附属第一医院", "中山大学附属第一医院", "湛江中心人民医院", "广西医科大学第一附属医院"]
 DIAGNOSES = [("J18.9", False), ("I10", False), ("E11.9", False), ("K29.7", False), ("C34.9", True), ("N18.5", True)]
 CENT = Decimal("0.01")
@@ -59,7 +66,9 @@ def settlement_row(
         total = _m(Decimal(rng.randrange(5000, 150000)) / 100)
     in_policy = _m(total * Decimal(rng.choice(["0.75", "0.8", "0.85", "0.9"])))
     basic = _m(in_policy * Decimal("0.55" if not remote else "0.45"))
-    critical = _m(max(Decimal("0"), in_policy - basic - Decimal("20000")) * Decimal("0.6")) if inpatient else Decimal("0")
+    critical = (
+        _m(max(Decimal("0"), in_policy - basic - Decimal("20000")) * Decimal("0.6")) if inpatient else Decimal("0")
+    )
     self_pay = in_policy - basic - critical
     if onestop_ratio is None:
         onestop_ratio = 0 if remote else rng.choice([0.7, 0.7, 0.8, 0])

@@ -64,7 +64,9 @@ def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
                 try:
                     with transaction.atomic():  # a savepoint: a COPY the file's shape breaks is undone
                         sql.copy_raw(cursor.cursor, source)
-                        outcome.total_rows, outcome.errors = sql.check_raw(cursor, source.headers, today=today, padded=source.padded)
+                        outcome.total_rows, outcome.errors = sql.check_raw(
+                            cursor, source.headers, today=today, padded=source.padded
+                        )
                         sql.drop_raw(cursor)
                     outcome.checked_in_sql = True
                     if outcome.errors:

@@ -176,9 +176,7 @@ def settlement_import_apply(*, import_id: int, content: bytes | None = None) -> 
                 locked.applied_at = timezone.now()
                 locked.message = ""
                 locked.duration_seconds = round(time.monotonic() - started, 2)
-                locked.save(
-                    update_fields=[*OUTCOME_FIELDS, "status", "applied_at", "message", "duration_seconds"]
-                )
+                locked.save(update_fields=[*OUTCOME_FIELDS, "status", "applied_at", "message", "duration_seconds"])
                 audit_record(
                     actor=locked.applied_by,
                     action="settlement_import.apply",

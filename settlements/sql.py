@@ -221,7 +221,9 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
     for alias in MONEY_ALIASES.values():
         s_ = f"s_{alias}"
         layer2.append(f"{s_} ~ '{_MONEY}' AS ok_{alias}")
-        layer2.append(f"CASE WHEN {s_} ~ '{_MONEY}' THEN {s_} ELSE translate({_nfkc(s_)}, ',，¥￥', '') END AS t_{alias}")
+        layer2.append(
+            f"CASE WHEN {s_} ~ '{_MONEY}' THEN {s_} ELSE translate({_nfkc(s_)}, ',，¥￥', '') END AS t_{alias}"
+        )
     sql2 = f"SELECT {', '.join(layer2)} FROM ({sql1}) l1 OFFSET 0"
 
     # Layer 3: dates matched, amounts read.
@@ -247,7 +249,7 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
         "t_hospital AS hospital",
         "t_diag AS diagnosis",
         "t_id AS id_number",
-        f"CASE WHEN t_vt IN ('门诊', '门诊慢特病', '住院') THEN t_vt END AS visit_type",
+        "CASE WHEN t_vt IN ('门诊', '门诊慢特病', '住院') THEN t_vt END AS visit_type",
         "CASE t_remote WHEN '是' THEN true WHEN '否' THEN false END AS out_of_area",
         "coalesce(t_major = '是', false) AS major_disease",
     ]
@@ -301,7 +303,12 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
     return f"CREATE TEMP TABLE settle_checked AS {typed_sql}"
 
 
-DATE_ALIASES = {C.COL_ADMITTED: "admitted", C.COL_DISCHARGED: "discharged", C.COL_VISIT: "visit", C.COL_SETTLED: "settled"}
+DATE_ALIASES = {
+    C.COL_ADMITTED: "admitted",
+    C.COL_DISCHARGED: "discharged",
+    C.COL_VISIT: "visit",
+    C.COL_SETTLED: "settled",
+}
 MONEY_ALIASES = {
     C.COL_TOTAL: "total",
     C.COL_IN_POLICY: "in_policy",
@@ -337,7 +344,9 @@ def _id_error(t: str, today: datetime.date) -> str:
 def _row_rules(today: datetime.date) -> list[tuple[str, str, str, str]]:
     future = []
     for name, alias in DATE_ALIASES.items():
-        future.append((name, f"d_{alias} > DATE {_lit(today.isoformat())}", C.MSG["future"], f"to_char(d_{alias}, 'YYYY-MM-DD')"))
+        future.append(
+            (name, f"d_{alias} > DATE {_lit(today.isoformat())}", C.MSG["future"], f"to_char(d_{alias}, 'YYYY-MM-DD')")
+        )
     inpatient = "visit_type = '住院'"
     outpatient = "visit_type IN ('门诊', '门诊慢特病')"
     return future + [
@@ -468,7 +477,9 @@ def _report(cursor, columns, rules, cell_bad, row_bad) -> list[dict]:
     for name, e in CELL_ERRORS:
         raw = f"r.c{columns[name]}" if name in columns else "NULL::text"
         value = f"CASE WHEN {_trim(raw)} = '' THEN '' ELSE {raw if name in RAW_VALUE_COLUMNS else _trim(raw)} END"
-        parts.append(f"SELECT k.line, {_lit(name)}, {value}, {e} FROM bad k JOIN settle_raw r USING (line) WHERE {e} IS NOT NULL")
+        parts.append(
+            f"SELECT k.line, {_lit(name)}, {value}, {e} FROM bad k JOIN settle_raw r USING (line) WHERE {e} IS NOT NULL"
+        )
     id_raw = f"r.c{columns[C.COL_ID]}"
     parts.append(
         f"SELECT k.line, {_lit(C.COL_ID)}, CASE WHEN {_trim(id_raw)} = '' THEN '' ELSE {id_raw} END, b.e_id "
@@ -529,10 +540,10 @@ def _row(alias: str) -> str:
 
 PREVIEW_SQL = f"""
 SELECT count(*) FILTER (WHERE e.number IS NULL),
-       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row('s')} IS DISTINCT FROM {_row('e')}),
-       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row('s')} IS NOT DISTINCT FROM {_row('e')}),
+       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS DISTINCT FROM {_row("e")}),
+       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS NOT DISTINCT FROM {_row("e")}),
        (array_agg(s.number ORDER BY s.row_no)
-            FILTER (WHERE e.number IS NOT NULL AND {_row('s')} IS DISTINCT FROM {_row('e')}))[1:200]
+            FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS DISTINCT FROM {_row("e")}))[1:200]
 FROM settle_stage s LEFT JOIN settlements_settlement e ON e.number = s.number
 """
 
@@ -549,7 +560,7 @@ UPDATE_SQL = f"""
 WITH written AS (
     UPDATE settlements_settlement e SET {_SET.replace("excluded.", "s.")}, last_import_id = %(import_id)s
     FROM settle_stage s
-    WHERE e.number = s.number AND {_row('e')} IS DISTINCT FROM {_row('s')}
+    WHERE e.number = s.number AND {_row("e")} IS DISTINCT FROM {_row("s")}
     RETURNING e.number
 )
 SELECT count(*), (array_agg(number))[1:200] FROM written

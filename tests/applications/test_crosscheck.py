@@ -17,6 +17,7 @@ from settlements.models import Settlement
 from tests.factories import IdentityFactory, PersonFactory, valid_id_number
 
 D = Decimal
+D0 = Decimal("0")
 TODAY = datetime.datetime(2025, 9, 1, 10, 0, tzinfo=datetime.UTC)
 
 
@@ -37,7 +38,7 @@ def person(township):
 _numbers = iter(range(1, 10_000))
 
 
-def settle(person_or_id, *, day=datetime.date(2025, 6, 10), onestop=D("0"), visit_type="住院", **money):
+def settle(person_or_id, *, day=datetime.date(2025, 6, 10), onestop=D0, visit_type="住院", **money):
     """A stay like Taishan's: out of area, E = 38,000 − 20,000 − 6,000 = 12,000."""
     values = {"total": D("42000"), "in_policy": D("38000"), "basic": D("20000"), "critical": D("6000")}
     values.update(money)
@@ -152,7 +153,9 @@ def test_rerunning_changes_nothing(person):
 def test_new_settlements_join_the_open_lead_and_estimates_are_refreshed(person):
     settle(person)
     crosscheck_now()
-    settle(person, day=datetime.date(2025, 7, 20), total=D("10000"), in_policy=D("9000"), basic=D("5000"), critical=D("0"))
+    settle(
+        person, day=datetime.date(2025, 7, 20), total=D("10000"), in_policy=D("9000"), basic=D("5000"), critical=D("0")
+    )
     job = crosscheck_now()
     assert job.created == 0 and job.updated == 1
     lead = Lead.objects.get()
@@ -184,7 +187,9 @@ def test_a_backdated_identity_makes_earlier_settlements_eligible_on_the_next_run
     settle(person, day=datetime.date(2023, 11, 5))
     crosscheck_now()
     assert not Lead.objects.exists()
-    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2023, 6, 1), valid_to=datetime.date(2023, 12, 31))
+    IdentityFactory(
+        person=person, category="DB", valid_from=datetime.date(2023, 6, 1), valid_to=datetime.date(2023, 12, 31)
+    )
     crosscheck_now()
     lead = Lead.objects.get()
     assert lead.year == 2023 and lead.estimate > 0
@@ -211,7 +216,9 @@ def test_a_converted_and_approved_lead_does_not_come_back(person, clerk, reviewe
     settle(person)
     crosscheck_now()
     lead = Lead.objects.get()
-    lead_record_contact(lead=lead, user=clerk, contacted_on=datetime.date(2025, 8, 30), method="phone", outcome="agreed")
+    lead_record_contact(
+        lead=lead, user=clerk, contacted_on=datetime.date(2025, 8, 30), method="phone", outcome="agreed"
+    )
     case = lead_convert(lead=lead, user=clerk)
     assert case.source == Case.Source.LEAD and case.status == Case.Status.DRAFT
     assert case.payee_account == person.bank_account

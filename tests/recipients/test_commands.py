@@ -104,7 +104,15 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
     assert {"draft", "accepted", "review", "approval", "approved", "rejected", "returned", "withdrawn"} <= statuses
     from applications.models import Attachment
 
-    assert Attachment.objects.count() == Case.objects.count()
+    assert Attachment.objects.count() == Case.objects.filter(source=Case.Source.WINDOW).count()
+    # The demo's settlements and the leads the cross-check found in them, one already converted.
+    from applications.models import Lead
+    from settlements.models import Settlement
+
+    assert Settlement.objects.count() > 500
+    assert Lead.objects.filter(status=Lead.Status.OPEN).count() > 10
+    assert Case.objects.filter(source=Case.Source.LEAD).count() == 1
+    assert Lead.objects.filter(status=Lead.Status.CLOSED, close_reason="refused").count() == 1
     assert {u.role for u in User.objects.all()} == set(Role.values)
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out

@@ -14,8 +14,17 @@ TODAY = datetime.date(2025, 6, 30)
 # Cell values that break one rule each (or are accepted in an unusual form), by column.
 BAD = {
     checks.COL_NUMBER: ["", "  ", "X" * 51, " JS-1 "],
-    checks.COL_ID: ["", "4.40981199001E+17", "440981900101123", "4409811990010112", "44098119900101123Y",
-                    "440981199013011234", "440981209901011239", "44098119900101123x", "440981199001011230"],
+    checks.COL_ID: [
+        "",
+        "4.40981199001E+17",
+        "440981900101123",
+        "4409811990010112",
+        "44098119900101123Y",
+        "440981199013011234",
+        "440981209901011239",
+        "44098119900101123x",
+        "440981199001011230",
+    ],
     checks.COL_NAME: ["", "名" * 51],
     checks.COL_HOSPITAL: ["", "院" * 101],
     checks.COL_VISIT_TYPE: ["", "急诊", " 住院 "],
@@ -36,11 +45,17 @@ BAD = {
 
 
 def make_file(rng: random.Random, n_rows: int, mutate: float) -> bytes:
-    ids = [make_id_number(rng, "440981", datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(20000))) for _ in range(5)]
+    ids = [
+        make_id_number(rng, "440981", datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(20000)))
+        for _ in range(5)
+    ]
     rows = []
-    for i in range(n_rows):
+    for _ in range(n_rows):
         row = demo.settlement_row(
-            rng, f"JS{rng.randrange(n_rows * 2):06d}", rng.choice(ids), "张三",
+            rng,
+            f"JS{rng.randrange(n_rows * 2):06d}",
+            rng.choice(ids),
+            "张三",
             service_date=datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randrange(400)),
         )
         if rng.random() < mutate:
@@ -75,9 +90,28 @@ def sql_report(content: bytes):
 def python_report(content: bytes):
     check = checks.validate_settlements(content, "x.csv", today=TODAY)
     staged = [
-        (r.row_no, r.number, r.id_number, r.name, r.hospital, r.visit_type, r.admitted_on, r.discharged_on,
-         r.visit_on, r.service_date, r.settled_on, r.total, r.in_policy, r.basic, r.critical, r.other, r.onestop,
-         r.out_of_area, r.diagnosis, r.major_disease)
+        (
+            r.row_no,
+            r.number,
+            r.id_number,
+            r.name,
+            r.hospital,
+            r.visit_type,
+            r.admitted_on,
+            r.discharged_on,
+            r.visit_on,
+            r.service_date,
+            r.settled_on,
+            r.total,
+            r.in_policy,
+            r.basic,
+            r.critical,
+            r.other,
+            r.onestop,
+            r.out_of_area,
+            r.diagnosis,
+            r.major_disease,
+        )
         for r in check.rows
     ]
     return check.total_rows, check.errors, staged

@@ -89,6 +89,7 @@ class Command(BaseCommand):
             version, _ = policy_load_preset(name="maoming-2018", county=county)
             self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
             self._cases(rng)
+            self._settlements(rng, runner)
         self._print_logins()
 
     def _load_rosters(self, rng, count, user):
@@ -261,6 +262,101 @@ class Command(BaseCommand):
                         cs.case_withdraw(case=case, user=clerk, reason="申请人要求撤回")
                 count += 1
         self.stdout.write(f"  零星报销案件：{count} 件（各种状态）")
+
+    def _settlements(self, rng, user):
+        """A year of settlements from the medical-insurance platform, mostly settled one-stop; the
+        cross-check then finds the rest, and the 石鼓镇 window has worked a few of its leads."""
+        from decimal import Decimal
+
+        from applications import lead_services
+        from applications.crosscheck import crosscheck_now
+        from applications.models import Lead
+        from recipients.models import Identity, Person
+        from settlements import demo as sdemo
+        from settlements.services import (
+            settlement_import_apply,
+            settlement_import_confirm,
+            settlement_import_create,
+            settlement_import_validate,
+        )
+
+        start, end = datetime.date(2026, 1, 5), datetime.date(2026, 10, 31)
+        holders = list(
+            Identity.objects.filter(valid_from__lte=end)
+            .exclude(valid_to__lt=start)
+            .values_list("person__id_number", "person__name")
+            .distinct()
+        )
+        rng.shuffle(holders)
+        rows, n = [], 0
+        for id_number, name in holders[:2400]:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                n += 1
+                remote = rng.random() < 0.08
+                ratio = 0 if remote or rng.random() < 0.04 else 0.7
+                rows.append(
+                    sdemo.settlement_row(
+                        rng,
+                        f"GZ2026{n:07d}",
+                        id_number,
+                        name,
+                        service_date=_date(rng, start, end),
+                        onestop_ratio=ratio,
+                        remote=remote,
+                    )
+                )
+        for _ in range(300):  # residents with no assistance identity: kept, never leads
+            n += 1
+            number = demo.make_id_number(
+                rng, "440981", _date(rng, datetime.date(1940, 1, 1), datetime.date(2000, 1, 1))
+            )
+            rows.append(
+                sdemo.settlement_row(
+                    rng, f"GZ2026{n:07d}", number, demo.make_name(rng), service_date=_date(rng, start, end)
+                )
+            )
+        # The Taishan case: a 低保 resident of 石鼓镇 treated out of the province, nothing paid one-stop.
+        person = (
+            Person.objects.filter(township__name="石鼓镇", identities__category="DB", identities__valid_to__isnull=True)
+            .exclude(cases__isnull=False)
+            .first()
+        )
+        row = sdemo.settlement_row(
+            rng,
+            "GZ2026TS00001",
+            person.id_number,
+            person.name,
+            service_date=datetime.date(2026, 6, 10),
+            inpatient=True,
+            onestop_ratio=0,
+            remote=True,
+        )
+        row[9:13] = ["42000.00", "38000.00", "20000.00", "6000.00"]
+        rows.append(row)
+        content = demo.to_csv(rows, headers=sdemo.HEADERS)
+        record = settlement_import_create(
+            user=user, file_name="2026年1-10月医保结算数据.csv", content=content, enqueue=False
+        )
+        record = settlement_import_validate(import_id=record.pk)
+        if record.status != record.Status.VALID:
+            raise CommandError(f"演示结算数据未通过校验：{record.errors[:3]}")
+        settlement_import_confirm(record=record, user=user, enqueue=False)
+        record = settlement_import_apply(import_id=record.pk)
+        self.stdout.write(f"  医保结算数据: {record.rows_added} 条，其中名册外人员 {record.rows_unregistered} 条")
+        job = crosscheck_now(user=user, reason="演示数据")
+        self.stdout.write(f"  主动救助比对: 线索 {job.created} 条，预计救助 {job.total_amount} 元")
+        clerk = User.objects.get(username="clerk")
+        leads = list(Lead.objects.filter(township=clerk.township).order_by("-estimate")[:4])
+        contacted = datetime.date(2026, 11, 20)
+        for lead, outcome in zip(leads, ["agreed", "contacted", "unreachable", "refused"], strict=False):
+            lead_services.lead_record_contact(
+                lead=lead, user=clerk, contacted_on=contacted, method="phone", outcome=outcome
+            )
+        if leads:
+            lead_services.lead_convert(lead=leads[0], user=clerk)
+        if len(leads) > 3:
+            lead_services.lead_close(lead=leads[3], user=clerk, reason="refused", note="本人表示已通过其他渠道报销")
+        del Decimal
 
     def _import(self, user, name, content, source, snapshot_date=None):
         roster_import = roster_import_create(
