@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -260,6 +260,13 @@ def _chunks(items, size=CHUNK):
         yield items[i : i + size]
 
 
+@dataclass(slots=True)
+class _OneStop:
+    service_date: datetime.date
+    visit_type: str
+    amounts: engine.Amounts
+
+
 class _Policies:
     """The policy in force on a date for a county, as the engine sees it (cached per version and year)."""
 
@@ -280,6 +287,14 @@ class _Policies:
                 return self.cache[key]
         return None
 
+    @staticmethod
+    def first_eligible(policy: engine.Policy, categories: list[str], visit_type: str) -> str | None:
+        order = {c: i for i, c in enumerate(policy.category_order)}
+        for category in sorted(categories, key=lambda c: order.get(c, len(order))):
+            if policy.rule(category, visit_type).eligible:
+                return category
+        return None
+
 
 def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[PersonYear]:
     """Run the engine per person and year in service-date order, on top of what the year already used."""
@@ -289,6 +304,8 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
         if key not in groups:
             groups[key] = PersonYear(c.person_id, c.township_id, c.service_date.year)
         groups[key].items.append(c)
+    if not groups:
+        return []
     person_ids = sorted({p for p, _ in groups})
     years = sorted({y for _, y in groups})
 
@@ -312,13 +329,25 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
     by_number = {people[p][0]: p for p in people}
     from settlements.models import Settlement
 
+    first_day, last_day = datetime.date(years[0], 1, 1), datetime.date(years[-1], 12, 31)
     for chunk in _chunks(by_number):
-        for s in Settlement.objects.filter(id_number__in=chunk, onestop__gt=0).only(
+        rows = Settlement.objects.filter(
+            id_number__in=chunk, onestop__gt=0, service_date__gte=first_day, service_date__lte=last_day
+        ).values_list(
             "id_number", "service_date", "visit_type", "total", "in_policy", "basic", "critical", "other", "onestop"
-        ):
-            key = (by_number[s.id_number], s.service_date.year)
+        )
+        for id_number, day, visit_type, total, in_policy, basic, critical, other, paid in rows:
+            key = (by_number[id_number], day.year)
             if key in groups:
-                onestop[key].append(s)
+                amounts = engine.Amounts(
+                    total=total,
+                    in_policy=in_policy,
+                    basic=basic,
+                    critical=critical,
+                    other=other,
+                    onestop_assistance=paid,
+                )
+                onestop[key].append(_OneStop(day, visit_type, amounts))
 
     policies = _Policies()
     results = []
@@ -337,20 +366,29 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
             categories = [cat for cat, f, t in identities.get(pid, ()) if f <= day and (t is None or t >= day)]
             if not categories:
                 continue
-            amounts = item.amounts if is_candidate else item.amounts()
-            try:
-                result = engine.best_first_round(policy, categories, item.visit_type, amounts, pools, explain=False)
-            except engine.PolicyError:
-                continue
-            if result.pool is None:
-                continue
-            state = pools.get(result.pool, engine.EMPTY_POOL)
             if is_candidate:
+                try:
+                    result = engine.best_first_round(
+                        policy, categories, item.visit_type, item.amounts, pools, explain=False
+                    )
+                except engine.PolicyError:
+                    continue
+                if result.pool is None:
+                    continue
                 item.estimate, item.category = result.amount, result.category
-                change = result.ledger_change()
+                pool, change = result.pool, result.ledger_change()
             else:
-                change = engine.onestop_ledger_change(policy, result.category, item.visit_type, amounts, state)
-            pools[result.pool] = engine.PoolState(
+                # What the hospital paid counts against the pool of the most favoured category valid that
+                # day (the policy's order, as 就高 would choose); which one it used is not in the extract.
+                category = policies.first_eligible(policy, categories, item.visit_type)
+                if category is None:
+                    continue
+                pool = policy.rule(category, item.visit_type).pool
+                change = engine.onestop_ledger_change(
+                    policy, category, item.visit_type, item.amounts, pools.get(pool, engine.EMPTY_POOL)
+                )
+            state = pools.get(pool, engine.EMPTY_POOL)
+            pools[pool] = engine.PoolState(
                 state.deductible_used + change.deductible_used, state.granted + change.granted
             )
         if group.estimate > 0:
@@ -367,8 +405,12 @@ class WriteCounts:
     closed_numbers: list[str] = field(default_factory=list)
 
 
-def write_leads(groups: list[PersonYear], *, year: int | None, job: Job | None) -> WriteCounts:
-    """Bring the leads in line with this run's person-years, in one transaction."""
+def write_leads(
+    groups: list[PersonYear], *, year: int | None, job: Job | None, only_people: set[int] | None = None
+) -> WriteCounts:
+    """Bring the leads in line with this run's person-years, in one transaction.
+
+    `only_people` limits the run to the people recomputed (the others' leads are left as they are)."""
     counts = WriteCounts()
     now = timezone.now()
     wanted = {(g.person_id, g.year): g for g in groups}
@@ -376,7 +418,11 @@ def write_leads(groups: list[PersonYear], *, year: int | None, job: Job | None) 
         scope = Lead.objects.all() if year is None else Lead.objects.filter(year=year)
         existing: dict[tuple[int, int], Lead] = {}
         # Open leads in scope (they may close) and any lead of a person-year found now.
-        open_ids = list(scope.filter(status=Lead.Status.OPEN).values_list("pk", flat=True))
+        open_ids = [
+            pk
+            for pk, pid in scope.filter(status=Lead.Status.OPEN).values_list("pk", "person_id")
+            if only_people is None or pid in only_people
+        ]
         for chunk in _chunks(open_ids):
             for lead in Lead.objects.select_for_update().filter(pk__in=chunk):
                 existing[(lead.person_id, lead.year)] = lead
@@ -411,7 +457,8 @@ def write_leads(groups: list[PersonYear], *, year: int | None, job: Job | None) 
             held = items[lead.pk]
             reopened = False
             if lead.status != Lead.Status.OPEN:
-                if not numbers - set(held):
+                closed_by_itself = lead.status == Lead.Status.CLOSED and lead.close_reason == Lead.CloseReason.RESOLVED
+                if not closed_by_itself and not numbers - set(held):
                     continue  # the township has dealt with these; nothing it has not seen
                 lead.status = Lead.Status.OPEN
                 lead.close_reason, lead.close_note, lead.closed_at = "", "", None
@@ -518,6 +565,55 @@ def _item(lead: Lead, c: Candidate) -> LeadSettlement:
     )
 
 
+# Writes that were under way when the last run started carry timestamps from before it: look back
+# this far behind its start (longer than any roster import or approval transaction takes).
+LOOK_BACK = datetime.timedelta(minutes=15)
+GLOBAL_ACTIONS = ["policy.activate", "policy.succeeded", "admin.add", "admin.change", "admin.delete"]
+
+
+def affected_people(candidates: list[Candidate], *, year: int | None) -> set[int] | None:
+    """The people whose leads can differ from what the last completed run left, or None for everyone.
+
+    Everyone when there is no earlier run covering this scope, or when something that moves every
+    estimate happened since (a settlement import, a policy activated, a change in 系统管理 such as an
+    income standard). Otherwise: people whose identities, registry entry or ledger changed, and people
+    whose candidate settlements differ from what their open leads hold.
+    """
+    from audit.models import AuditEvent
+    from settlements.models import SettlementImport
+
+    last = Job.objects.filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.DONE, started_at__isnull=False)
+    last = last.filter(year__isnull=True) if year is None else last.filter(Q(year__isnull=True) | Q(year=year))
+    last = last.order_by("-started_at").first()
+    if last is None:
+        return None
+    since = last.started_at - LOOK_BACK
+    if (
+        SettlementImport.objects.filter(applied_at__gte=since).exists()
+        or PolicyVersion.objects.filter(activated_at__gte=since).exists()
+        or AuditEvent.objects.filter(created_at__gte=since, action__in=GLOBAL_ACTIONS).exists()
+    ):
+        return None
+    affected = set(Identity.objects.filter(updated_at__gte=since).values_list("person_id", flat=True))
+    affected |= set(Person.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    affected |= set(LedgerEntry.objects.filter(updated_at__gte=since).values_list("person_id", flat=True))
+    held: dict[tuple[int, int], set[str]] = defaultdict(set)
+    items = LeadSettlement.objects.filter(active=True, lead__status=Lead.Status.OPEN)
+    if year is not None:
+        items = items.filter(lead__year=year)
+    for pid, lead_year, number in items.values_list("lead__person_id", "lead__year", "settlement_number").iterator(
+        chunk_size=5000
+    ):
+        held[(pid, lead_year)].add(number)
+    found: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for c in candidates:
+        found[(c.person_id, c.service_date.year)].add(c.number)
+    for key in held.keys() | found.keys():
+        if held.get(key) != found.get(key):
+            affected.add(key[0])
+    return affected
+
+
 def crosscheck(*, job: Job) -> Job:
     """The whole cross-check for the job's year (or all years): candidates, estimates, leads."""
     started = time.monotonic()
@@ -528,11 +624,17 @@ def crosscheck(*, job: Job) -> Job:
     _progress(job, phase="查找符合条件的结算", rows_examined=examined)
     with transaction.atomic():  # SET LOCAL needs a transaction; the query only reads
         candidates = find_candidates(year=job.year)
+    affected = affected_people(candidates, year=job.year)
+    if affected is not None:
+        candidates = [c for c in candidates if c.person_id in affected]
     _progress(job, phase="按政策测算", candidates=len(candidates), people=len({c.person_id for c in candidates}))
     groups = estimate(candidates, job=job)
     _progress(job, phase="写入线索", processed=job.people)
-    counts = write_leads(groups, year=job.year, job=job)
-    total = sum((g.estimate for g in groups), ZERO)
+    counts = write_leads(groups, year=job.year, job=job, only_people=affected)
+    scope = Lead.objects.filter(status=Lead.Status.OPEN)
+    if job.year is not None:
+        scope = scope.filter(year=job.year)
+    total = scope.aggregate(total=Sum("estimate"))["total"] or ZERO
     with transaction.atomic():
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.DONE,

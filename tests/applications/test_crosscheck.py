@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from applications.case_services import TransitionRefused, case_accept, case_approve, case_review, case_submit
 from applications.crosscheck import crosscheck_now, crosscheck_request
 from applications.lead_services import lead_close, lead_convert, lead_record_contact
-from applications.models import Bill, Case, Job, Lead, LedgerEntry
+from applications.models import Bill, Case, Job, Lead, LedgerEntry, PolicyVersion
 from applications.policy_services import policy_load_preset
 from audit.models import AuditEvent
+from recipients.models import Identity, Person
 from settlements.models import Settlement
 from tests.factories import IdentityFactory, PersonFactory, valid_id_number
 
@@ -313,3 +314,44 @@ def test_a_job_left_running_by_a_dead_worker_is_marked_failed_by_the_next(person
     job = crosscheck_now()
     dead.refresh_from_db()
     assert dead.status == Job.Status.FAILED and job.status == Job.Status.DONE
+
+
+def test_a_rerun_recomputes_only_people_whose_inputs_changed(person, township):
+    other = PersonFactory(township=township)
+    IdentityFactory(person=other, category="DB", valid_from=datetime.date(2024, 1, 1))
+    settle(person)
+    settle(other)
+    # The registry and the policy were set up the day before the first run.
+    day_before = TODAY - datetime.timedelta(days=1)
+    Identity.objects.update(updated_at=day_before)
+    Person.objects.update(updated_at=day_before)
+    PolicyVersion.objects.update(activated_at=day_before)
+    AuditEvent.objects.update(created_at=day_before)
+    crosscheck_now()
+    later = TODAY + datetime.timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        # An approval elsewhere used up most of the person's cap; nothing changed for the other.
+        LedgerEntry.objects.create(person=person, year=2025, pool="住院", granted=D("55000"))
+        Lead.objects.filter(person=other).update(estimate=D("1.00"))  # a marker: left alone if not recomputed
+        job = crosscheck_now()
+    assert job.updated == 1 and job.people == 1
+    assert Lead.objects.get(person=person).estimate == D("5000.00")
+    assert Lead.objects.get(person=other).estimate == D("1.00")
+
+
+def test_a_settlement_import_since_the_last_run_recomputes_everyone(person, township):
+    from settlements.models import SettlementImport
+
+    settle(person)
+    crosscheck_now()
+    Lead.objects.update(estimate=D("1.00"))
+    with time_machine.travel(TODAY + datetime.timedelta(hours=2), tick=False):
+        SettlementImport.objects.create(
+            file_name="x.csv",
+            file_hash="0" * 64,
+            file_size=1,
+            status="done",
+            applied_at=TODAY + datetime.timedelta(hours=1),
+        )
+        crosscheck_now()
+    assert Lead.objects.get().estimate == D("9600.00")
