@@ -129,6 +129,20 @@ def crosscheck_request(*, user=None, year: int | None = None, reason: str = "", 
     return job
 
 
+def crosscheck_after_commit(*, user=None, reason: str = "") -> None:
+    """Request a cross-check once the current transaction commits; several imports committed together
+    (a demo load, a script) ask only once."""
+    for _, func, _ in connection.run_on_commit:
+        if getattr(func, "requests_crosscheck", False):
+            return
+
+    def request():
+        crosscheck_request(user=user, reason=reason)
+
+    request.requests_crosscheck = True
+    transaction.on_commit(request)
+
+
 class _JobLock:
     """Session-level advisory lock on PostgreSQL: released even if the worker dies."""
 

@@ -266,7 +266,9 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
                 )
                 if counts.added or counts.changed or counts.ended:
                     # A new or backdated identity can make earlier settlements eligible.
-                    transaction.on_commit(lambda: _request_crosscheck(locked))
+                    from applications.crosscheck import crosscheck_after_commit
+
+                    crosscheck_after_commit(user=locked.applied_by, reason=f"名册导入 #{locked.pk} 之后")
             return locked
         errors = check.errors
     except _ScopeChanged as exc:
@@ -285,12 +287,6 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
     )
     roster_import.refresh_from_db()
     return roster_import
-
-
-def _request_crosscheck(roster_import: RosterImport) -> None:
-    from applications.crosscheck import crosscheck_request
-
-    crosscheck_request(user=roster_import.applied_by, reason=f"名册导入 #{roster_import.pk} 之后")
 
 
 def roster_import_cancel(*, roster_import: RosterImport, user) -> RosterImport:

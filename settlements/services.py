@@ -190,7 +190,11 @@ def settlement_import_apply(*, import_id: int, content: bytes | None = None) -> 
                         "unregistered": outcome.unregistered,
                     },
                 )
-                transaction.on_commit(lambda: _after_import(locked))
+                if outcome.added or outcome.updated:
+                    # New or changed settlements can make new leads.
+                    from applications.crosscheck import crosscheck_after_commit
+
+                    crosscheck_after_commit(user=locked.applied_by, reason=f"结算数据导入 #{locked.pk} 之后")
                 return locked
     except Exception:
         logger.exception("settlement import %s failed", import_id)
@@ -205,14 +209,6 @@ def settlement_import_apply(*, import_id: int, content: bytes | None = None) -> 
     )
     record.refresh_from_db()
     return record
-
-
-def _after_import(record: SettlementImport) -> None:
-    """New or changed settlements can make new leads: queue a cross-check."""
-    if record.rows_added or record.rows_updated:
-        from applications.crosscheck import crosscheck_request
-
-        crosscheck_request(user=record.applied_by, reason=f"结算数据导入 #{record.pk} 之后")
 
 
 def settlement_import_run(*, user, file_name: str, content: bytes) -> SettlementImport:

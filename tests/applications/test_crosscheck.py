@@ -355,3 +355,12 @@ def test_a_settlement_import_since_the_last_run_recomputes_everyone(person, town
         )
         crosscheck_now()
     assert Lead.objects.get().estimate == D("9600.00")
+
+
+def test_imports_committed_together_ask_for_one_cross_check(person, django_capture_on_commit_callbacks):
+    from applications.crosscheck import crosscheck_after_commit
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        crosscheck_after_commit(reason="名册导入 #1 之后")
+        crosscheck_after_commit(reason="名册导入 #2 之后")
+    assert len(callbacks) == 1
