@@ -8,7 +8,9 @@ from .models import Lead, LeadContact
 
 class LeadFilterForm(forms.Form):
     q = forms.CharField(label="线索编号、身份证号或姓名", required=False)
-    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Lead.Status.choices])
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部状态"), *Lead.Status.choices], initial=Lead.Status.OPEN
+    )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     township = forms.ModelChoiceField(
         label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"

@@ -517,6 +517,15 @@ class Job(models.Model):
         return min(100, int(self.processed * 100 / self.people))
 
 
+class ContactOutcome(models.TextChoices):
+    CONTACTED = "contacted", "已联系"
+    AGREED = "agreed", "同意申请"
+    REFUSED = "refused", "拒绝"
+    UNREACHABLE = "unreachable", "联系不上"
+    DECEASED = "deceased", "已故"
+    MOVED = "moved", "迁出"
+
+
 class LeadQuerySet(models.QuerySet):
     def visible_to(self, user):
         from recipients.models import scoped_to_user
@@ -553,7 +562,7 @@ class Lead(models.Model):
     settlement_count = models.PositiveIntegerField("结算笔数", default=0)
     self_pay_total = models.DecimalField("政策范围内个人自付合计", **MONEY, default=0)
     estimate = models.DecimalField("预计救助金额", **MONEY, default=0)
-    outcome = models.CharField("最近联系结果", max_length=12, blank=True)
+    outcome = models.CharField("最近联系结果", max_length=12, choices=ContactOutcome.choices, blank=True)
     close_reason = models.CharField("关闭原因", max_length=12, choices=CloseReason.choices, blank=True)
     close_note = models.TextField("关闭说明", blank=True)
     case = models.ForeignKey(
@@ -617,13 +626,7 @@ class LeadContact(models.Model):
         VILLAGE = "village", "村（社区）转告"
         OTHER = "other", "其他"
 
-    class Outcome(models.TextChoices):
-        CONTACTED = "contacted", "已联系"
-        AGREED = "agreed", "同意申请"
-        REFUSED = "refused", "拒绝"
-        UNREACHABLE = "unreachable", "联系不上"
-        DECEASED = "deceased", "已故"
-        MOVED = "moved", "迁出"
+    Outcome = ContactOutcome
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="contacts")
     contacted_on = models.DateField("联系日期")

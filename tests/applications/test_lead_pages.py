@@ -202,3 +202,13 @@ def test_review_flags_a_bill_whose_stay_was_assisted_one_stop(township, clerk):
     )
     problems = case_duplicates(case)
     assert any("一站式结算中获得医疗救助" in p and s.number in p for p in problems)
+
+
+def test_the_list_shows_the_latest_contact_outcome(client, clerk, lead):
+    from applications.lead_services import lead_record_contact
+
+    lead_record_contact(
+        lead=lead, user=clerk, contacted_on=datetime.date(2025, 8, 30), method="phone", outcome="unreachable"
+    )
+    client.force_login(clerk)
+    assert "联系不上" in client.get(reverse("applications:lead_list")).content.decode()
