@@ -42,6 +42,7 @@ lint: install
 bench: install
 	$(BIN)/python manage.py bench_roster --rows $${ROWS:-100000}
 	$(BIN)/python manage.py bench_calculator
+	$(BIN)/python manage.py bench_crosscheck
 
 clean:
 	rm -rf $(VENV) var
