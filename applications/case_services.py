@@ -181,10 +181,19 @@ def case_calculate(case: Case) -> CaseCalculation:
             raise TransitionRefused(f"{day} 没有生效的救助政策")
         policy = engine_policy(version, year=day.year)
         if day.year not in ledgers:
-            ledgers[day.year] = {
+            from .crosscheck import onestop_usage
+
+            # Approved applications, then what hospitals already paid one-stop this year (DOMAIN §5).
+            pools = {
                 e.pool: engine.PoolState(e.deductible_used, e.granted)
                 for e in LedgerEntry.objects.filter(person_id=case.person_id, year=day.year)
             }
+            for pool, used in onestop_usage(person=case.person, year=day.year).items():
+                state = pools.get(pool, engine.EMPTY_POOL)
+                pools[pool] = engine.PoolState(
+                    state.deductible_used + used.deductible_used, state.granted + used.granted
+                )
+            ledgers[day.year] = pools
         categories = [i.category for i in identities_valid_on(person=case.person_id, day=day)]
         amounts = bill.amounts()
         result = engine.best_first_round(policy, categories, bill.visit_type, amounts, ledgers[day.year])

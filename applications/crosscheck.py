@@ -310,6 +310,37 @@ class _Policies:
         return None
 
 
+def onestop_usage(*, person: Person, year: int) -> dict[str, engine.PoolState]:
+    """What a person's one-stop settlements of the year (A0 > 0) have used of each pool's deductible and cap.
+
+    DOMAIN §5: assistance paid at the hospital counts against the same year's cap. Used by the review of
+    applications, which starts from the approved-case ledger and adds this.
+    """
+    from settlements.models import Settlement
+
+    settlements = Settlement.objects.filter(
+        id_number=person.id_number, onestop__gt=0, service_date__year=year
+    ).order_by("service_date", "number")
+    pools: dict[str, engine.PoolState] = {}
+    if not settlements.exists():
+        return pools
+    policies = _Policies()
+    county_id = person.township.county_id
+    identities = list(Identity.objects.filter(person=person).values_list("category", "valid_from", "valid_to"))
+    for s in settlements:
+        day = s.service_date
+        policy = policies.on(county_id, day)
+        categories = [c for c, f, t in identities if f <= day and (t is None or t >= day)]
+        category = policies.first_eligible(policy, categories, s.visit_type) if policy and categories else None
+        if category is None:
+            continue
+        pool = policy.rule(category, s.visit_type).pool
+        state = pools.get(pool, engine.EMPTY_POOL)
+        change = engine.onestop_ledger_change(policy, category, s.visit_type, s.amounts(), state)
+        pools[pool] = engine.PoolState(state.deductible_used + change.deductible_used, state.granted + change.granted)
+    return pools
+
+
 def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[PersonYear]:
     """Run the engine per person and year in service-date order, on top of what the year already used."""
     groups: dict[tuple[int, int], PersonYear] = {}

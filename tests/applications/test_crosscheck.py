@@ -364,3 +364,28 @@ def test_imports_committed_together_ask_for_one_cross_check(person, django_captu
         crosscheck_after_commit(reason="名册导入 #1 之后")
         crosscheck_after_commit(reason="名册导入 #2 之后")
     assert len(callbacks) == 1
+
+
+def test_review_counts_one_stop_assistance_already_paid_against_the_cap(person, clerk, reviewer):
+    from applications.case_services import case_add_bill, case_create
+
+    settle(person, day=datetime.date(2025, 3, 1), onestop=D("11000"), total=D("90000"), in_policy=D("80000"))
+    LedgerEntry.objects.create(person=person, year=2025, pool="住院", granted=D("44000"))
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="广州市第一人民医院",
+        visit_type="住院",
+        admitted_on=datetime.date(2025, 6, 1),
+        discharged_on=datetime.date(2025, 6, 10),
+        invoice_number="F1",
+        total=D("42000"),
+        in_policy=D("38000"),
+        basic=D("20000"),
+        critical=D("6000"),
+    )
+    case = case_accept(case=case, user=clerk)
+    case = case_submit(case=case, user=clerk)
+    case = case_review(case=case, user=reviewer)
+    assert case.proposed_amount == D("5000.00")  # cap 60,000 − 44,000 approved − 11,000 paid one-stop
