@@ -188,7 +188,11 @@ def case_calculate(case: Case) -> CaseCalculation:
                 e.pool: engine.PoolState(e.deductible_used, e.granted)
                 for e in LedgerEntry.objects.filter(person_id=case.person_id, year=day.year)
             }
-            for pool, used in onestop_usage(person=case.person, year=day.year).items():
+            try:
+                onestop = onestop_usage(person=case.person, year=day.year)
+            except engine.PolicyError as exc:
+                raise TransitionRefused(f"无法计算本年一站式结算已用额度：{exc}") from None
+            for pool, used in onestop.items():
                 state = pools.get(pool, engine.EMPTY_POOL)
                 pools[pool] = engine.PoolState(
                     state.deductible_used + used.deductible_used, state.granted + used.granted
@@ -196,7 +200,10 @@ def case_calculate(case: Case) -> CaseCalculation:
             ledgers[day.year] = pools
         categories = [i.category for i in identities_valid_on(person=case.person_id, day=day)]
         amounts = bill.amounts()
-        result = engine.best_first_round(policy, categories, bill.visit_type, amounts, ledgers[day.year])
+        try:
+            result = engine.best_first_round(policy, categories, bill.visit_type, amounts, ledgers[day.year])
+        except engine.PolicyError as exc:
+            raise TransitionRefused(f"就诊记录 {bill}：{exc}") from None
         if result.pool is not None:
             state = ledgers[day.year].get(result.pool, engine.PoolState())
             ledgers[day.year][result.pool] = engine.PoolState(
@@ -275,6 +282,9 @@ def _assisted_one_stop(case: Case, bills) -> list[str]:
         elif bill.visit_on:
             match |= Q(visit_on=bill.visit_on, visit_type=bill.visit_type)
         for s in assisted.filter(match):
+            same_hospital = Bill.make_invoice_key(s.hospital, "") == Bill.make_invoice_key(bill.hospital, "")
+            if bill.visit_type != "住院" and not same_hospital:
+                continue  # two visits on one day at different hospitals are two costs
             problems.append(
                 f"{bill.visit_type} {bill.service_date}（{bill.hospital}）已在{s.hospital}一站式结算中获得医疗救助 "
                 f"{engine.yuan(s.onestop)}（结算单号 {s.number}）"

@@ -109,24 +109,28 @@ class PersonYear:
 
 def crosscheck_request(*, user=None, year: int | None = None, reason: str = "", enqueue: bool = True) -> Job:
     """Ask for a cross-check. A request while one is already waiting joins it (widened to all years if needed)."""
-    with transaction.atomic():
-        waiting = Job.objects.select_for_update().filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED).first()
-        if waiting is not None:
-            if waiting.year != year and waiting.year is not None:
-                waiting.year = None
-                waiting.save(update_fields=["year"])
-            return waiting
-        try:
-            with transaction.atomic():
-                job = Job.objects.create(kind=Job.Kind.CROSSCHECK, year=year, reason=reason[:200], requested_by=user)
-        except IntegrityError:  # another request created the waiting job just now
-            return Job.objects.get(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED)
-        audit_record(actor=user, action="job.request", obj=job, after={"year": year, "reason": reason})
-        if enqueue:
-            from .tasks import run_crosscheck_job
+    for _attempt in range(3):
+        with transaction.atomic():
+            waiting = Job.objects.select_for_update().filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED).first()
+            if waiting is not None:
+                if waiting.year != year and waiting.year is not None:
+                    waiting.year = None
+                    waiting.save(update_fields=["year"])
+                return waiting
+            try:
+                with transaction.atomic():
+                    job = Job.objects.create(
+                        kind=Job.Kind.CROSSCHECK, year=year, reason=reason[:200], requested_by=user
+                    )
+            except IntegrityError:  # another request created the waiting job just now: join it
+                continue
+            audit_record(actor=user, action="job.request", obj=job, after={"year": year, "reason": reason})
+            if enqueue:
+                from .tasks import run_crosscheck_job
 
-            transaction.on_commit(lambda: run_crosscheck_job.delay(job.pk))
-    return job
+                transaction.on_commit(lambda job_id=job.pk: run_crosscheck_job.delay(job_id))
+            return job
+    raise RuntimeError("could not queue a cross-check")
 
 
 def crosscheck_after_commit(*, user=None, reason: str = "") -> None:
@@ -336,7 +340,10 @@ def onestop_usage(*, person: Person, year: int) -> dict[str, engine.PoolState]:
             continue
         pool = policy.rule(category, s.visit_type).pool
         state = pools.get(pool, engine.EMPTY_POOL)
-        change = engine.onestop_ledger_change(policy, category, s.visit_type, s.amounts(), state)
+        try:
+            change = engine.onestop_ledger_change(policy, category, s.visit_type, s.amounts(), state)
+        except engine.PolicyError:  # its deductible cannot be worked out: count what was paid
+            change = engine.PoolState(engine.ZERO, s.onestop)
         pools[pool] = engine.PoolState(state.deductible_used + change.deductible_used, state.granted + change.granted)
     return pools
 
@@ -403,7 +410,9 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
         county_id = people[pid][1]
         pools = dict(ledger.get(key, {}))
         events = [(s.service_date, 0, s) for s in onestop.get(key, ())] + [(c.service_date, 1, c) for c in group.items]
-        events.sort(key=lambda e: (e[0], e[1], getattr(e[2], "number", "")))
+        # One-stop assistance first, then the candidates in service-date order: the same order the review of
+        # an application uses, so that a lead's estimate is what the application will propose.
+        events.sort(key=lambda e: (e[1], e[0], getattr(e[2], "number", "")))
         for day, is_candidate, item in events:
             policy = policies.on(county_id, day)
             if policy is None:
@@ -429,9 +438,12 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
                 if category is None:
                     continue
                 pool = policy.rule(category, item.visit_type).pool
-                change = engine.onestop_ledger_change(
-                    policy, category, item.visit_type, item.amounts, pools.get(pool, engine.EMPTY_POOL)
-                )
+                try:
+                    change = engine.onestop_ledger_change(
+                        policy, category, item.visit_type, item.amounts, pools.get(pool, engine.EMPTY_POOL)
+                    )
+                except engine.PolicyError:  # its deductible cannot be worked out: count what was paid
+                    change = engine.PoolState(engine.ZERO, item.amounts.onestop_assistance)
             state = pools.get(pool, engine.EMPTY_POOL)
             pools[pool] = engine.PoolState(
                 state.deductible_used + change.deductible_used, state.granted + change.granted
@@ -448,6 +460,7 @@ class WriteCounts:
     closed: int = 0
     reopened: int = 0
     closed_numbers: list[str] = field(default_factory=list)
+    reopened_numbers: list[str] = field(default_factory=list)
 
 
 def write_leads(
@@ -482,6 +495,14 @@ def write_leads(
         for chunk in _chunks([lead.pk for lead in existing.values()]):
             for item in LeadSettlement.objects.filter(lead_id__in=chunk):
                 items[item.lead_id][item.settlement_number] = item
+        # The candidates were read before these locks: a township may have converted or closed a lead, or
+        # filed an application, since. Settlements dealt with meanwhile are left out of this run.
+        gone = _dealt_with_since([c.number for g in groups for c in g.items])
+        if gone:
+            for key, group in list(wanted.items()):
+                group.items = [c for c in group.items if c.number not in gone]
+                if not group.items or group.estimate <= 0:
+                    del wanted[key]
 
         new_leads, changed_leads = [], []
         new_items, changed_items = [], []
@@ -507,7 +528,10 @@ def write_leads(
                     continue  # the township has dealt with these; nothing it has not seen
                 lead.status = Lead.Status.OPEN
                 lead.close_reason, lead.close_note, lead.closed_at = "", "", None
+                lead.outcome = ""  # the last contact was about settlements already dealt with
                 reopened = True
+                if len(counts.reopened_numbers) < 200:
+                    counts.reopened_numbers.append(lead.number)
                 counts.reopened += 1
             before = (lead.estimate, lead.settlement_count, lead.self_pay_total, lead.category, lead.township_id)
             _fill(lead, group)
@@ -524,6 +548,8 @@ def write_leads(
                 if item is None:
                     new_items.append(_item(lead, c))
                     dirty = True
+                elif item.handled:
+                    continue  # dealt with by the township: never back in a lead
                 elif (not item.active) or item.estimate != c.estimate or item.category != (c.category or ""):
                     item.active, item.estimate, item.category = True, c.estimate, c.category or ""
                     item.self_pay = c.amounts.in_policy_self_pay
@@ -579,6 +605,7 @@ def write_leads(
                 "township_id",
                 "close_reason",
                 "close_note",
+                "outcome",
                 "closed_at",
                 "last_job",
                 "updated_at",
@@ -590,6 +617,23 @@ def write_leads(
             changed_items, ["active", "estimate", "category", "self_pay"], batch_size=CHUNK
         )
     return counts
+
+
+def _dealt_with_since(numbers: list[str]) -> set[str]:
+    """Of these settlement numbers, those now handled through a lead or claimed by a live application."""
+    gone: set[str] = set()
+    for chunk in _chunks(numbers, 5000):
+        gone.update(
+            LeadSettlement.objects.filter(handled=True, settlement_number__in=chunk).values_list(
+                "settlement_number", flat=True
+            )
+        )
+        gone.update(
+            Bill.objects.filter(settlement_number__in=chunk)
+            .exclude(case__status__in=DEAD_CASE_STATUSES)
+            .values_list("settlement_number", flat=True)
+        )
+    return gone
 
 
 def _fill(lead: Lead, group: PersonYear) -> None:
@@ -706,6 +750,7 @@ def crosscheck(*, job: Job) -> Job:
                 "closed": counts.closed,
                 "reopened": counts.reopened,
                 "closed_leads": counts.closed_numbers,
+                "reopened_leads": counts.reopened_numbers,
                 "total": str(total),
             },
         )

@@ -299,12 +299,23 @@ def best_first_round(
             (Step("救助身份", "就诊日期当天没有有效的救助身份，不予救助"),),
         )
     order = {c: i for i, c in enumerate(policy.category_order)}
-    results = [
-        first_round(
-            policy, c, visit_type, amounts, ledger.get(policy.rule(c, visit_type).pool, EMPTY_POOL), explain=explain
-        )
-        for c in (categories if len(categories) == 1 else sorted(categories, key=lambda c: order.get(c, len(order))))
-    ]
+    results, failure = [], None
+    for c in categories if len(categories) == 1 else sorted(categories, key=lambda c: order.get(c, len(order))):
+        try:
+            results.append(
+                first_round(
+                    policy,
+                    c,
+                    visit_type,
+                    amounts,
+                    ledger.get(policy.rule(c, visit_type).pool, EMPTY_POOL),
+                    explain=explain,
+                )
+            )
+        except PolicyError as exc:  # e.g. an income standard missing for this category's deductible
+            failure = failure or exc
+    if not results:
+        raise failure
     best = max(results, key=lambda r: r.amount)  # max keeps the first of equal amounts
     if not explain:
         return best

@@ -389,3 +389,109 @@ def test_review_counts_one_stop_assistance_already_paid_against_the_cap(person, 
     case = case_submit(case=case, user=clerk)
     case = case_review(case=case, user=reviewer)
     assert case.proposed_amount == D("5000.00")  # cap 60,000 − 44,000 approved − 11,000 paid one-stop
+
+
+# --- found in review -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def national(township):
+    policy_load_preset(name="national-2021", county=township.county)  # no income standard stored
+
+
+def test_a_missing_income_standard_does_not_stop_the_run_or_lose_other_identities(national, township):
+    by = PersonFactory(township=township)
+    IdentityFactory(person=by, category="BY", valid_from=datetime.date(2024, 1, 1))
+    settle(by, day=datetime.date(2025, 3, 1), onestop=D("1000"))
+    settle(by)
+    both = PersonFactory(township=township)
+    IdentityFactory(person=both, category="DB", valid_from=datetime.date(2024, 1, 1))
+    IdentityFactory(person=both, category="FP", valid_from=datetime.date(2024, 1, 1))
+    settle(both)
+    job = crosscheck_now()
+    assert job.status == Job.Status.DONE
+    lead = Lead.objects.get(person=both)
+    assert lead.category == "DB" and lead.estimate == D("8400.00")  # 70 % of 12,000, no deductible for DB
+
+
+def test_the_review_cannot_compute_without_the_income_standard_and_says_so(national, township, clerk, reviewer):
+    from applications.case_services import case_add_bill, case_create
+
+    person = PersonFactory(township=township)
+    IdentityFactory(person=person, category="BY", valid_from=datetime.date(2024, 1, 1))
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="医院",
+        visit_type="住院",
+        admitted_on=datetime.date(2025, 6, 1),
+        discharged_on=datetime.date(2025, 6, 10),
+        invoice_number="F1",
+        total=D("1000"),
+        in_policy=D("900"),
+        basic=D("500"),
+    )
+    case = case_submit(case=case_accept(case=case, user=clerk), user=clerk)
+    with pytest.raises(TransitionRefused, match="人均可支配收入"):
+        case_review(case=case, user=reviewer)
+
+
+def test_the_lead_estimate_is_what_the_review_will_propose(person, clerk, reviewer):
+    # Maoming DB inpatient cap 60,000: a February stay with E = 50,000 waits; an August stay was paid
+    # 30,000 one-stop. The lead and the application agree: 30,000 is left.
+    settle(
+        person,
+        day=datetime.date(2025, 2, 10),
+        total=D("80000"),
+        in_policy=D("75000"),
+        basic=D("25000"),
+        critical=D("0"),
+    )
+    settle(person, day=datetime.date(2025, 8, 10), onestop=D("30000"), total=D("90000"), in_policy=D("80000"))
+    crosscheck_now()
+    lead = Lead.objects.get()
+    assert lead.estimate == D("30000.00")
+    case = lead_convert(lead=lead, user=clerk)
+    case = case_review(case=case_submit(case=case_accept(case=case, user=clerk), user=clerk), user=reviewer)
+    assert case.proposed_amount == lead.estimate
+
+
+def test_an_outpatient_visit_elsewhere_on_a_one_stop_day_is_not_flagged(person, clerk):
+    from applications.case_services import case_add_bill, case_create, case_duplicates
+
+    settle(
+        person, visit_type="门诊", onestop=D("100"), total=D("500"), in_policy=D("400"), basic=D("200"), critical=D("0")
+    )
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="广州市第一人民医院",
+        visit_type="门诊",
+        visit_on=datetime.date(2025, 6, 10),
+        invoice_number="M1",
+        total=D("300"),
+        in_policy=D("250"),
+        basic=D("100"),
+    )
+    assert not [p for p in case_duplicates(case) if "一站式" in p]
+
+
+def test_a_lead_converted_while_the_job_runs_is_not_reopened_with_its_settlements(person, clerk):
+    from applications.crosscheck import estimate, find_candidates, write_leads
+
+    settle(person)
+    crosscheck_now()
+    settle(person, day=datetime.date(2025, 7, 1))
+    groups = estimate(find_candidates())  # the job has read its candidates ...
+    case = lead_convert(lead=Lead.objects.get(), user=clerk)  # ... and the clerk converts meanwhile
+    counts = write_leads(groups, year=None, job=None)
+    lead = Lead.objects.get()
+    assert counts.reopened == 1  # for the July stay only
+    assert list(lead.items.filter(active=True).values_list("service_date", flat=True)) == [datetime.date(2025, 7, 1)]
+    assert (
+        Bill.objects.filter(settlement_number__in=lead.items.filter(active=True).values("settlement_number")).count()
+        == 0
+    )
+    assert case.bills.count() == 1
