@@ -158,6 +158,19 @@ class Identity(models.Model):
         return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
 
 
+class ImportStatus(models.TextChoices):
+    """Where an imported file is: checked, previewed, confirmed, written (rosters and settlement extracts)."""
+
+    PENDING = "pending", "等待校验"
+    VALIDATING = "validating", "校验中"
+    INVALID = "invalid", "校验未通过"
+    VALID = "valid", "校验通过，待确认"
+    APPLYING = "applying", "导入中"
+    DONE = "done", "已导入"
+    FAILED = "failed", "导入失败"
+    CANCELLED = "cancelled", "已取消"
+
+
 class RosterImportQuerySet(models.QuerySet):
     def visible_to(self, user):
         return scoped_to_user(self, user, "recipients.view_rosterimport")
@@ -169,15 +182,7 @@ class RosterImport(models.Model):
     The file itself is kept in the row so that any worker can process it.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "等待校验"
-        VALIDATING = "validating", "校验中"
-        INVALID = "invalid", "校验未通过"
-        VALID = "valid", "校验通过，待确认"
-        APPLYING = "applying", "导入中"
-        DONE = "done", "已导入"
-        FAILED = "failed", "导入失败"
-        CANCELLED = "cancelled", "已取消"
+    Status = ImportStatus
 
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     created_by = models.ForeignKey(

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from applications.models import VisitType
+from recipients.models import ImportStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -107,15 +108,7 @@ class SettlementImport(models.Model):
     command reads the file from disk and keeps only its hash.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "等待校验"
-        VALIDATING = "validating", "校验中"
-        INVALID = "invalid", "校验未通过"
-        VALID = "valid", "校验通过，待确认"
-        APPLYING = "applying", "导入中"
-        DONE = "done", "已导入"
-        FAILED = "failed", "导入失败"
-        CANCELLED = "cancelled", "已取消"
+    Status = ImportStatus
 
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     created_by = models.ForeignKey(
