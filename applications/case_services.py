@@ -384,6 +384,8 @@ def case_approve(*, case: Case, user, comment: str = "") -> Case:
             f"案件当前状态为“{locked.get_status_display()}”，不能批准（可能已被他人处理，请刷新页面）"
         )
     _check_actor(locked, user, "approve")
+    if locked.source == Case.Source.SECONDARY:
+        return _approve_secondary(locked, user=user, comment=comment)
     # One approval per person at a time: the calculation below reads the person's ledger, and a
     # concurrent approval must not use the same remaining cap. (ledger_post's row lock and cap
     # check remain the last guard.)
@@ -415,11 +417,16 @@ def case_approve(*, case: Case, user, comment: str = "") -> Case:
                 cap=None if line["cap"] in (None, "None") else Decimal(line["cap"]),
             )
         updated = locked.bills.update(claimed=True)
+        for line in calculation.lines:
+            Bill.objects.filter(pk=line["bill"], case=locked).update(granted=Decimal(line["amount"]))
     except CapExceeded as exc:
         raise TransitionRefused(str(exc)) from None
     except IntegrityError:
         raise TransitionRefused("其中有发票已在其他案件中获得救助，不能重复救助") from None
     assert updated == locked.bills.count()
+    from .secondary import secondary_after_commit
+
+    secondary_after_commit(person_ids=[locked.person_id], reason="案件批准之后")
     return _transition(
         locked,
         user=user,
@@ -432,11 +439,54 @@ def case_approve(*, case: Case, user, comment: str = "") -> Case:
     )
 
 
+def _approve_secondary(locked: Case, *, user, comment: str) -> Case:
+    """批准 a 二次救助 case: the person-year is recomputed now, never more than proposed, and posted to the
+    year's 二次救助 ledger under its cap, so that no recomputation can pay twice."""
+    from .secondary import _calculation, secondary_after_commit, secondary_cap, secondary_recalculate
+
+    Person.objects.select_for_update().filter(pk=locked.person_id).first()
+    result, burden = secondary_recalculate(locked)
+    amount = min(result.pay_now, locked.proposed_amount or Decimal("0")) if result else Decimal("0")
+    if amount <= 0:
+        raise TransitionRefused("按当前数据重新测算，本年度已无需再给予二次救助；请等待下次测算自动撤回本案件")
+    if amount < (locked.proposed_amount or 0):
+        comment = (
+            comment + "；" if comment else ""
+        ) + f"拟救助 {locked.proposed_amount} 元，按重新测算的 {amount} 元批准"
+    try:
+        ledger_post(
+            person_id=locked.person_id,
+            year=locked.year,
+            pool=LedgerEntry.SECONDARY,
+            granted=amount,
+            cap=secondary_cap(locked, result.category, burden.last_date),
+        )
+    except CapExceeded as exc:
+        raise TransitionRefused(str(exc)) from None
+    approved = _transition(
+        locked,
+        user=user,
+        action="approve",
+        comment=comment,
+        decided_by=user,
+        decided_at=timezone.now(),
+        approved_amount=amount,
+        calculation=_calculation(result, burden),
+    )
+    secondary_after_commit(person_ids=[locked.person_id], reason="二次救助批准之后")
+    return approved
+
+
 @transaction.atomic
 def case_reject(*, case: Case, user, reason: str) -> Case:
     if not reason.strip():
         raise TransitionRefused("不予救助须写明理由")
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.source != Case.Source.SECONDARY:
+        from .secondary import secondary_after_commit
+
+        # A refused first round is decided: the person's yearly burden now counts those bills.
+        secondary_after_commit(person_ids=[locked.person_id], reason="案件不予救助之后")
     return _transition(
         locked,
         user=user,

@@ -280,6 +280,10 @@ class Case(models.Model):
     approved_amount = models.DecimalField("批准金额", **MONEY, null=True, blank=True)
     calculation = models.JSONField("计算过程", default=list, blank=True)
     decision_reason = models.TextField("审批意见", blank=True)
+    year = models.PositiveSmallIntegerField("救助年度", null=True, blank=True, help_text="二次救助案件所属年度")
+    review_flag = models.CharField(
+        "复核提示", max_length=300, blank=True, help_text="如：重新测算的应救助金额低于已救助金额"
+    )
     revision = models.PositiveIntegerField(
         "修订号", default=0, help_text="每次保存加一；防止两人同时修改时后者覆盖前者"
     )
@@ -298,11 +302,18 @@ class Case(models.Model):
             ("approve_case", "审批救助案件"),
         ]
         constraints = [
+            # One secondary case in progress per person and year: re-running the trigger updates it.
+            models.UniqueConstraint(
+                fields=["person", "year"],
+                condition=Q(source="secondary")
+                & Q(status__in=["draft", "accepted", "accepted_pending", "review", "approval", "returned"]),
+                name="one_open_secondary_case_per_person_year",
+            ),
             models.CheckConstraint(
                 name="case_amounts_nonnegative",
                 condition=(Q(proposed_amount__isnull=True) | Q(proposed_amount__gte=0))
                 & (Q(approved_amount__isnull=True) | Q(approved_amount__gte=0)),
-            )
+            ),
         ]
 
     def __str__(self):
@@ -359,6 +370,7 @@ class Bill(models.Model):
     invoice_key = models.CharField("发票识别码", max_length=160, db_index=True, editable=False, default="")
     # Set when the case is approved: one approved claim per invoice is a database guarantee.
     claimed = models.BooleanField("已获救助", default=False)
+    granted = models.DecimalField("第一轮救助金额", **MONEY, null=True, blank=True, help_text="批准时写入")
 
     class Meta:
         verbose_name = "就诊记录"
@@ -463,6 +475,7 @@ class Job(models.Model):
     kind = models.CharField("任务", max_length=12, choices=Kind.choices)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="空表示全部年度")
+    people_ids = models.JSONField("限定人员", null=True, blank=True, help_text="空表示全部人员")
     reason = models.CharField("触发原因", max_length=200, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -643,3 +656,29 @@ class LeadContact(models.Model):
 
     def __str__(self):
         return f"{self.lead} {self.contacted_on} {self.get_outcome_display()}"
+
+
+class YearlyBurden(models.Model):
+    """A person's yearly burden after first-round assistance (DOMAIN §5, §8), as the secondary trigger last
+    computed it: the early-warning list and the secondary list read it."""
+
+    person = models.ForeignKey("recipients.Person", on_delete=models.CASCADE, related_name="+")
+    township = models.ForeignKey("recipients.Township", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    burden = models.DecimalField("年度个人负担", **MONEY)
+    items = models.PositiveIntegerField("计入的结算和就诊记录", default=0)
+    pending = models.PositiveIntegerField("第一轮待定的结算", default=0)
+    category = models.CharField("救助类别", max_length=4, choices=Category.choices, blank=True)
+    threshold = models.DecimalField("起付线或启动标准", **MONEY, null=True, blank=True)
+    due = models.DecimalField("应救助金额", **MONEY, default=0)
+    granted = models.DecimalField("已救助金额", **MONEY, default=0)
+    computed_at = models.DateTimeField("测算时间")
+
+    class Meta:
+        verbose_name = "年度个人负担"
+        verbose_name_plural = "年度个人负担"
+        ordering = ["-year", "-burden"]
+        constraints = [models.UniqueConstraint(fields=["person", "year"], name="yearly_burden_unique")]
+
+    def __str__(self):
+        return f"{self.person} {self.year} {self.burden}"

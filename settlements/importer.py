@@ -28,6 +28,7 @@ class Outcome:
     unchanged: int = 0
     unregistered: int = 0
     updated_numbers: list[str] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)  # registered people the file is about
     checked_in_sql: bool = False
 
     @property
@@ -85,6 +86,8 @@ def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
         cursor.execute("ANALYZE settle_stage")
         cursor.execute(sql.UNREGISTERED_SQL)
         (outcome.unregistered,) = cursor.fetchone()
+        cursor.execute(sql.PEOPLE_SQL)
+        outcome.person_ids = [pid for (pid,) in cursor.fetchall()]
         if write:
             cursor.execute(sql.UPDATE_SQL, {"import_id": import_id})
             outcome.updated, numbers = cursor.fetchone()
@@ -154,6 +157,10 @@ def _generic(content, file_name, *, import_id, today, write) -> Outcome:
     for start in range(0, len(ids), 500):
         known.update(Person.objects.filter(id_number__in=ids[start : start + 500]).values_list("id_number", flat=True))
     outcome.unregistered = sum(1 for r in rows if r.id_number not in known)
+    for start in range(0, len(ids), 500):
+        outcome.person_ids.extend(
+            Person.objects.filter(id_number__in=ids[start : start + 500]).values_list("pk", flat=True)
+        )
     if write:
         Settlement.objects.bulk_create(new, batch_size=500)
         Settlement.objects.bulk_update(changed, [*FIELDS, "last_import_id"], batch_size=500)

@@ -195,6 +195,10 @@ def settlement_import_apply(*, import_id: int, content: bytes | None = None) -> 
                     from applications.crosscheck import crosscheck_after_commit
 
                     crosscheck_after_commit(user=locked.applied_by, reason=f"结算数据导入 #{locked.pk} 之后")
+                    # Their yearly burdens may have changed: the secondary trigger for these people only.
+                    from applications.secondary import secondary_after_commit
+
+                    secondary_after_commit(person_ids=outcome.person_ids, reason=f"结算数据导入 #{locked.pk} 之后")
                 return locked
     except Exception:
         logger.exception("settlement import %s failed", import_id)

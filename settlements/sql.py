@@ -547,6 +547,10 @@ SELECT count(*) FILTER (WHERE e.number IS NULL),
 FROM settle_stage s LEFT JOIN settlements_settlement e ON e.number = s.number
 """
 
+PEOPLE_SQL = """
+SELECT DISTINCT p.id FROM settle_stage s JOIN recipients_person p ON p.id_number = s.id_number
+"""
+
 UNREGISTERED_SQL = """
 SELECT count(*) FROM settle_stage s
 WHERE NOT EXISTS (SELECT 1 FROM recipients_person p WHERE p.id_number = s.id_number)
