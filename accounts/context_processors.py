@@ -13,6 +13,8 @@ def portal(request):
         nav.append(("救助案件", reverse("applications:case_list")))
     if user.has_perm("applications.view_lead"):
         nav.append(("主动救助线索", reverse("applications:lead_list")))
+    if user.has_perm("applications.view_yearlyburden"):
+        nav.append(("二次救助", reverse("applications:secondary_list")))
     if user.has_perm("recipients.view_rosterimport"):
         nav.append(("名册导入", reverse("recipients:import_list")))
     if user.has_perm("settlements.view_settlementimport"):

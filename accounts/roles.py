@@ -23,7 +23,7 @@ PII = ["recipients.view_full_pii"]
 IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 
 SETTLEMENT_READ = ["settlements.view_settlement"]
-LEAD_READ = ["applications.view_lead"]
+LEAD_READ = ["applications.view_lead", "applications.view_yearlyburden"]
 JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

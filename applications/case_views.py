@@ -163,6 +163,9 @@ def approval_queue(request):
         .select_related("person", "township", "reviewed_by")
         .order_by("due_on", "pk")
     )
+    source = request.GET.get("source", "")
+    if source in Case.Source.values:
+        cases = cases.filter(source=source)
     if request.method == "POST":
         chosen = cases.filter(pk__in=request.POST.getlist("case"))
         approved, refused = [], []
@@ -178,8 +181,12 @@ def approval_queue(request):
             messages.error(request, line)
         if not approved and not refused:
             messages.info(request, "没有选择案件")
-        return redirect("applications:approval_queue")
-    return render(request, "applications/approval_queue.html", {"cases": cases, "today": timezone.localdate()})
+        return redirect(request.get_full_path())
+    return render(
+        request,
+        "applications/approval_queue.html",
+        {"cases": cases, "today": timezone.localdate(), "source": source, "sources": Case.Source.choices},
+    )
 
 
 @require_POST

@@ -22,6 +22,7 @@ from .lead_forms import CloseForm, ContactForm, LeadFilterForm, RunForm, Schedul
 from .models import Job, Lead
 
 NIGHTLY_TASK = "主动救助比对（每晚）"
+NIGHTLY_SECONDARY = "二次救助测算（每晚）"
 
 
 def _filtered_leads(request):
@@ -166,6 +167,7 @@ def lead_convert_view(request, pk):
 def job_list(request):
     jobs = Job.objects.select_related("requested_by")[:50]
     task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_TASK).first()
+    secondary_task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_SECONDARY).first()
     schedule_form = None
     if task is not None and task.crontab is not None:
         schedule_form = ScheduleForm(
@@ -176,6 +178,7 @@ def job_list(request):
         "any_active": any(j.is_active for j in jobs),
         "run_form": RunForm(),
         "task": task,
+        "secondary_task": secondary_task,
         "schedule_form": schedule_form,
     }
     if request.htmx:
@@ -190,8 +193,13 @@ def job_run(request):
     if not form.is_valid():
         messages.error(request, "年度填写不正确")
         return redirect("applications:job_list")
-    job = crosscheck_request(user=request.user, year=form.cleaned_data.get("year"), reason="手动运行")
-    messages.success(request, f"已提交比对任务 #{job.pk}，完成后此页会显示结果")
+    if request.POST.get("kind") == Job.Kind.SECONDARY:
+        from .secondary import secondary_request
+
+        job = secondary_request(user=request.user, year=form.cleaned_data.get("year"), reason="手动运行")
+    else:
+        job = crosscheck_request(user=request.user, year=form.cleaned_data.get("year"), reason="手动运行")
+    messages.success(request, f"已提交{job.get_kind_display()}任务 #{job.pk}，完成后此页会显示结果")
     return redirect("applications:job_list")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lead_views, views
+from . import lead_views, secondary_views, views
 from .case_urls import urlpatterns as case_urlpatterns
 
 app_name = "applications"
@@ -18,6 +18,10 @@ urlpatterns = [
     path("leads/<int:pk>/contact/", lead_views.lead_contact, name="lead_contact"),
     path("leads/<int:pk>/close/", lead_views.lead_close_view, name="lead_close"),
     path("leads/<int:pk>/convert/", lead_views.lead_convert_view, name="lead_convert"),
+    path("secondary/", secondary_views.secondary_list, name="secondary_list"),
+    path("secondary/export.xlsx", secondary_views.secondary_export, name="secondary_export"),
+    path("secondary/warnings/", secondary_views.warning_list, name="warning_list"),
+    path("secondary/warnings/export.xlsx", secondary_views.warning_export, name="warning_export"),
     path("jobs/", lead_views.job_list, name="job_list"),
     path("jobs/run/", lead_views.job_run, name="job_run"),
     path("jobs/schedule/", lead_views.job_schedule, name="job_schedule"),

@@ -194,6 +194,8 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+# 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
+SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
 # A month of a county's settlements as CSV is about 15 MB per 100,000 rows.
 SETTLEMENT_MAX_UPLOAD_BYTES = int(os.environ.get("SETTLEMENT_MAX_UPLOAD_MB", "300")) * 1024 * 1024
 

@@ -1,7 +1,25 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
 
-from applications.policy_engine import yuan
+from applications.policy_engine import yuan as _yuan
 
 register = template.Library()
 
-register.filter("yuan", yuan)
+
+@register.filter
+def yuan(value):
+    """Yuan with thousands separators; amounts kept as text in stored calculations are read exactly."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            value = Decimal(str(value))
+        except InvalidOperation:
+            return value
+    return _yuan(value)
+
+
+@register.filter
+def sub(value, other):
+    if value is None or other is None:
+        return None
+    return value - other

@@ -212,3 +212,9 @@ def test_the_list_shows_the_latest_contact_outcome(client, clerk, lead):
     )
     client.force_login(clerk)
     assert "联系不上" in client.get(reverse("applications:lead_list")).content.decode()
+
+
+def test_an_empty_lead_list_renders(client, reviewer):
+    client.force_login(reviewer)
+    page = client.get(reverse("applications:lead_list"))
+    assert page.status_code == 200 and "0.00 元" in page.content.decode()

@@ -253,3 +253,77 @@ def test_command_prints_a_summary(maoming, township, capsys):
     burden_of(person_with(township, "DB"), D("8000"))
     call_command("secondary_assistance", "--year", "2025")
     assert "二次救助测算完成" in capsys.readouterr().out
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def test_secondary_list_and_export_masked_for_the_approver(client, maoming, township, approver):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    p = person_with(township, "DB")
+    burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    client.force_login(approver)
+    page = client.get(reverse("applications:secondary_list"), {"year": 2025})
+    assert page.status_code == 200 and secondary_case(p).number in page.content.decode()
+    rows = list(
+        load_workbook(
+            io.BytesIO(client.get(reverse("applications:secondary_export"), {"year": 2025}).content)
+        ).active.values
+    )
+    assert rows[0][0] == "案件编号" and rows[0][3] == "身份证号"
+    assert rows[1][3] != p.id_number and "*" in rows[1][3]
+    assert rows[1][6] == 10000 and rows[1][7] == 3000 and rows[1][10] == 5600 and rows[1][11] == "待审批"
+
+
+def test_export_secondary_command_writes_full_ids(tmp_path, maoming, township):
+    from openpyxl import load_workbook
+
+    p = person_with(township, "DB")
+    burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    out = tmp_path / "s.xlsx"
+    call_command("export_secondary", str(out), "--year", "2025")
+    assert list(load_workbook(out).active.values)[1][3] == p.id_number
+
+
+def test_warning_list_shows_people_close_to_the_threshold_scoped_to_the_township(
+    client, maoming, township, other_township, clerk
+):
+    from django.urls import reverse
+
+    near = person_with(township, "DB")
+    burden_of(near, D("500"))  # burden 2,500: 500 below the 3,000 deductible
+    far = person_with(township, "DB")
+    burden_of(far, D("-1000"))  # burden 1,000
+    elsewhere = person_with(other_township, "DB")
+    burden_of(elsewhere, D("600"))
+    secondary_now(year=2025)
+    client.force_login(clerk)
+    page = client.get(reverse("applications:warning_list"), {"year": 2025, "distance": 1000})
+    text = page.content.decode()
+    assert near.name in text and far.name not in text and elsewhere.name not in text
+    page = client.get(reverse("applications:warning_list"), {"year": 2025, "distance": 2500})
+    assert far.name in page.content.decode()
+    export = client.get(reverse("applications:warning_export"), {"year": 2025})
+    assert export.status_code == 200
+
+
+def test_approver_bulk_approves_secondary_cases(client, maoming, township, approver):
+    from django.urls import reverse
+
+    people = [person_with(township, "DB") for _ in range(3)]
+    for p in people:
+        burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    client.force_login(approver)
+    queue = client.get(reverse("applications:approval_queue"), {"source": "secondary"})
+    assert queue.status_code == 200 and "系统测算" in queue.content.decode()
+    ids = [secondary_case(p).pk for p in people]
+    client.post(reverse("applications:approval_queue") + "?source=secondary", {"case": ids})
+    assert Case.objects.filter(pk__in=ids, status=Case.Status.APPROVED).count() == 3
+    assert sum(e.granted for e in LedgerEntry.objects.filter(pool=LedgerEntry.SECONDARY)) == D("16800.00")

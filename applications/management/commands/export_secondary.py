@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from applications.exports import secondary_workbook
+from applications.models import Case
+from audit.services import audit_record
+
+
+class Command(BaseCommand):
+    help = "导出二次救助名单（DATA-FORMATS §4，完整身份证号）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("out", help="输出文件 .xlsx")
+        parser.add_argument("--year", type=int, help="年度（默认全部）")
+
+    def handle(self, *args, out, year, **options):
+        path = Path(out)
+        if path.suffix.lower() != ".xlsx":
+            raise CommandError("输出文件须为 .xlsx")
+        if not path.parent.exists():
+            raise CommandError(f"目录不存在：{path.parent}")
+        cases = Case.objects.filter(source=Case.Source.SECONDARY).select_related("person", "township")
+        if year:
+            cases = cases.filter(year=year)
+        cases = cases.order_by("year", "township__name", "number")
+        count = cases.count()
+        path.write_bytes(secondary_workbook(cases.iterator(chunk_size=2000), masked=False))
+        audit_record(
+            actor=None,
+            action="secondary.export",
+            object_repr="二次救助名单",
+            after={"rows": count, "masked": False, "file": str(path)},
+            comment="命令行导出，含完整身份证号",
+        )
+        self.stdout.write(f"已导出 {count} 件二次救助案件到 {path}")
