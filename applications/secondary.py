@@ -20,12 +20,15 @@ what was already granted flags the last approved case for review instead of goin
 import datetime
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from audit.services import audit_record
 from recipients.models import Person
 
@@ -294,25 +297,137 @@ def _apply_year(year, burdens: dict[int, Burden], counts: TriggerCounts, *, pers
             stale = stale.filter(person_id__in=person_ids)
         stale.delete()
 
-    open_cases = {}
-    for chunk in _chunks(list(burdens)):
-        for case in Case.objects.filter(
-            person_id__in=chunk, year=year, source=Case.Source.SECONDARY, status__in=OPEN_STATUSES
-        ):
-            open_cases[case.person_id] = case
-    for done, (pid, result) in enumerate(results.items(), start=1):
-        if job is not None and done % 5000 == 0:
-            _progress(job, processed=job.processed + 5000)
-        counts.people += 1
-        case = open_cases.get(pid)
-        if result is None:
-            continue
-        if result.pay_now > 0:
-            _propose(pid, burdens[pid], year, result, case, counts, today, deductibles.get(pid))
-        elif case is not None and case.status == S.APPROVAL:
-            _withdraw(case, result, counts)
-        if result.due < result.already_granted:
-            _flag(pid, year, result, counts)
+    _write_cases(year, burdens, results, deductibles, counts, today, job)
+
+
+def _system_event(action: str, case: Case, *, before=None, after=None, comment: str = "") -> AuditEvent:
+    return AuditEvent(
+        actor=None,
+        actor_name="系统",
+        action=action,
+        object_type="applications.case",
+        object_id=str(case.pk),
+        object_repr=case.number,
+        before=before,
+        after=after,
+        comment=comment,
+    )
+
+
+def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, today, job) -> None:
+    """Create, update, withdraw and flag the year's secondary cases: in bulk, in one transaction, with the
+    person-year's cases in progress locked so that an approval cannot interleave."""
+    wanted = {pid: r for pid, r in results.items() if r is not None}
+    counts.people += len(results)
+    if job is not None:
+        _progress(job, phase=f"{year} 年：写入二次救助案件", processed=job.processed + len(results))
+    with transaction.atomic():
+        open_cases: dict[int, Case] = {}
+        serial: dict[int, int] = defaultdict(int)
+        for chunk in _chunks(list(wanted)):
+            for case in Case.objects.select_for_update().filter(
+                person_id__in=chunk, year=year, source=Case.Source.SECONDARY, status__in=OPEN_STATUSES
+            ):
+                open_cases[case.person_id] = case
+            for pid, n in (
+                Case.objects.filter(person_id__in=chunk, year=year, source=Case.Source.SECONDARY)
+                .values_list("person_id")
+                .annotate(n=Count("pk"))
+            ):
+                serial[pid] = n
+        people = {}
+        new_ids = [pid for pid, r in wanted.items() if r.pay_now > 0 and pid not in open_cases]
+        for chunk in _chunks(new_ids):
+            people.update(Person.objects.filter(pk__in=chunk).in_bulk())
+        due_on = add_working_days(today, _time_limit())
+        new_cases, changed, events = [], [], []
+        for pid, result in wanted.items():
+            burden = burdens[pid]
+            case = open_cases.get(pid)
+            if result.pay_now > 0:
+                calculation = _calculation(result, burden, deductibles.get(pid))
+                if case is None:
+                    person = people[pid]
+                    new_cases.append(
+                        Case(
+                            number=f"EC{year}{pid:08d}{serial[pid]:02d}",
+                            person=person,
+                            township_id=person.township_id,
+                            source=Case.Source.SECONDARY,
+                            status=S.APPROVAL,
+                            year=year,
+                            accepted_on=today,
+                            due_on=due_on,
+                            payee_name=person.name,
+                            payee_bank=person.bank_name,
+                            payee_account=person.bank_account,
+                            proposed_amount=result.pay_now,
+                            calculation=calculation,
+                        )
+                    )
+                    counts.total += result.pay_now
+                elif case.status == S.APPROVAL and (
+                    case.proposed_amount != result.pay_now or case.calculation != calculation
+                ):
+                    events.append(
+                        _system_event(
+                            "secondary.update",
+                            case,
+                            before={"proposed_amount": str(case.proposed_amount)},
+                            after={"proposed_amount": str(result.pay_now)},
+                            comment="二次救助重新测算",
+                        )
+                    )
+                    case.proposed_amount, case.calculation = result.pay_now, calculation
+                    case.revision += 1
+                    case.updated_at = timezone.now()
+                    changed.append(case)
+                    counts.updated += 1
+                    counts.total += result.pay_now
+            elif case is not None and case.status == S.APPROVAL:
+                _withdraw(case, counts)
+            if result.due < result.already_granted:
+                _flag(pid, year, result, counts)
+        Case.objects.bulk_create(new_cases, batch_size=1000)
+        created = {}
+        for chunk in _chunks([c.number for c in new_cases]):
+            created.update(Case.objects.filter(number__in=chunk).in_bulk(field_name="number"))
+        transitions = []
+        for case in new_cases:
+            case = created[case.number]
+            transitions.append(
+                CaseTransition(
+                    case=case,
+                    from_status=S.DRAFT,
+                    to_status=S.APPROVAL,
+                    actor=None,
+                    comment="年度个人负担达到标准，系统测算生成",
+                )
+            )
+            events.append(
+                _system_event(
+                    "secondary.create",
+                    case,
+                    after={
+                        "year": year,
+                        "burden": case.calculation[0]["burden"],
+                        "proposed_amount": str(case.proposed_amount),
+                    },
+                )
+            )
+            if len(counts.numbers) < 200:
+                counts.numbers.append(case.number)
+        counts.created += len(new_cases)
+        CaseTransition.objects.bulk_create(transitions, batch_size=1000)
+        Case.objects.bulk_update(changed, ["proposed_amount", "calculation", "revision", "updated_at"], batch_size=1000)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _time_limit() -> int:
+    from .models import PolicyVersion
+
+    version = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("-effective_from").first()
+    return version.time_limit_working_days if version else 30
 
 
 def _calculation(result: engine.SecondaryResult, burden: Burden, deductible: Decimal | None = None) -> list[dict]:
@@ -333,86 +448,19 @@ def _calculation(result: engine.SecondaryResult, burden: Burden, deductible: Dec
     ]
 
 
-@transaction.atomic
-def _propose(pid, burden: Burden, year, result, case, counts: TriggerCounts, today, deductible) -> None:
-    calculation = _calculation(result, burden, deductible)
-    if case is not None:
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.status not in OPEN_STATUSES:
-            return
-        if locked.proposed_amount == result.pay_now and locked.calculation == calculation:
-            return
-        before = locked.proposed_amount
-        locked.proposed_amount = result.pay_now
-        locked.calculation = calculation
-        locked.revision += 1
-        locked.save(update_fields=["proposed_amount", "calculation", "revision", "updated_at"])
-        audit_record(
-            actor=None,
-            action="secondary.update",
-            obj=locked,
-            before={"proposed_amount": str(before)},
-            after={"proposed_amount": str(result.pay_now)},
-            comment="二次救助重新测算",
-        )
-        counts.updated += 1
-        counts.total += result.pay_now
-        return
-    person = Person.objects.get(pk=pid)
-    from .models import PolicyVersion
-
-    version = (
-        PolicyVersion.objects.filter(county_id=person.township.county_id, status=PolicyVersion.Status.ACTIVE)
-        .order_by("-effective_from")
-        .first()
-    )
-    case = Case.objects.create(
-        number=f"EC{year}{pid:08d}{Case.objects.filter(person_id=pid, year=year, source=Case.Source.SECONDARY).count():02d}",
-        person=person,
-        township_id=person.township_id,
-        source=Case.Source.SECONDARY,
-        status=S.APPROVAL,
-        year=year,
-        accepted_on=today,
-        due_on=add_working_days(today, version.time_limit_working_days if version else 30),
-        payee_name=person.name,
-        payee_bank=person.bank_name,
-        payee_account=person.bank_account,
-        proposed_amount=result.pay_now,
-        calculation=calculation,
-    )
+def _withdraw(case: Case, counts: TriggerCounts) -> None:
+    """Inside _write_cases' transaction, the case already locked."""
+    case.status = S.WITHDRAWN
+    case.decision_reason = "重新测算后无需再救助"
+    case.revision += 1
+    case.save(update_fields=["status", "decision_reason", "revision", "updated_at"])
     CaseTransition.objects.create(
-        case=case, from_status=S.DRAFT, to_status=S.APPROVAL, actor=None, comment="年度个人负担达到标准，系统测算生成"
+        case=case, from_status=S.APPROVAL, to_status=S.WITHDRAWN, actor=None, comment=case.decision_reason
     )
-    audit_record(
-        actor=None,
-        action="secondary.create",
-        obj=case,
-        after={"year": year, "burden": str(burden.burden), "proposed_amount": str(result.pay_now)},
-    )
-    counts.created += 1
-    counts.total += result.pay_now
-    if len(counts.numbers) < 200:
-        counts.numbers.append(case.number)
-
-
-@transaction.atomic
-def _withdraw(case: Case, result, counts: TriggerCounts) -> None:
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.status != S.APPROVAL:
-        return
-    locked.status = S.WITHDRAWN
-    locked.decision_reason = "重新测算后无需再救助"
-    locked.revision += 1
-    locked.save(update_fields=["status", "decision_reason", "revision", "updated_at"])
-    CaseTransition.objects.create(
-        case=locked, from_status=S.APPROVAL, to_status=S.WITHDRAWN, actor=None, comment=locked.decision_reason
-    )
-    audit_record(actor=None, action="secondary.withdraw", obj=locked, comment=locked.decision_reason)
+    audit_record(actor=None, action="secondary.withdraw", obj=case, comment=case.decision_reason)
     counts.withdrawn += 1
 
 
-@transaction.atomic
 def _flag(pid, year, result, counts: TriggerCounts) -> None:
     last = (
         Case.objects.select_for_update()

@@ -106,7 +106,7 @@ class Command(BaseCommand):
             cursor.execute("ANALYZE recipients_identity")
         self.stdout.write(f"county: {n_people} recipients in {time.perf_counter() - t0:.1f} s")
 
-    def _settlements_csv(self, rng, n):
+    def _settlements_csv(self, rng, n, prefix="JS"):
         t0 = time.perf_counter()
         outsiders = [
             rdemo.make_id_number(
@@ -127,7 +127,7 @@ class Command(BaseCommand):
             ratio = 0 if remote or rng.random() < 0.06 else 0.7
             row = demo.settlement_row(
                 rng,
-                f"JS{YEAR}{i:09d}",
+                f"{prefix}{YEAR}{i:09d}",
                 id_number,
                 name,
                 service_date=start + datetime.timedelta(days=rng.randrange(300)),
