@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python manage.py bench_roster --rows $${ROWS:-100000}
 	$(BIN)/python manage.py bench_calculator
 	$(BIN)/python manage.py bench_crosscheck
+	$(BIN)/python manage.py bench_secondary
 
 clean:
 	rm -rf $(VENV) var

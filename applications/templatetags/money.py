@@ -23,3 +23,10 @@ def sub(value, other):
     if value is None or other is None:
         return None
     return value - other
+
+
+@register.filter
+def category_name(code):
+    from recipients.categories import Category
+
+    return dict(Category.choices).get(code, code or "")

@@ -327,3 +327,18 @@ def test_approver_bulk_approves_secondary_cases(client, maoming, township, appro
     client.post(reverse("applications:approval_queue") + "?source=secondary", {"case": ids})
     assert Case.objects.filter(pk__in=ids, status=Case.Status.APPROVED).count() == 3
     assert sum(e.granted for e in LedgerEntry.objects.filter(pool=LedgerEntry.SECONDARY)) == D("16800.00")
+
+
+def test_the_case_page_of_a_secondary_case_shows_its_calculation_and_flag(client, maoming, township, approver):
+    from django.urls import reverse
+
+    p = person_with(township, "DB")
+    s = burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    approved = case_approve(case=secondary_case(p), user=approver)
+    s.total = D("12000")
+    s.save()
+    secondary_now(year=2025)
+    client.force_login(approver)
+    text = client.get(reverse("applications:case_detail", args=[approved.pk])).content.decode()
+    assert "二次救助测算" in text and "低于已救助" in text and "就诊记录</h2>" not in text

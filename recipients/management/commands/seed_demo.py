@@ -356,6 +356,15 @@ class Command(BaseCommand):
             lead_services.lead_convert(lead=leads[0], user=clerk)
         if len(leads) > 3:
             lead_services.lead_close(lead=leads[3], user=clerk, reason="refused", note="本人表示已通过其他渠道报销")
+        from applications.case_services import case_approve
+        from applications.models import Case
+        from applications.secondary import secondary_now
+
+        job = secondary_now(user=user, year=2026, reason="演示数据")
+        self.stdout.write(f"  二次救助测算: 生成待审批案件 {job.created} 件，拟救助 {job.total_amount} 元")
+        approver = User.objects.get(username="approver")
+        for case in Case.objects.filter(source=Case.Source.SECONDARY, township=clerk.township).order_by("number")[:3]:
+            case_approve(case=case, user=approver, comment="同意")
         del Decimal
 
     def _import(self, user, name, content, source, snapshot_date=None):
