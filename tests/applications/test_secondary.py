@@ -342,3 +342,19 @@ def test_the_case_page_of_a_secondary_case_shows_its_calculation_and_flag(client
     client.force_login(approver)
     text = client.get(reverse("applications:case_detail", args=[approved.pk])).content.decode()
     assert "二次救助测算" in text and "低于已救助" in text and "就诊记录</h2>" not in text
+
+
+def test_bands_pay_each_slice_at_its_own_ratio(township):
+    from applications.models import PolicyVersion, SecondaryRule
+
+    policy_load_preset(name="maoming-2018", county=township.county)
+    SecondaryRule.objects.filter(version=PolicyVersion.objects.get(), category="DB").update(
+        trigger=D("0"),
+        deductible=D("3000"),
+        bands=[{"upto": "10000", "ratio": "0.7"}, {"upto": None, "ratio": "0.8"}],
+        cap=D("30000"),
+    )
+    p = person_with(township, "DB")
+    burden_of(p, D("13000"))  # burden 15,000: 12,000 over the deductible
+    secondary_now(year=2025)
+    assert secondary_case(p).proposed_amount == D("8600.00")  # 10,000 × 70 % + 2,000 × 80 %
