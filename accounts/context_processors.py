@@ -21,6 +21,8 @@ def portal(request):
         nav.append(("结算数据", reverse("settlements:import_list")))
     elif user.has_perm("settlements.view_settlement") and not user.township_scoped:
         nav.append(("结算数据", reverse("settlements:hospital_list")))
+    if user.has_perm("payouts.view_payoutbatch"):
+        nav.append(("支付批次", reverse("payouts:batch_list")))
     if user.has_perm("applications.view_job"):
         nav.append(("比对任务", reverse("applications:job_list")))
     if user.has_perm("applications.view_policyversion"):

@@ -10,3 +10,21 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "用户名或密码错误。连续多次输错，账号将被暂时锁定。",
         "inactive": "该账号已停用，请联系系统管理员。",
     }
+
+
+class BootstrapFormMixin:
+    """Gives plain form widgets Bootstrap's classes, for forms rendered field by field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django import forms as django_forms
+
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, django_forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, django_forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()

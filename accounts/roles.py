@@ -45,14 +45,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + JOB_READ
     + ["applications.review_case", "settlements.import_settlements", "applications.run_job"],
     Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
-    Role.FINANCE: PERSON_READ + PII + CASE_READ,
+    Role.FINANCE: PERSON_READ
+    + PII
+    + CASE_READ
+    + [
+        "payouts.view_payoutbatch",
+        "payouts.manage_payoutbatch",
+        "payouts.review_payoutbatch",
+        "payouts.view_payoutline",
+    ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
-    + ["recipients.view_rosterimport", "audit.view_auditevent"],
+    + ["recipients.view_rosterimport", "audit.view_auditevent", "payouts.view_payoutbatch", "payouts.view_payoutline"],
     Role.ADMIN: POLICY_READ
     + [
         "applications.add_policyversion",

@@ -88,6 +88,7 @@ def case_detail(request, pk):
             "bill_form": BillForm() if case.status in (Case.Status.DRAFT, Case.Status.RETURNED) else None,
             "decision_form": DecisionForm(),
             "today": timezone.localdate(),
+            "payments": case.payout_lines.select_related("batch").order_by("batch__created_at", "pk"),
         },
     )
 

@@ -1,12 +1,13 @@
 from django import forms
 from django.utils import timezone
 
+from accounts.forms import BootstrapFormMixin
 from recipients.models import Township
 
 from .models import Lead, LeadContact
 
 
-class LeadFilterForm(forms.Form):
+class LeadFilterForm(BootstrapFormMixin, forms.Form):
     q = forms.CharField(label="线索编号、身份证号或姓名", required=False)
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部状态"), *Lead.Status.choices], initial=Lead.Status.OPEN
@@ -24,7 +25,7 @@ class LeadFilterForm(forms.Form):
             self.fields["township"].queryset = Township.objects.all()
 
 
-class ContactForm(forms.Form):
+class ContactForm(BootstrapFormMixin, forms.Form):
     contacted_on = forms.DateField(label="联系日期", widget=forms.DateInput(attrs={"type": "date"}))
     method = forms.ChoiceField(label="联系方式", choices=LeadContact.Method.choices)
     outcome = forms.ChoiceField(label="联系结果", choices=LeadContact.Outcome.choices)
@@ -35,18 +36,18 @@ class ContactForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class CloseForm(forms.Form):
+class CloseForm(BootstrapFormMixin, forms.Form):
     reason = forms.ChoiceField(
         label="关闭原因", choices=[c for c in Lead.CloseReason.choices if c[0] != Lead.CloseReason.RESOLVED]
     )
     note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
 
 
-class RunForm(forms.Form):
+class RunForm(BootstrapFormMixin, forms.Form):
     year = forms.IntegerField(label="年度（空为全部）", required=False, min_value=2000, max_value=2100)
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(BootstrapFormMixin, forms.Form):
     enabled = forms.BooleanField(label="启用每晚自动比对", required=False)
     hour = forms.IntegerField(label="时", min_value=0, max_value=23)
     minute = forms.IntegerField(label="分", min_value=0, max_value=59)

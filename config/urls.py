@@ -10,6 +10,7 @@ urlpatterns = [
     path("recipients/", include("recipients.urls")),
     path("audit/", include("audit.urls")),
     path("settlements/", include("settlements.urls")),
+    path("payouts/", include("payouts.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

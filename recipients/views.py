@@ -82,8 +82,18 @@ def person_detail(request, pk):
             "settlements": settlements,
             "settlements_more": settlements_more,
             "settlements_shown": SETTLEMENTS_SHOWN,
+            "payments": _payments(request.user, person),
         },
     )
+
+
+def _payments(user, person):
+    """The person's payout lines, for roles that see cases (money paid is part of the case's history)."""
+    if not user.has_perm("applications.view_case"):
+        return None
+    from payouts.models import PayoutLine
+
+    return PayoutLine.objects.filter(case__person=person).select_related("batch", "case").order_by("-batch__created_at")
 
 
 def _timeline(identities, today):

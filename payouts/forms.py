@@ -1,0 +1,35 @@
+from django import forms
+
+from accounts.forms import BootstrapFormMixin
+from applications.models import Case
+from recipients.models import Township
+
+
+class BatchFilterForm(BootstrapFormMixin, forms.Form):
+    township = forms.ModelChoiceField(
+        label="乡镇（街道）", queryset=Township.objects.all(), required=False, empty_label="全部乡镇"
+    )
+    benefit = forms.ChoiceField(
+        label="救助类型", required=False, choices=[("", "全部"), ("first", "第一轮救助"), ("secondary", "二次救助")]
+    )
+    source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
+    approved_from = forms.DateField(label="批准日期起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    approved_to = forms.DateField(label="批准日期止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    purpose = forms.CharField(label="摘要（代发文件）", max_length=50, initial="医疗救助金", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("approved_from") and data.get("approved_to") and data["approved_from"] > data["approved_to"]:
+            raise forms.ValidationError("批准日期起不能晚于批准日期止")
+        return data
+
+
+class ReturnUploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label="银行回盘文件（.xlsx 或 .csv）")
+
+
+class PayeeForm(BootstrapFormMixin, forms.Form):
+    payee_name = forms.CharField(label="户名", max_length=50)
+    payee_bank = forms.CharField(label="开户银行", max_length=100)
+    payee_account = forms.CharField(label="银行账号", max_length=40)
+    reason = forms.CharField(label="更正原因", max_length=200)

@@ -1,0 +1,485 @@
+"""Payout services: build a batch from approved, unpaid amounts; lock, review (a second finance user), export
+the bank file; import the bank's return; correct a payee's account after a failed payment.
+
+Never paying twice rests on the database: a case has at most one live line (in a batch not cancelled and not
+failed) and at most one paid line; the case itself goes 已批准 → 已发放 once, under a row lock.
+"""
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.utils import timezone
+
+from applications.case_services import case_mark_paid
+from applications.models import Case
+from audit.services import audit_record
+from recipients.tabular import (
+    CellError,
+    TableError,
+    cell_digits,
+    cell_money,
+    cell_text,
+    column_index,
+    iter_records,
+    read_table,
+)
+
+from .models import BankReturn, PayoutBatch, PayoutLine
+
+B = PayoutBatch.Status
+L = PayoutLine.Status
+_ACCOUNT_RE = re.compile(r"^[0-9]{6,32}$")
+
+
+class PayoutRefused(ValueError):
+    """The request cannot be carried out; the message is shown to the user and nothing changed."""
+
+
+class ReturnRejected(PayoutRefused):
+    def __init__(self, message: str, errors: list[dict]):
+        super().__init__(message)
+        self.errors = errors
+
+
+# --- the pool of approved, unpaid amounts ---------------------------------------------------------
+
+
+def payable_cases(*, township=None, source: str = "", benefit: str = "", approved_from=None, approved_to=None):
+    """Approved cases with an amount to pay, a payee account, no live payout line, and not waiting for an
+    account correction after a failed payment (a failed line with the account the case still has)."""
+    cases = Case.objects.filter(status=Case.Status.APPROVED, approved_amount__gt=0).exclude(payee_account="")
+    cases = cases.exclude(Exists(PayoutLine.objects.filter(case=OuterRef("pk"), live=True)))
+    cases = cases.exclude(
+        Exists(PayoutLine.objects.filter(case=OuterRef("pk"), status=L.FAILED, payee_account=OuterRef("payee_account")))
+    )
+    if township is not None:
+        cases = cases.filter(township=township)
+    if source:
+        cases = cases.filter(source=source)
+    if benefit == "first":
+        cases = cases.exclude(source=Case.Source.SECONDARY)
+    elif benefit == "secondary":
+        cases = cases.filter(source=Case.Source.SECONDARY)
+    if approved_from:
+        cases = cases.filter(decided_at__date__gte=approved_from)
+    if approved_to:
+        cases = cases.filter(decided_at__date__lte=approved_to)
+    return cases
+
+
+def awaiting_correction():
+    """Approved cases whose payment failed and whose payee account has not been corrected since."""
+    return Case.objects.filter(status=Case.Status.APPROVED).filter(
+        Exists(PayoutLine.objects.filter(case=OuterRef("pk"), status=L.FAILED, payee_account=OuterRef("payee_account")))
+    )
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def _require(user, perm: str, what: str) -> None:
+    # user None: an operator command (export_batch, import_bank_return) on the server itself.
+    if user is not None and not user.has_perm(perm):
+        raise PayoutRefused(f"没有{what}的权限")
+
+
+def _lock(batch: PayoutBatch, *allowed: str) -> PayoutBatch:
+    locked = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status not in allowed:
+        raise PayoutRefused(f"批次 {locked.number} 当前为“{locked.get_status_display()}”，不能进行此操作（请刷新页面）")
+    return locked
+
+
+def _new_number() -> str:
+    today = timezone.localdate()
+    prefix = f"ZF{today:%Y%m%d}"
+    last = (
+        PayoutBatch.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = int(last[-3:]) + 1 if last else 1
+    return f"{prefix}{serial:03d}"
+
+
+def _refresh_totals(batch: PayoutBatch) -> None:
+    totals = batch.lines.filter(live=True).aggregate(n=Count("pk"), total=Sum("amount"))
+    batch.line_count = totals["n"] or 0
+    batch.total = totals["total"] or Decimal("0")
+
+
+def batch_create(
+    *,
+    user,
+    township=None,
+    source: str = "",
+    benefit: str = "",
+    approved_from: datetime.date | None = None,
+    approved_to: datetime.date | None = None,
+    purpose: str = "医疗救助金",
+) -> PayoutBatch:
+    """A draft batch of every payable case matching the filters. Cases another user is putting into a batch at
+    this moment are skipped (their rows are locked), and the one-live-line constraint is the last guard."""
+    _require(user, "payouts.manage_payoutbatch", "制作支付批次")
+    filters = {
+        "township": township.name if township else "",
+        "source": source,
+        "benefit": benefit,
+        "approved_from": approved_from.isoformat() if approved_from else "",
+        "approved_to": approved_to.isoformat() if approved_to else "",
+    }
+    try:
+        with transaction.atomic():
+            cases = list(
+                payable_cases(
+                    township=township,
+                    source=source,
+                    benefit=benefit,
+                    approved_from=approved_from,
+                    approved_to=approved_to,
+                )
+                .select_related("person")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("township_id", "pk")
+            )
+            if not cases:
+                raise PayoutRefused("没有符合条件的待发放金额（已批准、未发放、有收款账户、不在其他批次中）")
+            batch = PayoutBatch.objects.create(
+                number=_new_number(), created_by=user, filters=filters, purpose=purpose[:50] or "医疗救助金"
+            )
+            lines = [
+                PayoutLine(
+                    batch=batch,
+                    case=case,
+                    reference=f"{batch.number}-{n:05d}",
+                    township_id=case.township_id,
+                    source=case.source,
+                    payee_name=case.payee_name or case.person.name,
+                    payee_account=case.payee_account,
+                    payee_bank=case.payee_bank,
+                    id_number=case.person.id_number,
+                    amount=case.approved_amount,
+                )
+                for n, case in enumerate(cases, start=1)
+            ]
+            PayoutLine.objects.bulk_create(lines, batch_size=2000)
+            _refresh_totals(batch)
+            batch.save(update_fields=["line_count", "total"])
+            audit_record(
+                actor=user,
+                action="payout.create",
+                obj=batch,
+                after={"lines": batch.line_count, "total": str(batch.total), "filters": filters},
+            )
+    except IntegrityError:
+        raise PayoutRefused("有案件刚被放入另一个批次，请重新制单") from None
+    return batch
+
+
+@transaction.atomic
+def batch_remove_line(*, batch: PayoutBatch, line_id: int, user, reason: str = "") -> PayoutBatch:
+    """Take a line out of a draft batch: the case goes back to the pool."""
+    _require(user, "payouts.manage_payoutbatch", "修改支付批次")
+    locked = _lock(batch, B.DRAFT)
+    line = locked.lines.select_for_update().filter(pk=line_id, live=True).first()
+    if line is None:
+        raise PayoutRefused("该明细不在批次中")
+    line.live, line.status = False, L.REMOVED
+    line.save(update_fields=["live", "status"])
+    _refresh_totals(locked)
+    locked.save(update_fields=["line_count", "total"])
+    audit_record(actor=user, action="payout.remove_line", obj=locked, after={"line": line.reference}, comment=reason)
+    return locked
+
+
+@transaction.atomic
+def batch_lock(*, batch: PayoutBatch, user) -> PayoutBatch:
+    _require(user, "payouts.manage_payoutbatch", "锁定支付批次")
+    locked = _lock(batch, B.DRAFT)
+    _refresh_totals(locked)
+    if not locked.line_count:
+        raise PayoutRefused("批次中没有明细，不能锁定")
+    locked.status, locked.locked_by, locked.locked_at = B.LOCKED, user, timezone.now()
+    locked.save(update_fields=["status", "locked_by", "locked_at", "line_count", "total"])
+    audit_record(
+        actor=user,
+        action="payout.lock",
+        obj=locked,
+        before={"status": B.DRAFT},
+        after={"status": B.LOCKED, "lines": locked.line_count, "total": str(locked.total)},
+    )
+    return locked
+
+
+@transaction.atomic
+def batch_review(*, batch: PayoutBatch, user) -> PayoutBatch:
+    """复核 by a second finance user: not the one who made or locked the batch (maker-checker)."""
+    _require(user, "payouts.review_payoutbatch", "复核支付批次")
+    locked = _lock(batch, B.LOCKED)
+    if user.pk in (locked.created_by_id, locked.locked_by_id):
+        raise PayoutRefused("制单或锁定本批次的人员不能复核本批次，请由另一名财务人员复核")
+    count, total = locked.line_count, locked.total
+    _refresh_totals(locked)
+    if (count, total) != (locked.line_count, locked.total):
+        raise PayoutRefused("批次明细与锁定时的笔数或金额不一致，不能复核")
+    stale = locked.lines.filter(live=True).exclude(case__status=Case.Status.APPROVED)
+    if stale.exists():
+        raise PayoutRefused(f"有案件已不是“已批准”状态：{'、'.join(stale.values_list('reference', flat=True)[:10])}")
+    locked.status, locked.reviewed_by, locked.reviewed_at = B.REVIEWED, user, timezone.now()
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=user, action="payout.review", obj=locked, before={"status": B.LOCKED}, after={"status": B.REVIEWED}
+    )
+    return locked
+
+
+@transaction.atomic
+def batch_cancel(*, batch: PayoutBatch, user, reason: str) -> PayoutBatch:
+    """作废 a batch not yet reviewed: its cases go back to the pool."""
+    _require(user, "payouts.manage_payoutbatch", "作废支付批次")
+    if not reason.strip():
+        raise PayoutRefused("作废须写明原因")
+    locked = _lock(batch, B.DRAFT, B.LOCKED)
+    locked.lines.filter(live=True).update(live=False, status=L.REMOVED)
+    locked.status = B.CANCELLED
+    locked.save(update_fields=["status"])
+    audit_record(actor=user, action="payout.cancel", obj=locked, after={"status": B.CANCELLED}, comment=reason)
+    return locked
+
+
+def batch_export(*, batch: PayoutBatch, user) -> bytes:
+    """The bank file (DATA-FORMATS §5). Only a reviewed batch; the same batch always gives the same file."""
+    from .bankfile import bank_file
+
+    _require(user, "payouts.manage_payoutbatch", "导出代发文件")
+    with transaction.atomic():
+        locked = _lock(batch, B.REVIEWED, B.EXPORTED, B.RETURNED, B.CLOSED)
+        first = locked.exported_at is None
+        if first:
+            locked.exported_at = timezone.now()
+        content = bank_file(locked)
+        digest = hashlib.sha256(content).hexdigest()
+        if not first and digest != locked.content_hash:
+            raise PayoutRefused("批次内容与首次导出时不一致，已停止导出；请联系系统管理员核查")
+        locked.content_hash = digest
+        locked.export_count += 1
+        if locked.status == B.REVIEWED:
+            locked.status = B.EXPORTED
+        locked.save(update_fields=["exported_at", "content_hash", "export_count", "status"])
+        audit_record(
+            actor=user,
+            action="payout.export",
+            obj=locked,
+            after={
+                "sha256": digest,
+                "export": locked.export_count,
+                "lines": locked.line_count,
+                "total": str(locked.total),
+            },
+        )
+    return content
+
+
+# --- the bank's return ----------------------------------------------------------------------------
+
+RETURN_COLUMNS = ["业务编号", "银行账号", "金额（元）", "处理结果", "失败原因"]
+RESULTS = {"成功": L.PAID, "失败": L.FAILED}
+
+
+@dataclass
+class ReturnRow:
+    row_no: int
+    reference: str
+    account: str
+    amount: Decimal
+    result: str
+    reason: str
+
+
+@dataclass
+class ReturnOutcome:
+    record: BankReturn
+    repeated: bool = False
+    errors: list[dict] = field(default_factory=list)
+
+
+def _error(row, column, value, reason) -> dict:
+    return {"row": row, "column": column, "value": str(value or "")[:100], "reason": reason}
+
+
+def _read_return(content: bytes, file_name: str) -> tuple[list[ReturnRow], list[dict]]:
+    try:
+        table = read_table(content, file_name)
+    except TableError as exc:
+        return [], [_error(None, "", "", str(exc))]
+    columns, repeated = column_index(table.headers, RETURN_COLUMNS)
+    errors = [_error(1, name, name, f"表头“{name}”出现了不止一次") for name in repeated]
+    errors += [_error(1, n, "", f"缺少必填列“{n}”") for n in RETURN_COLUMNS[:4] if n not in columns]
+    if errors:
+        return [], errors
+    rows = []
+    for row_no, rec in iter_records(table, columns, key="业务编号"):
+        reference = cell_text(rec["业务编号"])
+        try:
+            account = cell_digits(rec["银行账号"], what="银行账号").replace(" ", "")
+        except CellError as exc:
+            errors.append(_error(row_no, "银行账号", rec["银行账号"], str(exc)))
+            continue
+        try:
+            amount = cell_money(rec["金额（元）"])
+        except CellError as exc:
+            errors.append(_error(row_no, "金额（元）", rec["金额（元）"], str(exc)))
+            continue
+        result = cell_text(rec["处理结果"])
+        if result not in RESULTS:
+            errors.append(_error(row_no, "处理结果", result, "处理结果应为“成功”或“失败”"))
+            continue
+        if amount is None:
+            errors.append(_error(row_no, "金额（元）", "", "金额不能为空"))
+            continue
+        rows.append(ReturnRow(row_no, reference, account, amount, result, cell_text(rec.get("失败原因"))[:200]))
+    if not rows and not errors:
+        errors.append(_error(None, "", "", "文件中没有数据行"))
+    return rows, errors
+
+
+def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: bytes) -> ReturnOutcome:
+    """Apply a bank return file to an exported batch, all or nothing.
+
+    Every row must name a live line of this batch by 业务编号 with the same account and amount; a reference
+    that appears twice, belongs to another batch or is unknown, or any changed amount or account, rejects the
+    file. Paid lines mark their cases 已发放; failed lines leave the batch and their cases wait for a corrected
+    account. A line already settled by an earlier return keeps its result; a contradicting result is refused.
+    """
+    _require(user, "payouts.manage_payoutbatch", "导入银行回盘")
+    digest = hashlib.sha256(content).hexdigest()
+    rows, errors = _read_return(content, file_name)
+    with transaction.atomic():
+        locked = _lock(batch, B.EXPORTED, B.RETURNED)
+        earlier = locked.returns.filter(file_hash=digest).first()
+        if earlier is not None:
+            return ReturnOutcome(record=earlier, repeated=True)
+        lines = {line.reference: line for line in locked.lines.select_for_update().exclude(status=L.REMOVED)}
+        seen: dict[str, int] = {}
+        for r in rows:
+            if r.reference in seen:
+                errors.append(_error(r.row_no, "业务编号", r.reference, f"与第 {seen[r.reference]} 行重复"))
+                continue
+            seen[r.reference] = r.row_no
+            line = lines.get(r.reference)
+            if line is None:
+                other = PayoutLine.objects.filter(reference=r.reference).select_related("batch").first()
+                reason = f"属于另一个批次 {other.batch.number}" if other else "本批次中没有这个业务编号"
+                errors.append(_error(r.row_no, "业务编号", r.reference, reason))
+                continue
+            if r.account != line.payee_account:
+                errors.append(_error(r.row_no, "银行账号", r.account, "与本批次该笔的收款账号不一致"))
+            if r.amount != line.amount:
+                errors.append(_error(r.row_no, "金额（元）", r.amount, f"与本批次该笔金额 {line.amount} 不一致"))
+            new_status = RESULTS[r.result]
+            if line.status in (L.PAID, L.FAILED) and line.status != new_status:
+                errors.append(
+                    _error(r.row_no, "处理结果", r.result, f"此前回盘结果为“{line.get_status_display()}”，与本文件矛盾")
+                )
+        if errors:
+            raise ReturnRejected(
+                f"回盘文件有 {len(errors)} 处问题，未做任何更改", sorted(errors, key=lambda e: e["row"] or 0)
+            )
+        now = timezone.now()
+        record = BankReturn(batch=locked, file_name=file_name[:255], file_hash=digest, imported_by=user, rows=len(rows))
+        for r in rows:
+            line = lines[r.reference]
+            new_status = RESULTS[r.result]
+            if line.status == new_status:
+                record.unchanged += 1
+                continue
+            line.status, line.resolved_at = new_status, now
+            if new_status == L.PAID:
+                line.save(update_fields=["status", "resolved_at"])
+                case_mark_paid(case=line.case, user=user)
+                record.paid += 1
+            else:
+                line.live, line.failure_reason = False, r.reason or "银行未说明原因"
+                line.save(update_fields=["status", "resolved_at", "live", "failure_reason"])
+                record.failed += 1
+        record.save()
+        if locked.status == B.EXPORTED:
+            locked.status, locked.returned_at = B.RETURNED, now
+            locked.save(update_fields=["status", "returned_at"])
+        audit_record(
+            actor=user,
+            action="payout.return",
+            obj=locked,
+            after={
+                "file": record.file_name,
+                "sha256": digest,
+                "paid": record.paid,
+                "failed": record.failed,
+                "unchanged": record.unchanged,
+            },
+        )
+    return ReturnOutcome(record=record)
+
+
+@transaction.atomic
+def batch_close(*, batch: PayoutBatch, user) -> PayoutBatch:
+    """已完成: every line of the batch has the bank's result."""
+    _require(user, "payouts.manage_payoutbatch", "完成支付批次")
+    locked = _lock(batch, B.RETURNED)
+    pending = locked.lines.filter(status=L.PENDING).count()
+    if pending:
+        raise PayoutRefused(f"还有 {pending} 笔没有银行回盘结果，不能完成")
+    locked.status, locked.closed_at = B.CLOSED, timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    audit_record(actor=user, action="payout.close", obj=locked, after={"status": B.CLOSED})
+    return locked
+
+
+@transaction.atomic
+def payee_correct(*, case: Case, user, payee_name: str, payee_bank: str, payee_account: str, reason: str) -> Case:
+    """Correct the payee of an approved case whose payment failed; the case then goes back to the pool."""
+    _require(user, "payouts.manage_payoutbatch", "更正收款账户")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status != Case.Status.APPROVED:
+        raise PayoutRefused("只能更正已批准、尚未发放的案件的收款账户")
+    if not PayoutLine.objects.filter(case=locked, status=L.FAILED).exists():
+        raise PayoutRefused("该案件没有发放失败的记录，收款账户请在受理时修改")
+    account = payee_account.replace(" ", "")
+    if not _ACCOUNT_RE.match(account):
+        raise PayoutRefused("银行账号只能是 6 至 32 位数字")
+    if not payee_name.strip() or not payee_bank.strip():
+        raise PayoutRefused("户名和开户银行不能为空")
+    if not reason.strip():
+        raise PayoutRefused("请写明更正原因")
+    before = {"payee_name": locked.payee_name, "payee_bank": locked.payee_bank, "payee_account": locked.payee_account}
+    locked.payee_name, locked.payee_bank, locked.payee_account = payee_name.strip(), payee_bank.strip(), account
+    locked.revision += 1
+    locked.save(update_fields=["payee_name", "payee_bank", "payee_account", "revision", "updated_at"])
+    audit_record(
+        actor=user,
+        action="payout.correct_payee",
+        obj=locked,
+        before=before,
+        after={"payee_name": locked.payee_name, "payee_bank": locked.payee_bank, "payee_account": locked.payee_account},
+        comment=reason,
+    )
+    return locked
+
+
+def batch_summary(batch: PayoutBatch) -> dict:
+    """Totals of the live lines by township and by source (one aggregate query each)."""
+    live = batch.lines.filter(live=True) if batch.status != B.CANCELLED else batch.lines.none()
+    by_township = list(
+        live.values("township__name").annotate(n=Count("pk"), total=Sum("amount")).order_by("township__name")
+    )
+    by_source = list(live.values("source").annotate(n=Count("pk"), total=Sum("amount")).order_by("source"))
+    by_status = {
+        row["status"]: row for row in batch.lines.values("status").annotate(n=Count("pk"), total=Sum("amount"))
+    }
+    return {"by_township": by_township, "by_source": by_source, "by_status": by_status}
