@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python manage.py bench_calculator
 	$(BIN)/python manage.py bench_crosscheck
 	$(BIN)/python manage.py bench_secondary
+	$(BIN)/python manage.py bench_payouts
 
 clean:
 	rm -rf $(VENV) var

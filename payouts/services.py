@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils import timezone
 
@@ -169,6 +169,9 @@ def batch_create(
                 for n, case in enumerate(cases, start=1)
             ]
             PayoutLine.objects.bulk_create(lines, batch_size=2000)
+            if connection.vendor == "postgresql" and len(lines) > 1000:
+                with connection.cursor() as cursor:  # the checks that follow join these new rows
+                    cursor.execute("ANALYZE payouts_payoutline")
             _refresh_totals(batch)
             batch.save(update_fields=["line_count", "total"])
             audit_record(
