@@ -220,3 +220,89 @@ def test_case_from_window_to_approval(live_server, browser_page, township, task_
     assert case.status == Case.Status.APPROVED and case.approved_amount == 9600
     assert LedgerEntry.objects.get(person=person, pool="住院").granted == 9600
     assert users["alice"].pk == case.received_by_id
+
+
+def test_finance_builds_reviews_exports_a_batch_and_imports_the_return(live_server, browser_page, township, tmp_path):
+    """Two finance users: one builds and locks, the other reviews; the bank file downloads; a return with one
+    failure marks the other case paid."""
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from applications.models import Case
+    from payouts.models import PayoutBatch
+    from tests.factories import PersonFactory
+
+    for n, amount in enumerate(["5600.00", "1234.56"]):
+        person = PersonFactory(township=township, name=f"收款人{n}")
+        Case.objects.create(
+            number=f"LX2026{n:06d}",
+            person=person,
+            township=township,
+            status=Case.Status.APPROVED,
+            approved_amount=Decimal(amount),
+            payee_name=person.name,
+            payee_bank="中国农业银行高州支行",
+            payee_account=f"62284800001234567{n}",
+        )
+    UserFactory(username="fay", role=Role.FINANCE, password="County-finance-2026")
+    UserFactory(username="gus", role=Role.FINANCE, password="County-finance-2027")
+    browser = browser_page.context.browser
+
+    def login(username, password):
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page.set_default_timeout(20_000)
+        page.on("dialog", lambda d: d.accept())
+        page.goto(live_server.url + "/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=工作台")
+        return page
+
+    maker = login("fay", "County-finance-2026")
+    maker.click("nav >> text=支付批次")
+    maker.click("[data-testid=new-batch]")
+    maker.click("button:has-text('预览')")
+    assert "2" in maker.inner_text("[data-testid=preview]")
+    maker.click("[data-testid=create]")
+    maker.wait_for_selector("[data-testid=lock]")
+    maker.click("[data-testid=lock]")
+    maker.wait_for_selector("text=等待另一名财务人员复核")
+    batch = PayoutBatch.objects.get()
+
+    checker = login("gus", "County-finance-2027")
+    checker.goto(live_server.url + f"/payouts/{batch.pk}/")
+    checker.click("[data-testid=review]")
+    checker.wait_for_selector("[data-testid=export]")
+    with checker.expect_download() as download:
+        checker.click("[data-testid=export]")
+    path = tmp_path / "daifa.xlsx"
+    download.value.save_as(path)
+    rows = list(load_workbook(path)["代发明细"].iter_rows(values_only=True))
+    assert len(rows) == 3 and {r[4] for r in rows[1:]} == {5600.0, 1234.56}
+    checker.screenshot(path=str(ARTIFACTS / "payout-batch.png"), full_page=True)
+
+    returned = tmp_path / "回盘.csv"
+    returned.write_bytes(
+        to_csv(
+            [
+                [
+                    r[7],
+                    r[2],
+                    f"{r[4]:.2f}",
+                    "成功" if r[4] == 5600.0 else "失败",
+                    "" if r[4] == 5600.0 else "账户已销户",
+                ]
+                for r in rows[1:]
+            ],
+            headers=["业务编号", "银行账号", "金额（元）", "处理结果", "失败原因"],
+        )
+    )
+    checker.goto(live_server.url + f"/payouts/{batch.pk}/")
+    checker.set_input_files("input[name=file]", str(returned))
+    checker.click("[data-testid=import-return]")
+    checker.wait_for_selector("text=回盘已导入")
+    assert Case.objects.get(approved_amount=Decimal("5600.00")).status == Case.Status.PAID
+    assert Case.objects.get(approved_amount=Decimal("1234.56")).status == Case.Status.APPROVED
+    assert PayoutBatch.objects.get().status == PayoutBatch.Status.RETURNED
