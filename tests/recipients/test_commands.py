@@ -114,7 +114,12 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
     assert Case.objects.filter(source=Case.Source.LEAD).count() == 1
     assert Lead.objects.filter(status=Lead.Status.CLOSED, close_reason="refused").count() == 1
     secondary = Case.objects.filter(source=Case.Source.SECONDARY)
-    assert secondary.filter(status="approval").exists() and secondary.filter(status="approved").count() == 3
+    assert secondary.filter(status="approval").exists()
+    assert secondary.filter(status__in=["approved", "paid"]).count() == 3
+    from payouts.models import PayoutBatch, PayoutLine
+
+    assert list(PayoutBatch.objects.order_by("number").values_list("status", flat=True)) == ["returned", "locked"]
+    assert PayoutLine.objects.filter(status="failed").count() == 1
     assert {u.role for u in User.objects.all()} == set(Role.values)
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out

@@ -49,6 +49,10 @@ DEMO_USERS = [
 ]
 
 
+# A second finance user, for the maker-checker review of payout batches.
+DEMO_USERS_EXTRA = {"finance2": "County-finance2-2026"}
+
+
 def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
     return start + datetime.timedelta(days=rng.randrange(0, (end - start).days + 1))
 
@@ -266,8 +270,6 @@ class Command(BaseCommand):
     def _settlements(self, rng, user):
         """A year of settlements from the medical-insurance platform, mostly settled one-stop; the
         cross-check then finds the rest, and the 石鼓镇 window has worked a few of its leads."""
-        from decimal import Decimal
-
         from applications import lead_services
         from applications.crosscheck import crosscheck_now
         from applications.models import Lead
@@ -365,7 +367,37 @@ class Command(BaseCommand):
         approver = User.objects.get(username="approver")
         for case in Case.objects.filter(source=Case.Source.SECONDARY, township=clerk.township).order_by("number")[:3]:
             case_approve(case=case, user=approver, comment="同意")
-        del Decimal
+        self._payouts(clerk.township)
+
+    def _payouts(self, township):
+        """One batch paid through the bank (one line failed: the account was closed), one waiting for review."""
+        from payouts import services as ps
+
+        finance = User.objects.get(username="finance")
+        checker = User(username="finance2", full_name="何美玲", role=Role.FINANCE)
+        checker.set_password(DEMO_USERS_EXTRA["finance2"])
+        checker.save()
+        batch = ps.batch_create(user=finance, township=township, purpose="医疗救助金（10月）")
+        batch = ps.batch_review(batch=ps.batch_lock(batch=batch, user=finance), user=checker)
+        ps.batch_export(batch=batch, user=finance)
+        lines = list(batch.lines.order_by("reference"))
+        rows = [
+            [
+                line.reference,
+                line.payee_account,
+                str(line.amount),
+                "失败" if n == 0 else "成功",
+                "账户已销户" if n == 0 else "",
+            ]
+            for n, line in enumerate(lines)
+        ]
+        content = demo.to_csv(rows, headers=["业务编号", "银行账号", "金额（元）", "处理结果", "失败原因"])
+        ps.bank_return_import(batch=batch, user=finance, file_name="农行回盘.csv", content=content)
+        second = ps.batch_create(user=finance, purpose="医疗救助金（11月）")
+        ps.batch_lock(batch=second, user=finance)
+        self.stdout.write(
+            f"  支付批次: {batch.number}（已回盘，{len(lines)} 笔），{second.number}（待复核，{second.line_count} 笔）"
+        )
 
     def _import(self, user, name, content, source, snapshot_date=None):
         roster_import = roster_import_create(
@@ -392,3 +424,6 @@ class Command(BaseCommand):
         for username, full_name, role, township, password in DEMO_USERS:
             where = f"，{township}" if township else ""
             self.stdout.write(f"  {role.label:<8} {username:<11} 密码 {password:<20} （{full_name}{where}）")
+        self.stdout.write(
+            f"  {Role.FINANCE.label:<8} {'finance2':<11} 密码 {DEMO_USERS_EXTRA['finance2']:<20} （何美玲，复核支付批次）"
+        )
