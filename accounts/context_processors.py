@@ -7,6 +7,8 @@ def portal(request):
     if user is None or not user.is_authenticated:
         return {}
     nav = [("首页", reverse("home"))]
+    if user.has_perm("reports.view_dashboard"):
+        nav.append(("统计看板", reverse("reports:dashboard")))
     if user.has_perm("recipients.view_person"):
         nav.append(("救助对象", reverse("recipients:person_list")))
     if user.has_perm("applications.view_case"):

@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
-    + ["applications.receive_case", "applications.work_lead"],
+    + ["applications.receive_case", "applications.work_lead", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
     + IMPORT
@@ -43,7 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
-    + ["applications.review_case", "settlements.import_settlements", "applications.run_job"],
+    + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
     Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
     Role.FINANCE: PERSON_READ
     + PII
@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.manage_payoutbatch",
         "payouts.review_payoutbatch",
         "payouts.view_payoutline",
+        "reports.view_dashboard",
     ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
@@ -60,7 +61,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
-    + ["recipients.view_rosterimport", "audit.view_auditevent", "payouts.view_payoutbatch", "payouts.view_payoutline"],
+    + [
+        "recipients.view_rosterimport",
+        "audit.view_auditevent",
+        "payouts.view_payoutbatch",
+        "payouts.view_payoutline",
+        "reports.view_dashboard",
+    ],
     Role.ADMIN: POLICY_READ
     + [
         "applications.add_policyversion",
@@ -96,6 +103,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "django_celery_beat.change_periodictask",
         "django_celery_beat.view_crontabschedule",
         "django_celery_beat.change_crontabschedule",
+        "reports.view_fundentry",
+        "reports.add_fundentry",
+        "reports.change_fundentry",
+        "reports.delete_fundentry",
+        "reports.view_dashboard",
     ],
 }
 

@@ -1,5 +1,7 @@
 """Assistance policy as versioned data (DOMAIN §5), and the person-year ledger the calculator reads."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -49,6 +51,12 @@ class PolicyVersion(models.Model):
         help_text="ICD-10 编码前缀；结算数据标记为重特大疾病的也计入",
     )
     time_limit_working_days = models.PositiveSmallIntegerField("办理时限（工作日）", default=30)
+    key_ratio_target = models.DecimalField(
+        "重点救助对象住院救助比例目标", max_digits=5, decimal_places=4, default=Decimal("0.70")
+    )
+    major_share_target = models.DecimalField(
+        "重特大疾病救助人次占比目标", max_digits=5, decimal_places=4, default=Decimal("0.28")
+    )
     claim_deadline_days = models.PositiveSmallIntegerField("申请期限（出院后天数）", null=True, blank=True)
     public_notice_required = models.BooleanField("需要公示", default=False)
     materials = models.JSONField("申请材料清单", default=list, blank=True)

@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "payout.close": "完成支付批次",
     "payout.correct_payee": "更正收款账户",
     "payout.notice": "导出公示名单",
+    "report.request": "申请生成报表",
+    "report.download": "下载报表",
     "lead.contact": "记录线索联系",
     "lead.convert": "线索转申请",
     "lead.close": "关闭线索",

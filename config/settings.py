@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "applications",
     "settlements",
     "payouts",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,8 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+# Generated reports are kept for download this many days.
+REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
 # A month of a county's settlements as CSV is about 15 MB per 100,000 rows.
@@ -218,6 +221,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 CELERY_BEAT_SCHEDULE = {
+    "reports-nightly": {"task": "reports.nightly", "schedule": crontab(hour=4, minute=0)},
     "clear-expired-sessions": {
         "task": "accounts.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),

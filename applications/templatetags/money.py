@@ -30,3 +30,11 @@ def category_name(code):
     from recipients.categories import Category
 
     return dict(Category.choices).get(code, code or "")
+
+
+@register.filter
+def pct(value):
+    """0.7136 → 71.36%."""
+    if value is None:
+        return ""
+    return f"{Decimal(str(value)) * 100:.2f}%"

@@ -1,0 +1,150 @@
+"""The supervisor dashboard, report downloads and the what-if page."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from applications.models import PolicyVersion
+from audit.services import audit_record
+from recipients.categories import Category
+from recipients.models import Township
+
+from . import services
+from .facts import dashboard, refresh_facts
+from .models import Channel, FactRefresh, ReportFile
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _int(value, default, low, high):
+    try:
+        return min(high, max(low, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def _scope(request):
+    year = _int(request.GET.get("year"), timezone.localdate().year, 2000, 2100)
+    if request.user.township_scoped:
+        township = request.user.township
+    else:
+        township = Township.objects.filter(pk=_int(request.GET.get("township"), 0, 0, 10**9)).first()
+    month_from = _int(request.GET.get("from"), 1, 1, 12)
+    month_to = _int(request.GET.get("to"), 12, 1, 12)
+    return year, township, month_from, max(month_from, month_to)
+
+
+@permission_required("reports.view_dashboard", raise_exception=True)
+def dashboard_view(request):
+    year, township, month_from, month_to = _scope(request)
+    if not FactRefresh.objects.filter(year=year).exists():
+        refresh_facts(year=year)  # the first look at a year builds its summary
+    data = dashboard(year=year, township=township, month_from=month_from, month_to=month_to)
+    categories = dict(Category.choices)
+    channels = dict(Channel.choices)
+    charts = {
+        "month": {
+            "labels": [f"{r['month']}月" for r in data["by_month"]],
+            "values": [float(r["amount"]) for r in data["by_month"]],
+        },
+        "category": {
+            "labels": [categories.get(r["category"], "未识别") for r in data["by_category"]],
+            "values": [float(r["amount"]) for r in data["by_category"]],
+        },
+        "township": {
+            "labels": [r["township__name"] for r in data["by_township"]],
+            "values": [float(r["amount"]) for r in data["by_township"]],
+        },
+        "channel": {
+            "labels": [channels.get(r["channel"], r["channel"]) for r in data["by_channel"]],
+            "values": [r["count"] for r in data["by_channel"]],
+        },
+    }
+    reports = ReportFile.objects.filter(created_by=request.user).select_related("policy")[:10]
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "d": data,
+            "year": year,
+            "township": township,
+            "month_from": month_from,
+            "month_to": month_to,
+            "months": range(1, 13),
+            "townships": None if request.user.township_scoped else Township.objects.all(),
+            "charts_json": json.dumps(charts, ensure_ascii=False),
+            "reports": reports,
+            "any_active": any(r.is_active for r in reports),
+            "drafts": PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT),
+            "categories": categories,
+            "channels": channels,
+        },
+    )
+
+
+@require_POST
+@permission_required("reports.view_dashboard", raise_exception=True)
+def refresh_view(request):
+    year, *_ = _scope(request)
+    refresh_facts(year=year)
+    messages.success(request, f"{year} 年统计数据已刷新")
+    return redirect(request.META.get("HTTP_REFERER") or "reports:dashboard")
+
+
+@require_POST
+@permission_required("reports.view_dashboard", raise_exception=True)
+def report_new(request):
+    year = _int(request.POST.get("year"), timezone.localdate().year, 2000, 2100)
+    township = None
+    if not request.user.township_scoped:
+        township = Township.objects.filter(pk=_int(request.POST.get("township"), 0, 0, 10**9)).first()
+    kind = request.POST.get("kind", ReportFile.Kind.YEAR)
+    policy = None
+    if kind == ReportFile.Kind.WHATIF:
+        policy = PolicyVersion.objects.filter(pk=_int(request.POST.get("policy"), 0, 0, 10**9)).first()
+    try:
+        services.report_request(user=request.user, year=year, township=township, kind=kind, policy=policy)
+    except services.ReportRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已提交，生成后可在下方下载或查看")
+    return redirect(f"{request.META.get('HTTP_REFERER') or '/reports/'}")
+
+
+@permission_required("reports.view_dashboard", raise_exception=True)
+def report_status(request):
+    reports = ReportFile.objects.filter(created_by=request.user).select_related("policy")[:10]
+    return render(
+        request,
+        "reports/_reports.html",
+        {"reports": reports, "any_active": any(r.is_active for r in reports), "categories": dict(Category.choices)},
+    )
+
+
+@permission_required("reports.view_dashboard", raise_exception=True)
+def report_download(request, pk):
+    report = get_object_or_404(ReportFile, pk=pk, created_by=request.user, status=ReportFile.Status.DONE)
+    if not report.content:
+        return redirect("reports:dashboard")
+    audit_record(
+        actor=request.user,
+        action="report.download",
+        obj=report,
+        after={"masked": report.masked},
+        comment="" if report.masked else "含完整身份证号",
+        request=request,
+    )
+    response = HttpResponse(bytes(report.content), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename=report-{report.year}-{report.pk}.xlsx"
+    return response
+
+
+@permission_required("reports.view_dashboard", raise_exception=True)
+def whatif_view(request, pk):
+    report = get_object_or_404(ReportFile, pk=pk, created_by=request.user, kind=ReportFile.Kind.WHATIF)
+    return render(request, "reports/whatif.html", {"report": report, "categories": dict(Category.choices)})
