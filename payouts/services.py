@@ -108,6 +108,20 @@ def _new_number() -> str:
     return f"{prefix}{serial:03d}"
 
 
+def _create_numbered(**fields) -> PayoutBatch:
+    """A new batch under the next free number of the day; two finance users at the same moment get two."""
+    for _attempt in range(20):
+        try:
+            with transaction.atomic():
+                return PayoutBatch.objects.create(
+                    number=_new_number(),
+                    **{"created_by": fields["user"], "filters": fields["filters"], "purpose": fields["purpose"]},
+                )
+        except IntegrityError:
+            continue  # the number was taken by a batch committed meanwhile: read the next one
+    raise PayoutRefused("暂时无法生成批次号，请稍后重试")
+
+
 def _refresh_totals(batch: PayoutBatch) -> None:
     totals = batch.lines.filter(live=True).aggregate(n=Count("pk"), total=Sum("amount"))
     batch.line_count = totals["n"] or 0
@@ -150,9 +164,7 @@ def batch_create(
             )
             if not cases:
                 raise PayoutRefused("没有符合条件的待发放金额（已批准、未发放、有收款账户、不在其他批次中）")
-            batch = PayoutBatch.objects.create(
-                number=_new_number(), created_by=user, filters=filters, purpose=purpose[:50] or "医疗救助金"
-            )
+            batch = _create_numbered(user=user, filters=filters, purpose=purpose[:50] or "医疗救助金")
             lines = [
                 PayoutLine(
                     batch=batch,
