@@ -306,3 +306,55 @@ def test_finance_builds_reviews_exports_a_batch_and_imports_the_return(live_serv
     assert Case.objects.get(approved_amount=Decimal("5600.00")).status == Case.Status.PAID
     assert Case.objects.get(approved_amount=Decimal("1234.56")).status == Case.Status.APPROVED
     assert PayoutBatch.objects.get().status == PayoutBatch.Status.RETURNED
+
+
+def test_supervisor_opens_the_dashboard_and_downloads_the_report(
+    live_server, browser_page, township, task_worker, tmp_path
+):
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from applications.policy_services import policy_load_preset
+    from settlements.models import Settlement
+    from tests.factories import IdentityFactory, PersonFactory
+
+    policy_load_preset(name="maoming-2018", county=township.county)
+    person = PersonFactory(township=township)
+    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2024, 1, 1))
+    Settlement.objects.create(
+        number="DB0001",
+        id_number=person.id_number,
+        name=person.name,
+        hospital="高州市人民医院",
+        visit_type="住院",
+        admitted_on=datetime.date(2025, 6, 1),
+        discharged_on=datetime.date(2025, 6, 10),
+        service_date=datetime.date(2025, 6, 10),
+        settled_on=datetime.date(2025, 6, 10),
+        total=Decimal("10000"),
+        in_policy=Decimal("9000"),
+        basic=Decimal("5000"),
+        onestop=Decimal("3200"),
+    )
+    UserFactory(username="sue", role=Role.SUPERVISOR, password="County-oversee-2026")
+    page = browser_page
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "sue")
+    page.fill("input[name=password]", "County-oversee-2026")
+    page.click("button[type=submit]")
+    page.click("nav >> text=统计看板")
+    page.fill("input[name=year]", "2025")
+    page.click("button:has-text('查询')")
+    page.wait_for_selector("[data-testid=kpis]")
+    assert page.inner_text("[data-testid=direct-count]").strip() == "1"
+    assert "80.00%" in page.inner_text("[data-testid=kpis]")  # 3,200 ÷ 4,000 for a key recipient's stay
+    page.click("[data-testid=request-report]")
+    page.wait_for_selector("[data-testid=download]", timeout=60_000)
+    with page.expect_download() as download:
+        page.click("[data-testid=download]")
+    path = tmp_path / "report.xlsx"
+    download.value.save_as(path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "明细"]
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)

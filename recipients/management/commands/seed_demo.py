@@ -398,6 +398,27 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  支付批次: {batch.number}（已回盘，{len(lines)} 笔），{second.number}（待复核，{second.line_count} 笔）"
         )
+        self._funds()
+
+    def _funds(self):
+        """The year's funds by source, and the dashboard's summary of the year."""
+        from decimal import Decimal
+
+        from applications.models import PolicyVersion
+        from reports.facts import refresh_facts
+        from reports.models import FundEntry
+
+        PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).update(
+            major_disease_codes=["C", "N18", "I21", "I63", "D61"]
+        )
+        for source, amount, day in (
+            ("carryover", "2828700", datetime.date(2026, 1, 1)),
+            ("grant", "18600000", datetime.date(2026, 3, 20)),
+            ("lottery", "1200000", datetime.date(2026, 6, 30)),
+        ):
+            FundEntry.objects.create(year=2026, source=source, amount=Decimal(amount), received_on=day)
+        rows = refresh_facts(year=2026)
+        self.stdout.write(f"  统计看板: 2026 年汇总 {rows} 行")
 
     def _import(self, user, name, content, source, snapshot_date=None):
         roster_import = roster_import_create(
