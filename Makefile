@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python manage.py bench_crosscheck
 	$(BIN)/python manage.py bench_secondary
 	$(BIN)/python manage.py bench_payouts
+	$(BIN)/python manage.py bench_dashboard
 
 clean:
 	rm -rf $(VENV) var
