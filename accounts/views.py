@@ -26,6 +26,38 @@ class LoginView(auth_views.LoginView):
         return context
 
 
+def _work_queues(user) -> list[dict]:
+    """Leads and payout work waiting for this role, as home-page queues (a handful of counting queries)."""
+    from django.urls import reverse
+
+    queues = []
+    if user.has_perm("applications.work_lead"):
+        from applications.models import Lead
+
+        open_leads = Lead.objects.visible_to(user).filter(status=Lead.Status.OPEN).count()
+        queues.append({"label": "待跟进线索", "count": open_leads, "url": reverse("applications:lead_list")})
+    if user.has_perm("payouts.manage_payoutbatch"):
+        from payouts.models import PayoutBatch
+        from payouts.services import awaiting_correction, payable_cases
+
+        batches = reverse("payouts:batch_list")
+        queues += [
+            {"label": "待发放（未进批次）", "count": payable_cases().count(), "url": reverse("payouts:batch_new")},
+            {
+                "label": "批次待复核",
+                "count": PayoutBatch.objects.filter(status=PayoutBatch.Status.LOCKED).exclude(created_by=user).count(),
+                "url": batches,
+            },
+            {
+                "label": "批次待回盘",
+                "count": PayoutBatch.objects.filter(status=PayoutBatch.Status.EXPORTED).count(),
+                "url": batches,
+            },
+            {"label": "发放失败待更正", "count": awaiting_correction().count(), "url": batches},
+        ]
+    return queues
+
+
 def home(request):
     """Each role's starting page: what that role works on."""
     user = request.user
@@ -37,6 +69,7 @@ def home(request):
         context["recent_imports"] = RosterImport.objects.visible_to(user).select_related("created_by")[:5]
     if user.has_perm("applications.view_case"):
         context["queues"] = case_queues(user=user, day=today)
+    context["queues"] = context.get("queues", []) + _work_queues(user)
     if user.role == Role.SUPERVISOR or user.is_superuser:
         context["by_township"] = people_by_township(user=user, day=today)
     if user.role == Role.ADMIN or user.is_superuser:

@@ -419,3 +419,15 @@ def test_pages_for_finance_and_not_for_a_clerk(client, township, finance, clerk)
     client.force_login(clerk)
     assert client.get(reverse("payouts:batch_list")).status_code == 403
     assert client.post(reverse("payouts:batch_action", args=[batch.pk, "lock"])).status_code == 403
+
+
+def test_finance_home_shows_payout_work(client, township, finance, finance2):
+    approved_case(township)
+    batch = services.batch_lock(batch=services.batch_create(user=finance), user=finance)
+    approved_case(township, "10")
+    client.force_login(finance2)
+    queues = {q["label"]: q["count"] for q in client.get(reverse("home")).context["queues"]}
+    assert queues["待发放（未进批次）"] == 1 and queues["批次待复核"] == 1
+    client.force_login(finance)
+    assert {q["label"]: q["count"] for q in client.get(reverse("home")).context["queues"]}["批次待复核"] == 0
+    assert batch.status == B.LOCKED
