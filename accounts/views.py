@@ -53,7 +53,7 @@ def _work_queues(user) -> list[dict]:
                 "count": PayoutBatch.objects.filter(status=PayoutBatch.Status.EXPORTED).count(),
                 "url": batches,
             },
-            {"label": "发放失败待更正", "count": awaiting_correction().count(), "url": batches},
+            {"label": "收款账户待更正或补录", "count": awaiting_correction().count(), "url": batches},
         ]
     return queues
 

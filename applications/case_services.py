@@ -325,6 +325,22 @@ def case_review(*, case: Case, user, comment: str = "") -> Case:
                 f"身份待核实：申请人在 {'、'.join(missing)} 没有有效的救助身份，请先导入名册或核实身份，或退回补正"
             )
         changes["identity_pending"] = False
+    if case.source == Case.Source.SECONDARY:
+        # A returned secondary case is reviewed on its yearly figure, not on bills (it has none).
+        from .secondary import _calculation, secondary_recalculate
+
+        result, burden = secondary_recalculate(case)
+        if result is None or result.pay_now <= 0:
+            raise TransitionRefused("按当前数据重新测算，本年度已无需再给予二次救助")
+        return _transition(
+            case,
+            user=user,
+            action="review",
+            comment=comment,
+            reviewed_by=user,
+            proposed_amount=result.pay_now,
+            calculation=_calculation(result, burden),
+        )
     calculation = case_calculate(case)
     return _transition(
         case,

@@ -297,7 +297,7 @@ def _apply_year(year, burdens: dict[int, Burden], counts: TriggerCounts, *, pers
             stale = stale.filter(person_id__in=person_ids)
         stale.delete()
 
-    _write_cases(year, burdens, results, deductibles, counts, today, job)
+    _write_cases(year, burdens, results, deductibles, counts, today, job, person_ids=person_ids)
 
 
 def _system_event(action: str, case: Case, *, before=None, after=None, comment: str = "") -> AuditEvent:
@@ -314,7 +314,7 @@ def _system_event(action: str, case: Case, *, before=None, after=None, comment: 
     )
 
 
-def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, today, job) -> None:
+def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, today, job, person_ids=None) -> None:
     """Create, update, withdraw and flag the year's secondary cases: in bulk, in one transaction, with the
     person-year's cases in progress locked so that an approval cannot interleave."""
     wanted = {pid: r for pid, r in results.items() if r is not None}
@@ -388,6 +388,18 @@ def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, tod
                 _withdraw(case, counts)
             if result.due < result.already_granted:
                 _flag(pid, year, result, counts)
+        # People with a proposal in progress who no longer get a result at all (identity ended, settlement
+        # corrected away): their proposal is withdrawn too.
+        dropped = (
+            Case.objects.select_for_update()
+            .filter(year=year, source=Case.Source.SECONDARY, status=S.APPROVAL)
+            .exclude(person_id__in=[pid for pid, r in wanted.items() if r.pay_now > 0])
+        )
+        if person_ids is not None:
+            dropped = dropped.filter(person_id__in=person_ids)
+        for case in dropped:
+            if case.person_id not in wanted:
+                _withdraw(case, counts)
         Case.objects.bulk_create(new_cases, batch_size=1000)
         created = {}
         for chunk in _chunks([c.number for c in new_cases]):

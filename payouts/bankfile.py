@@ -74,7 +74,7 @@ def bank_file(batch: PayoutBatch) -> bytes:
         for col, title in enumerate(DETAIL_HEADERS):
             detail.write_string(0, col, title, bold)
         lines = (
-            batch.lines.filter(live=True)
+            batch.lines.exclude(status="removed")
             .order_by("reference")
             .values_list("payee_name", "payee_account", "payee_bank", "amount", "id_number", "reference")
         )
@@ -95,7 +95,7 @@ def bank_file(batch: PayoutBatch) -> bytes:
         summary = workbook.add_worksheet("汇总")
         summary.set_column(0, 0, 18)
         summary.set_column(1, 3, 24)
-        totals = batch.lines.filter(live=True).aggregate(n=Count("pk"), total=Sum("amount"))
+        totals = batch.lines.exclude(status="removed").aggregate(n=Count("pk"), total=Sum("amount"))
         total = totals["total"] or 0
         label = workbook.add_format({"bold": True})
         rows = [
@@ -120,7 +120,7 @@ def bank_file(batch: PayoutBatch) -> bytes:
         for col, title in enumerate(["乡镇（街道）", "笔数", "金额（元）"]):
             summary.write_string(r, col, title, bold)
         by_township = (
-            batch.lines.filter(live=True)
+            batch.lines.exclude(status="removed")
             .values_list("township__name")
             .annotate(n=Count("pk"), total=Sum("amount"))
             .order_by("township__name")

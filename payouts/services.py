@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from applications.case_services import case_mark_paid
@@ -54,9 +54,7 @@ def payable_cases(*, township=None, source: str = "", benefit: str = "", approve
     account correction after a failed payment (a failed line with the account the case still has)."""
     cases = Case.objects.filter(status=Case.Status.APPROVED, approved_amount__gt=0).exclude(payee_account="")
     cases = cases.exclude(Exists(PayoutLine.objects.filter(case=OuterRef("pk"), live=True)))
-    cases = cases.exclude(
-        Exists(PayoutLine.objects.filter(case=OuterRef("pk"), status=L.FAILED, payee_account=OuterRef("payee_account")))
-    )
+    cases = cases.exclude(Exists(_failed_with_same_payee()))
     if township is not None:
         cases = cases.filter(township=township)
     if source:
@@ -72,11 +70,23 @@ def payable_cases(*, township=None, source: str = "", benefit: str = "", approve
     return cases
 
 
-def awaiting_correction():
-    """Approved cases whose payment failed and whose payee account has not been corrected since."""
-    return Case.objects.filter(status=Case.Status.APPROVED).filter(
-        Exists(PayoutLine.objects.filter(case=OuterRef("pk"), status=L.FAILED, payee_account=OuterRef("payee_account")))
+def _failed_with_same_payee():
+    """A failed line paid to exactly the payee the case still has: nothing was corrected since the failure
+    (a wrong name is as much a reason to fail as a wrong account)."""
+    return PayoutLine.objects.filter(
+        case=OuterRef("pk"),
+        status=L.FAILED,
+        payee_account=OuterRef("payee_account"),
+        payee_name=OuterRef("payee_name"),
+        payee_bank=OuterRef("payee_bank"),
     )
+
+
+def awaiting_correction():
+    """Approved cases that cannot be paid as they are: the payment failed and the payee has not been corrected
+    since, or there is no payee account at all (a secondary case for someone the roster gave no account)."""
+    approved = Case.objects.filter(status=Case.Status.APPROVED, approved_amount__gt=0)
+    return approved.filter(Q(payee_account="") | Q(Exists(_failed_with_same_payee())))
 
 
 # --- batches ------------------------------------------------------------------------------------
@@ -173,7 +183,7 @@ def batch_create(
                     township_id=case.township_id,
                     source=case.source,
                     payee_name=case.payee_name or case.person.name,
-                    payee_account=case.payee_account,
+                    payee_account=case.payee_account.replace(" ", ""),
                     payee_bank=case.payee_bank,
                     id_number=case.person.id_number,
                     amount=case.approved_amount,
@@ -393,7 +403,7 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
                 reason = f"属于另一个批次 {other.batch.number}" if other else "本批次中没有这个业务编号"
                 errors.append(_error(r.row_no, "业务编号", r.reference, reason))
                 continue
-            if r.account != line.payee_account:
+            if r.account != line.payee_account.replace(" ", ""):
                 errors.append(_error(r.row_no, "银行账号", r.account, "与本批次该笔的收款账号不一致"))
             if r.amount != line.amount:
                 errors.append(_error(r.row_no, "金额（元）", r.amount, f"与本批次该笔金额 {line.amount} 不一致"))
@@ -458,13 +468,16 @@ def batch_close(*, batch: PayoutBatch, user) -> PayoutBatch:
 
 @transaction.atomic
 def payee_correct(*, case: Case, user, payee_name: str, payee_bank: str, payee_account: str, reason: str) -> Case:
-    """Correct the payee of an approved case whose payment failed; the case then goes back to the pool."""
+    """Correct (or fill in) the payee of an approved case whose payment failed or that has no account; the case
+    then goes back to the pool. Refused while the case is in a batch waiting for the bank."""
     _require(user, "payouts.manage_payoutbatch", "更正收款账户")
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.status != Case.Status.APPROVED:
         raise PayoutRefused("只能更正已批准、尚未发放的案件的收款账户")
-    if not PayoutLine.objects.filter(case=locked, status=L.FAILED).exists():
+    if locked.payee_account and not PayoutLine.objects.filter(case=locked, status=L.FAILED).exists():
         raise PayoutRefused("该案件没有发放失败的记录，收款账户请在受理时修改")
+    if PayoutLine.objects.filter(case=locked, live=True, status=L.PENDING).exists():
+        raise PayoutRefused("该案件正在一个支付批次中，请先将其移出批次或等待银行回盘后再更正")
     account = payee_account.replace(" ", "")
     if not _ACCOUNT_RE.match(account):
         raise PayoutRefused("银行账号只能是 6 至 32 位数字")

@@ -39,7 +39,12 @@ def batch_list(request):
     return render(
         request,
         "payouts/batch_list.html",
-        {"page": page, "pool": pool, "correction": services.awaiting_correction().count()},
+        {
+            "page": page,
+            "pool": pool,
+            "correction": services.awaiting_correction().count(),
+            "correction_cases": services.awaiting_correction().select_related("person")[:20],
+        },
     )
 
 
@@ -204,10 +209,8 @@ def line_search(request):
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)
 def payee_correct_view(request, case_pk):
     case = get_object_or_404(Case.objects.select_related("person"), pk=case_pk)
-    form = PayeeForm(
-        request.POST or None,
-        initial={"payee_name": case.payee_name, "payee_bank": case.payee_bank, "payee_account": case.payee_account},
-    )
+    # The account is typed anew (the current one is shown masked): the form never echoes it in full.
+    form = PayeeForm(request.POST or None, initial={"payee_name": case.payee_name, "payee_bank": case.payee_bank})
     failed = case.payout_lines.filter(status=PayoutLine.Status.FAILED).select_related("batch").order_by("-resolved_at")
     if request.method == "POST" and form.is_valid():
         try:

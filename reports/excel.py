@@ -77,7 +77,9 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         for label, value in [
             *fund["income"],
             ("筹集合计", fund["raised"]),
-            ("支出（已发放）", fund["spent"]),
+            ("一站式结算救助", fund["onestop"]),
+            ("零星报销和二次救助发放", fund["paid_out"]),
+            ("支出合计", fund["spent"]),
             ("年末结余", fund["balance"]),
         ]:
             r += 1
@@ -165,8 +167,17 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         d.set_column(6, 7, 16)
         d.repeat_rows(0)
         d.freeze_panes(1, 0)
-        r = 0
-        for r, row in enumerate(_detail_rows(year, township), start=1):
+        r, limit, part = 0, 1_048_575, 1
+        for row in _detail_rows(year, township):
+            r += 1
+            if r > limit:  # Excel's last row: continue on 明细2, 明细3 …
+                part += 1
+                d = book.add_worksheet(f"明细{part}")
+                setup(d, landscape=True)
+                for c, h in enumerate(headers):
+                    d.write(0, c, h, head)
+                d.repeat_rows(0)
+                r = 1
             channel, benefit, day, town, name, id_number, category, amount = row
             d.write_string(r, 0, channel)
             d.write_string(r, 1, benefit)

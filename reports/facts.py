@@ -10,8 +10,8 @@ import math
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -53,6 +53,11 @@ def _major(version, flag: bool, diagnosis: str) -> bool:
     codes = version.major_disease_codes if version else []
     diagnosis = (diagnosis or "").upper()
     return bool(diagnosis) and any(diagnosis.startswith(str(code).upper()) for code in codes)
+
+
+def _is_key(versions, day, category) -> bool:
+    version = versions.on(day)
+    return category in (version.key_categories if version else [])
 
 
 def _self_pay(in_policy, basic, critical, other) -> Decimal:
@@ -110,6 +115,26 @@ def refresh_facts(*, year: int, progress=None) -> int:
             a0,
             _self_pay(p, b, c, o),
         )
+
+    # Inpatient stays nobody has assisted (yet) still belong to the key-recipient ratio's denominator; a stay
+    # claimed by an approved bill is counted through that bill instead.
+    billed = set(
+        Bill.objects.filter(case__status__in=[Case.Status.APPROVED, Case.Status.PAID])
+        .exclude(settlement_number="")
+        .values_list("settlement_number", flat=True)
+    )
+    unassisted = Settlement.objects.filter(
+        onestop=0, visit_type="住院", service_date__gte=start, service_date__lte=end
+    ).values_list("number", "id_number", "service_date", "in_policy", "basic", "critical", "other")
+    for number, id_number, day, p, b, c, o in unassisted.iterator(10000):
+        person = people.get(id_number)
+        if person is None or number in billed:
+            continue
+        pid, township = person
+        category = _best_category(windows[pid], day)
+        if category:
+            g = groups[(day.month, township, category, "住院", Channel.NONE, _is_key(versions, day, category), False)]
+            g[2] += _self_pay(p, b, c, o)
 
     bills = (
         Bill.objects.filter(case__status__in=[Case.Status.APPROVED, Case.Status.PAID], granted__gt=0)
@@ -172,6 +197,9 @@ def refresh_facts(*, year: int, progress=None) -> int:
         for (m, t, cat, ben, ch, key, major), g in groups.items()
     ]
     with transaction.atomic():
+        if connection.vendor == "postgresql":  # two refreshes of one year must not interleave their writes
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports.facts'), %s)", [year])
         AssistanceFact.objects.filter(year=year).delete()
         AssistanceFact.objects.bulk_create(rows, batch_size=2000)
         FactRefresh.objects.update_or_create(year=year, defaults={"refreshed_at": timezone.now(), "rows": len(rows)})
@@ -198,7 +226,11 @@ def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 
         onestop=Coalesce(Sum("visits", filter=Q(channel=Channel.ONESTOP)), 0),
         major=Coalesce(Sum("visits", filter=Q(major=True)), 0),
         key_amount=Coalesce(Sum("assisted", filter=Q(key=True, benefit="住院")), ZERO),
-        key_self_pay=Coalesce(Sum("self_pay", filter=Q(key=True, benefit="住院")), ZERO),
+    )
+    totals["key_self_pay"] = (
+        facts.filter(key=True, benefit="住院")
+        .exclude(channel=Channel.SECONDARY)
+        .aggregate(total=Coalesce(Sum("self_pay"), ZERO))["total"]
     )
     secondary = facts.filter(channel=Channel.SECONDARY).aggregate(
         count=Coalesce(Sum("visits"), 0), amount=money("assisted")
@@ -255,17 +287,21 @@ def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 
 
 
 def _funnel(year, township) -> dict:
+    from applications.models import LeadContact
+
     leads = Lead.objects.filter(year=year)
     if township is not None:
         leads = leads.filter(township=township)
-    counts = leads.aggregate(
-        found=Count("pk"),
-        contacted=Count("pk", filter=Q(contacts__isnull=False), distinct=True),
-        converted=Count("pk", filter=Q(status=Lead.Status.CONVERTED)),
-        paid=Count("pk", filter=Q(case__status=Case.Status.PAID)),
-        amount=Coalesce(Sum("case__approved_amount", filter=Q(case__status=Case.Status.PAID)), ZERO),
+    paid = leads.filter(case__status=Case.Status.PAID).aggregate(
+        n=Count("pk"), amount=Coalesce(Sum("case__approved_amount"), ZERO)
     )
-    return counts
+    return {
+        "found": leads.count(),
+        "contacted": leads.filter(Exists(LeadContact.objects.filter(lead=OuterRef("pk")))).count(),
+        "converted": leads.filter(status=Lead.Status.CONVERTED).count(),
+        "paid": paid["n"],
+        "amount": paid["amount"],
+    }
 
 
 def _processing(year, township, month_from, month_to) -> dict:
@@ -315,14 +351,21 @@ def _fund(year) -> dict:
         for row in FundEntry.objects.filter(year=year).values("source").annotate(total=Sum("amount"))
     }
     raised = sum(income.values(), ZERO)
-    spent = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year).aggregate(
+    paid_out = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year).aggregate(
         total=Coalesce(Sum("amount"), ZERO)
     )["total"]
+    # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
+    onestop = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP).aggregate(
+        total=Coalesce(Sum("assisted"), ZERO)
+    )["total"]
+    spent = paid_out + onestop
     balance = raised - spent
     return {
         "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
         "raised": raised,
         "spent": spent,
+        "paid_out": paid_out,
+        "onestop": onestop,
         "balance": balance,
         "ratio": _ratio(balance, raised),
     }

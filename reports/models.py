@@ -12,6 +12,7 @@ class Channel(models.TextChoices):
     ONESTOP = "onestop", "一站式结算"
     MANUAL = "manual", "零星报销"
     SECONDARY = "secondary", "二次救助"
+    NONE = "none", "未获救助"  # only the in-policy self-pay of stays nobody assisted (the key-recipient ratio)
 
 
 class Benefit(models.TextChoices):

@@ -358,3 +358,24 @@ def test_bands_pay_each_slice_at_its_own_ratio(township):
     burden_of(p, D("13000"))  # burden 15,000: 12,000 over the deductible
     secondary_now(year=2025)
     assert secondary_case(p).proposed_amount == D("8600.00")  # 10,000 × 70 % + 2,000 × 80 %
+
+
+def test_a_proposal_is_withdrawn_when_the_person_drops_out_entirely(maoming, township):
+    p = person_with(township, "DB")
+    burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    p.identities.update(valid_from=datetime.date(2025, 11, 1))  # the identity was recognised later after all
+    secondary_now(year=2025)
+    assert secondary_case(p).status == Case.Status.WITHDRAWN
+
+
+def test_a_returned_secondary_case_is_reviewed_on_its_yearly_figure(maoming, township, reviewer):
+    from applications.case_services import case_return
+
+    p = person_with(township, "DB")
+    burden_of(p, D("8000"))
+    secondary_now(year=2025)
+    case = case_return(case=secondary_case(p), user=reviewer, reason="核对负担")
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.REVIEW)
+    case = case_review(case=Case.objects.get(pk=case.pk), user=reviewer)
+    assert case.proposed_amount == D("5600.00") and case.calculation[0]["kind"] == "secondary"

@@ -431,3 +431,81 @@ def test_finance_home_shows_payout_work(client, township, finance, finance2):
     client.force_login(finance)
     assert {q["label"]: q["count"] for q in client.get(reverse("home")).context["queues"]}["批次待复核"] == 0
     assert batch.status == B.LOCKED
+
+
+# --- found in review -----------------------------------------------------------------------------
+
+
+def test_a_name_only_correction_returns_the_failed_case_to_the_pool(township, finance, finance2):
+    case = approved_case(township)
+    batch = reviewed_batch(finance, finance2)
+    services.batch_export(batch=batch, user=finance)
+    line = batch.lines.get()
+    services.bank_return_import(
+        batch=batch, user=finance, file_name="r.csv", content=return_file([line], {line.reference: "失败"})
+    )
+    assert case in services.awaiting_correction()
+    services.payee_correct(
+        case=case,
+        user=finance,
+        payee_name="王秀英",
+        payee_bank=case.payee_bank,
+        payee_account=case.payee_account,
+        reason="户名不符，已核实",
+    )
+    assert list(services.payable_cases()) == [case] and case not in services.awaiting_correction()
+
+
+def test_an_approved_case_without_an_account_is_listed_and_can_be_filled_in(township, finance):
+    case = approved_case(township, account="")
+    assert not services.payable_cases().exists() and list(services.awaiting_correction()) == [case]
+    services.payee_correct(
+        case=case,
+        user=finance,
+        payee_name="王秀英",
+        payee_bank="农商行",
+        payee_account="6214 5800 0011 1122",
+        reason="补录",
+    )
+    case.refresh_from_db()
+    assert case.payee_account == "6214580000111122" and list(services.payable_cases()) == [case]
+
+
+def test_the_payee_cannot_change_while_the_case_waits_in_a_batch(township, finance, finance2):
+    case = approved_case(township)
+    batch = reviewed_batch(finance, finance2)
+    services.batch_export(batch=batch, user=finance)
+    line = batch.lines.get()
+    services.bank_return_import(
+        batch=batch, user=finance, file_name="r.csv", content=return_file([line], {line.reference: "失败"})
+    )
+    services.payee_correct(
+        case=case, user=finance, payee_name="王秀英", payee_bank="农商行", payee_account="62145800001111", reason="更正"
+    )
+    services.batch_create(user=finance)  # the corrected case is in a new batch, waiting for the bank
+    with pytest.raises(services.PayoutRefused, match="正在一个支付批次中"):
+        services.payee_correct(
+            case=case, user=finance, payee_name="x", payee_bank="x", payee_account="62284800009999", reason="x"
+        )
+
+
+def test_an_account_typed_with_spaces_still_matches_the_return(township, finance, finance2):
+    approved_case(township, account="6228 4800 0012 3456 789")
+    batch = reviewed_batch(finance, finance2)
+    services.batch_export(batch=batch, user=finance)
+    line = batch.lines.get()
+    assert line.payee_account == "6228480000123456789"
+    outcome = services.bank_return_import(batch=batch, user=finance, file_name="r.csv", content=return_file([line]))
+    assert outcome.record.paid == 1
+
+
+def test_re_export_after_a_failed_line_is_still_identical(township, finance, finance2):
+    approved_case(township)
+    approved_case(township, "10")
+    batch = reviewed_batch(finance, finance2)
+    first = services.batch_export(batch=batch, user=finance)
+    lines = list(batch.lines.order_by("reference"))
+    services.bank_return_import(
+        batch=batch, user=finance, file_name="r.csv", content=return_file(lines, {lines[0].reference: "失败"})
+    )
+    assert services.batch_export(batch=batch, user=finance) == first

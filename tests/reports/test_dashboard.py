@@ -131,7 +131,9 @@ def test_fund_balance_ratio(year, township, finance):
         resolved_at=datetime.datetime(2025, 12, 1, tzinfo=datetime.UTC),
     )
     fund = dashboard(year=2025)["fund"]
-    assert fund["raised"] == D("2358000") and fund["spent"] == D("2075130") and fund["balance"] == D("282870")
+    assert fund["raised"] == D("2358000") and fund["paid_out"] == D("2075130")
+    assert fund["onestop"] == D("1553.39") and fund["spent"] == D("2076683.39")
+    assert fund["balance"] == D("281316.61")
     assert round(fund["ratio"], 2) == D("0.12")  # Taishan 2020: 282.87 ÷ 2,358 ≈ 12 %
 
 
@@ -221,3 +223,44 @@ def test_roles_without_the_dashboard_get_403(client, db):
 
     client.force_login(UserFactory(username="x", role=Role.APPROVER))
     assert client.get(reverse("reports:dashboard")).status_code == 403
+
+
+def test_an_unassisted_stay_of_a_key_recipient_lowers_the_ratio(year):
+    settle = Settlement.objects.create(
+        number="UN1",
+        id_number=year["db"].id_number,
+        name="x",
+        hospital="广州医院",
+        visit_type="住院",
+        admitted_on=datetime.date(2025, 7, 1),
+        discharged_on=datetime.date(2025, 7, 5),
+        service_date=datetime.date(2025, 7, 5),
+        settled_on=datetime.date(2025, 7, 5),
+        total=D("2000"),
+        in_policy=D("1000"),
+        basic=D("112.39"),
+        onestop=D("0"),
+    )
+    refresh_facts(year=2025)
+    data = dashboard(year=2025)
+    assert data["totals"]["key_self_pay"] == D("887.61") + D("887.61") and data["totals"]["count"] == 5
+    assert round(kpi(data, "重点救助对象")["value"], 4) == D("0.3568")
+    assert settle.pk
+
+
+def test_the_funnel_counts_each_lead_once_however_many_contacts(year, township, clerk):
+    from applications.models import Lead, LeadContact
+
+    case = Case.objects.create(
+        number="L1", person=year["db"], township=township, status=Case.Status.PAID, approved_amount=D("1000")
+    )
+    lead = Lead.objects.create(
+        number="XS9", person=year["db"], township=township, year=2025, status="converted", case=case
+    )
+    for day in (1, 2, 3):
+        LeadContact.objects.create(
+            lead=lead, contacted_on=datetime.date(2025, 9, day), method="phone", outcome="contacted", recorded_by=clerk
+        )
+    funnel = dashboard(year=2025)["funnel"]
+    assert (funnel["found"], funnel["contacted"], funnel["converted"], funnel["paid"]) == (1, 1, 1, 1)
+    assert funnel["amount"] == D("1000")
