@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from audit.services import audit_record
 from recipients.models import Identity, Person
 
 from . import policy_engine as engine
+from .jobs import job_request, job_run
 from .models import Bill, Case, Job, Lead, LeadSettlement, LedgerEntry, PolicyVersion
 from .policy_services import engine_policy
 
@@ -109,28 +110,11 @@ class PersonYear:
 
 def crosscheck_request(*, user=None, year: int | None = None, reason: str = "", enqueue: bool = True) -> Job:
     """Ask for a cross-check. A request while one is already waiting joins it (widened to all years if needed)."""
-    for _attempt in range(3):
-        with transaction.atomic():
-            waiting = Job.objects.select_for_update().filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.QUEUED).first()
-            if waiting is not None:
-                if waiting.year != year and waiting.year is not None:
-                    waiting.year = None
-                    waiting.save(update_fields=["year"])
-                return waiting
-            try:
-                with transaction.atomic():
-                    job = Job.objects.create(
-                        kind=Job.Kind.CROSSCHECK, year=year, reason=reason[:200], requested_by=user
-                    )
-            except IntegrityError:  # another request created the waiting job just now: join it
-                continue
-            audit_record(actor=user, action="job.request", obj=job, after={"year": year, "reason": reason})
-            if enqueue:
-                from .tasks import run_crosscheck_job
+    from .tasks import run_crosscheck_job
 
-                transaction.on_commit(lambda job_id=job.pk: run_crosscheck_job.delay(job_id))
-            return job
-    raise RuntimeError("could not queue a cross-check")
+    return job_request(
+        kind=Job.Kind.CROSSCHECK, user=user, year=year, reason=reason, task=run_crosscheck_job if enqueue else None
+    )
 
 
 def crosscheck_after_commit(*, user=None, reason: str = "") -> None:
@@ -147,50 +131,14 @@ def crosscheck_after_commit(*, user=None, reason: str = "") -> None:
     transaction.on_commit(request)
 
 
-class _JobLock:
-    """Session-level advisory lock on PostgreSQL: released even if the worker dies."""
-
-    def __init__(self, kind: str):
-        self.key = f"applications.job.{kind}"
-
-    def __enter__(self):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [self.key])
-        return self
-
-    def __exit__(self, *exc):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [self.key])
-        return False
-
-
-def crosscheck_run_job(*, job_id: int) -> Job:
+def crosscheck_run_job(*, job_id: int) -> Job | None:
     """Run a queued cross-check job to the end. Waits while another one runs."""
-    with _JobLock(Job.Kind.CROSSCHECK):
-        # Holding the lock, any job still marked running belongs to a worker that died.
-        Job.objects.filter(kind=Job.Kind.CROSSCHECK, status=Job.Status.RUNNING).exclude(pk=job_id).update(
-            status=Job.Status.FAILED, finished_at=timezone.now(), message="任务中断（运行它的进程已退出），未写入数据"
-        )
-        claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=timezone.now(), phase="开始"
-        )
-        job = Job.objects.filter(pk=job_id).first()
-        if job is None or not claimed:
-            return job  # already run by an earlier delivery of the task
-        try:
-            crosscheck(job=job)
-        except Exception:
-            logger.exception("cross-check job %s failed", job_id)
-            Job.objects.filter(pk=job_id).update(
-                status=Job.Status.FAILED,
-                finished_at=timezone.now(),
-                message="比对时发生系统错误，未写入数据；请联系系统管理员。",
-            )
-            raise
-        job.refresh_from_db()
-    return job
+    return job_run(
+        kind=Job.Kind.CROSSCHECK,
+        job_id=job_id,
+        work=lambda job: crosscheck(job=job),
+        failure="比对时发生系统错误，未写入数据；请联系系统管理员。",
+    )
 
 
 def crosscheck_now(*, user=None, year: int | None = None, reason: str = "") -> Job:

@@ -33,7 +33,8 @@ from audit.services import audit_record
 from recipients.models import Person
 
 from . import policy_engine as engine
-from .crosscheck import _chunks, _JobLock, _Policies
+from .crosscheck import _chunks, _Policies
+from .jobs import job_request, job_run
 from .models import Case, CaseTransition, Job, LedgerEntry, YearlyBurden
 from .workdays import add_working_days
 
@@ -501,42 +502,16 @@ def secondary_request(
     *, user=None, year: int | None = None, reason: str = "", person_ids: list[int] | None = None, enqueue=True
 ) -> Job:
     """Ask for a run of the trigger; a request while one waits joins it (widening to everybody)."""
-    from django.db import IntegrityError
+    from .tasks import run_secondary_job
 
-    for _attempt in range(3):
-        with transaction.atomic():
-            waiting = Job.objects.select_for_update().filter(kind=Job.Kind.SECONDARY, status=Job.Status.QUEUED).first()
-            if waiting is not None:
-                changed = []
-                if waiting.year != year and waiting.year is not None:
-                    waiting.year = None
-                    changed.append("year")
-                if waiting.people_ids is not None:
-                    waiting.people_ids = (
-                        None if person_ids is None else sorted(set(waiting.people_ids) | set(person_ids))
-                    )
-                    changed.append("people_ids")
-                if changed:
-                    waiting.save(update_fields=changed)
-                return waiting
-            try:
-                with transaction.atomic():
-                    job = Job.objects.create(
-                        kind=Job.Kind.SECONDARY,
-                        year=year,
-                        reason=reason[:200],
-                        requested_by=user,
-                        people_ids=person_ids,
-                    )
-            except IntegrityError:
-                continue
-            audit_record(actor=user, action="job.request", obj=job, after={"year": year, "reason": reason})
-            if enqueue:
-                from .tasks import run_secondary_job
-
-                transaction.on_commit(lambda job_id=job.pk: run_secondary_job.delay(job_id))
-            return job
-    raise RuntimeError("could not queue a secondary run")
+    return job_request(
+        kind=Job.Kind.SECONDARY,
+        user=user,
+        year=year,
+        reason=reason,
+        person_ids=person_ids,
+        task=run_secondary_job if enqueue else None,
+    )
 
 
 def secondary_after_commit(*, person_ids: list[int], reason: str) -> None:
@@ -556,56 +531,45 @@ def secondary_after_commit(*, person_ids: list[int], reason: str) -> None:
 
 
 def secondary_run_job(*, job_id: int) -> Job | None:
-    with _JobLock(Job.Kind.SECONDARY):
-        Job.objects.filter(kind=Job.Kind.SECONDARY, status=Job.Status.RUNNING).exclude(pk=job_id).update(
-            status=Job.Status.FAILED, finished_at=timezone.now(), message="任务中断（运行它的进程已退出）"
+    """Run a queued secondary job to the end. Waits while another one runs."""
+    return job_run(
+        kind=Job.Kind.SECONDARY, job_id=job_id, work=_secondary_job, failure="测算时发生系统错误；请联系系统管理员。"
+    )
+
+
+def _secondary_job(job: Job) -> None:
+    started = time.monotonic()
+    counts = secondary_run(year=job.year, person_ids=job.people_ids, job=job)
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.DONE,
+            finished_at=timezone.now(),
+            phase="完成",
+            people=counts.people,
+            processed=counts.people,
+            created=counts.created,
+            updated=counts.updated,
+            closed=counts.withdrawn,
+            reopened=counts.flagged,
+            total_amount=counts.total,
+            message=f"用时 {time.monotonic() - started:.1f} 秒",
         )
-        claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=timezone.now(), phase="开始"
+        job.refresh_from_db()
+        audit_record(
+            actor=None,
+            action="job.secondary",
+            obj=job,
+            after={
+                "year": job.year,
+                "people": counts.people,
+                "created": counts.created,
+                "updated": counts.updated,
+                "withdrawn": counts.withdrawn,
+                "flagged": counts.flagged,
+                "total": str(counts.total),
+                "cases": counts.numbers,
+            },
         )
-        job = Job.objects.filter(pk=job_id).first()
-        if job is None or not claimed:
-            return job
-        started = time.monotonic()
-        try:
-            counts = secondary_run(year=job.year, person_ids=job.people_ids, job=job)
-        except Exception:
-            logger.exception("secondary job %s failed", job_id)
-            Job.objects.filter(pk=job_id).update(
-                status=Job.Status.FAILED, finished_at=timezone.now(), message="测算时发生系统错误；请联系系统管理员。"
-            )
-            raise
-        with transaction.atomic():
-            Job.objects.filter(pk=job_id).update(
-                status=Job.Status.DONE,
-                finished_at=timezone.now(),
-                phase="完成",
-                people=counts.people,
-                processed=counts.people,
-                created=counts.created,
-                updated=counts.updated,
-                closed=counts.withdrawn,
-                reopened=counts.flagged,
-                total_amount=counts.total,
-                message=f"用时 {time.monotonic() - started:.1f} 秒",
-            )
-            job.refresh_from_db()
-            audit_record(
-                actor=None,
-                action="job.secondary",
-                obj=job,
-                after={
-                    "year": job.year,
-                    "people": counts.people,
-                    "created": counts.created,
-                    "updated": counts.updated,
-                    "withdrawn": counts.withdrawn,
-                    "flagged": counts.flagged,
-                    "total": str(counts.total),
-                    "cases": counts.numbers,
-                },
-            )
-    return job
 
 
 def secondary_now(*, user=None, year: int | None = None, reason: str = "") -> Job:
