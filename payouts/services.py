@@ -15,7 +15,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from applications.case_services import case_mark_paid
 from applications.models import Case
 from audit.services import audit_record
 from recipients.tabular import (
@@ -418,6 +417,7 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
             )
         now = timezone.now()
         record = BankReturn(batch=locked, file_name=file_name[:255], file_hash=digest, imported_by=user, rows=len(rows))
+        paid, failed = [], []
         for r in rows:
             line = lines[r.reference]
             new_status = RESULTS[r.result]
@@ -426,13 +426,14 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
                 continue
             line.status, line.resolved_at = new_status, now
             if new_status == L.PAID:
-                line.save(update_fields=["status", "resolved_at"])
-                case_mark_paid(case=line.case, user=user)
-                record.paid += 1
+                paid.append(line)
             else:
                 line.live, line.failure_reason = False, r.reason or "银行未说明原因"
-                line.save(update_fields=["status", "resolved_at", "live", "failure_reason"])
-                record.failed += 1
+                failed.append(line)
+        PayoutLine.objects.bulk_update(paid, ["status", "resolved_at"], batch_size=2000)
+        PayoutLine.objects.bulk_update(failed, ["status", "resolved_at", "live", "failure_reason"], batch_size=2000)
+        _mark_cases_paid([line.case_id for line in paid], user=user, batch=locked)
+        record.paid, record.failed = len(paid), len(failed)
         record.save()
         if locked.status == B.EXPORTED:
             locked.status, locked.returned_at = B.RETURNED, now
@@ -450,6 +451,58 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
             },
         )
     return ReturnOutcome(record=record)
+
+
+def _mark_cases_paid(case_ids: list[int], *, user, batch: PayoutBatch) -> None:
+    """已批准 → 已发放 for the cases the bank paid, set-based (a return may hold 100,000 lines): the cases are
+    locked, each gets its transition and audit row, and a case not 已批准 any more refuses the whole return."""
+    from django.db.models import F
+
+    from applications.models import CaseTransition
+    from audit.models import AuditEvent
+
+    if not case_ids:
+        return
+    now = timezone.now()
+    cases = []
+    for start in range(0, len(case_ids), 5000):
+        chunk = case_ids[start : start + 5000]
+        cases += list(Case.objects.select_for_update().filter(pk__in=chunk).only("pk", "number", "status"))
+    wrong = [c.number for c in cases if c.status != Case.Status.APPROVED]
+    if wrong or len(cases) != len(set(case_ids)):
+        raise PayoutRefused(f"有案件已不是“已批准”状态，不能确认发放：{'、'.join(wrong[:10])}")
+    for start in range(0, len(case_ids), 5000):
+        Case.objects.filter(pk__in=case_ids[start : start + 5000]).update(
+            status=Case.Status.PAID, revision=F("revision") + 1, updated_at=now
+        )
+    comment = f"银行回盘确认发放（批次 {batch.number}）"
+    CaseTransition.objects.bulk_create(
+        [
+            CaseTransition(
+                case_id=c.pk, from_status=Case.Status.APPROVED, to_status=Case.Status.PAID, actor=user, comment=comment
+            )
+            for c in cases
+        ],
+        batch_size=2000,
+    )
+    name = user.get_username() if user is not None else "系统"
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=user,
+                actor_name=name,
+                action="case.mark_paid",
+                object_type="applications.case",
+                object_id=str(c.pk),
+                object_repr=c.number,
+                before={"status": Case.Status.APPROVED},
+                after={"status": Case.Status.PAID},
+                comment=comment,
+            )
+            for c in cases
+        ],
+        batch_size=2000,
+    )
 
 
 @transaction.atomic

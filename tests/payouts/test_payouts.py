@@ -509,3 +509,17 @@ def test_re_export_after_a_failed_line_is_still_identical(township, finance, fin
         batch=batch, user=finance, file_name="r.csv", content=return_file(lines, {lines[0].reference: "失败"})
     )
     assert services.batch_export(batch=batch, user=finance) == first
+
+
+def test_a_return_records_each_paid_case_transition_and_audit(township, finance, finance2):
+    cases = [approved_case(township), approved_case(township, "10")]
+    batch = reviewed_batch(finance, finance2)
+    services.batch_export(batch=batch, user=finance)
+    services.bank_return_import(batch=batch, user=finance, file_name="r.csv", content=return_file(batch.lines.all()))
+    from applications.models import CaseTransition
+
+    for case in cases:
+        case.refresh_from_db()
+        assert case.status == Case.Status.PAID
+        assert CaseTransition.objects.filter(case=case, to_status="paid", actor=finance).count() == 1
+        assert AuditEvent.objects.filter(action="case.mark_paid", object_id=str(case.pk)).count() == 1
