@@ -12,3 +12,11 @@ class AccountsConfig(AppConfig):
         from .roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
+        post_migrate.connect(_sync_schedules, sender=self)
+
+
+def _sync_schedules(sender, using="default", **kwargs):
+    # After every migrate (the periodic-task tables exist by then): the schedules of config/schedules.py.
+    from config.schedules import sync_schedules
+
+    sync_schedules(using=using)

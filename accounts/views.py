@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
-from applications.selectors import case_queues
+from applications.cases.selectors import case_queues
 from recipients.models import RosterImport
 from recipients.selectors import people_by_township, registry_summary
 

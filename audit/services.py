@@ -1,9 +1,12 @@
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from .models import AuditEvent
+
+Summary = dict[str, Any] | None
 
 
 def audit_record(
@@ -24,7 +27,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    user = _user(actor)
     return AuditEvent.objects.create(
         actor=user,
         actor_name=(user.get_username() if user else "系统"),
@@ -37,6 +40,46 @@ def audit_record(
         comment=comment,
         ip_address=_client_ip(request),
     )
+
+
+def audit_record_many(
+    *,
+    actor,
+    action: str,
+    objects: Iterable[models.Model],
+    before: Summary | Callable[[models.Model], Summary] = None,
+    after: Summary | Callable[[models.Model], Summary] = None,
+    comment: str | Callable[[models.Model], str] = "",
+) -> int:
+    """One audit event per object, written with one bulk insert per thousand rows (a bank return of 100,000
+    lines, a trigger run creating thousands of cases). `before`, `after` and `comment` are the same for every
+    object, or a function of it. Call it inside the transaction that makes the changes."""
+    user = _user(actor)
+    name = user.get_username() if user else "系统"
+
+    def value(spec, obj):
+        return spec(obj) if callable(spec) else spec
+
+    events = [
+        AuditEvent(
+            actor=user,
+            actor_name=name,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            before=value(before, obj),
+            after=value(after, obj),
+            comment=value(comment, obj),
+        )
+        for obj in objects
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
+def _user(actor):
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _client_ip(request) -> str | None:

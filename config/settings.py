@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +75,7 @@ INSTALLED_APPS = [
     "settlements",
     "payouts",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -215,18 +215,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs for `celery beat` (times in Asia/Shanghai). The schedule lives in the database
-# (django-celery-beat) so that the admin can change it in the portal; entries here are copied into it.
-# The nightly cross-check is created by a migration and edited on the 比对任务 page.
+# Periodic jobs for `celery beat`: declared in config/schedules.py, kept in the database (django-celery-beat)
+# so that the admin can change their times in the portal.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
-CELERY_BEAT_SCHEDULE = {
-    "reports-nightly": {"task": "reports.nightly", "schedule": crontab(hour=4, minute=0)},
-    "clear-expired-sessions": {
-        "task": "accounts.clear_expired_sessions",
-        "schedule": crontab(hour=2, minute=30),
-    },
-}
 
 LOGGING = {
     "version": 1,

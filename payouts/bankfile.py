@@ -14,9 +14,9 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from applications.models import Case
+from lib.capitals import amount_in_words
 from recipients.idnumber import mask_id_number
 
-from .capitals import amount_in_words
 from .models import PayoutBatch
 
 DETAIL_HEADERS = ["序号", "户名", "银行账号", "开户银行", "金额（元）", "身份证号", "摘要", "业务编号"]

@@ -15,9 +15,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from applications.cases.services import cases_mark_paid
+from applications.cases.workflow import TransitionRefused
 from applications.models import Case
 from audit.services import audit_record
-from recipients.tabular import (
+from lib.tabular import (
     CellError,
     TableError,
     cell_digits,
@@ -454,55 +456,14 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
 
 
 def _mark_cases_paid(case_ids: list[int], *, user, batch: PayoutBatch) -> None:
-    """已批准 → 已发放 for the cases the bank paid, set-based (a return may hold 100,000 lines): the cases are
-    locked, each gets its transition and audit row, and a case not 已批准 any more refuses the whole return."""
-    from django.db.models import F
-
-    from applications.models import CaseTransition
-    from audit.models import AuditEvent
-
+    """已批准 → 已发放 for the cases the bank paid, through the case workflow in bulk (a return may hold 100,000
+    lines); a case not 已批准 any more refuses the whole return."""
     if not case_ids:
         return
-    now = timezone.now()
-    cases = []
-    for start in range(0, len(case_ids), 5000):
-        chunk = case_ids[start : start + 5000]
-        cases += list(Case.objects.select_for_update().filter(pk__in=chunk).only("pk", "number", "status"))
-    wrong = [c.number for c in cases if c.status != Case.Status.APPROVED]
-    if wrong or len(cases) != len(set(case_ids)):
-        raise PayoutRefused(f"有案件已不是“已批准”状态，不能确认发放：{'、'.join(wrong[:10])}")
-    for start in range(0, len(case_ids), 5000):
-        Case.objects.filter(pk__in=case_ids[start : start + 5000]).update(
-            status=Case.Status.PAID, revision=F("revision") + 1, updated_at=now
-        )
-    comment = f"银行回盘确认发放（批次 {batch.number}）"
-    CaseTransition.objects.bulk_create(
-        [
-            CaseTransition(
-                case_id=c.pk, from_status=Case.Status.APPROVED, to_status=Case.Status.PAID, actor=user, comment=comment
-            )
-            for c in cases
-        ],
-        batch_size=2000,
-    )
-    name = user.get_username() if user is not None else "系统"
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=user,
-                actor_name=name,
-                action="case.mark_paid",
-                object_type="applications.case",
-                object_id=str(c.pk),
-                object_repr=c.number,
-                before={"status": Case.Status.APPROVED},
-                after={"status": Case.Status.PAID},
-                comment=comment,
-            )
-            for c in cases
-        ],
-        batch_size=2000,
-    )
+    try:
+        cases_mark_paid(case_ids=case_ids, user=user, comment=f"银行回盘确认发放（批次 {batch.number}）")
+    except TransitionRefused as exc:
+        raise PayoutRefused(f"有案件已不是“已批准”状态，不能确认发放：{exc}") from None
 
 
 @transaction.atomic

@@ -16,6 +16,24 @@ class Category(models.TextChoices):
     QT = "QT", "其他特殊困难人员"
 
 
+# Precedence when a person holds several identities on one day and the amounts do not decide (就高不重复
+# breaks ties this way, and reports count the person under the first): the highest protection first.
+CATEGORY_ORDER = ("TK", "GE", "SW", "DB", "JD", "FP", "BY", "QT", "DSR", "ZB")
+
+
+def by_precedence(categories, order=CATEGORY_ORDER) -> list[str]:
+    """The categories, each once, in order of precedence (unknown codes last, in the order given)."""
+    rank = {c: i for i, c in enumerate(order)}
+    unique = list(dict.fromkeys(categories))
+    return sorted(unique, key=lambda c: rank.get(c, len(rank)))
+
+
+def most_favoured(categories, order=CATEGORY_ORDER) -> str:
+    """The first category by precedence, or "" for none."""
+    ranked = by_precedence(categories, order)
+    return ranked[0] if ranked else ""
+
+
 # Other names the departments' rosters use for the same categories.
 CATEGORY_ALIASES = {
     "特困": Category.TK,

@@ -9,10 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .categories import parse_category, parse_source
-from .idnumber import IdNumberError, mask_bank_account, mask_id_number, mask_phone, parse_id_number
-from .models import Person, Township, Village
-from .tabular import (
+from lib.tabular import (
     CellError,
     TableError,
     cell_date,
@@ -23,6 +20,10 @@ from .tabular import (
     iter_records,
     read_table,
 )
+
+from .categories import parse_category, parse_source
+from .idnumber import IdNumberError, mask_bank_account, mask_id_number, mask_phone, parse_id_number
+from .models import Person, Township, Village
 
 COL_ID = "身份证号"
 COL_NAME = "姓名"

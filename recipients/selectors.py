@@ -1,14 +1,53 @@
-"""Reads of the registry that later parts of the portal lean on."""
+"""Reads of the registry that later parts of the portal lean on.
+
+"Identities valid on a date" is answered here once: as a queryset (`identities_valid_on`), over windows
+already in memory (`valid_categories`, for jobs that read many people at once), and as the SQL condition
+set-based queries embed (`identity_valid_sql`). All three read the window 认定日期 .. 退出日期 inclusive at
+both ends, an empty 退出日期 meaning still valid.
+"""
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from lib.chunks import chunks
 
 from .models import Identity, Person
+
+IDENTITY_TABLE = Identity._meta.db_table
 
 
 def identities_valid_on(*, person: Person | int, day: datetime.date):
     """The identities a person held on a given day (window inclusive at both ends)."""
     person_id = person.pk if isinstance(person, Person) else person
     return Identity.objects.filter(person_id=person_id).valid_on(day).order_by("category", "valid_from")
+
+
+Window = tuple[str, datetime.date, datetime.date | None]  # (category, valid_from, valid_to)
+
+
+def valid_categories(windows: Iterable[Window], day: datetime.date) -> list[str]:
+    """The categories of the windows that contain the day."""
+    return [category for category, start, end in windows if start <= day and (end is None or end >= day)]
+
+
+def identity_windows(person_ids: Iterable[int] | None = None) -> dict[int, list[Window]]:
+    """Every identity window per person (of the given people, or of everybody), read in chunks."""
+    windows: dict[int, list[Window]] = defaultdict(list)
+    rows = Identity.objects.values_list("person_id", "category", "valid_from", "valid_to")
+    if person_ids is None:
+        for pid, category, start, end in rows.iterator(chunk_size=5000):
+            windows[pid].append((category, start, end))
+        return windows
+    for chunk in chunks(person_ids, 1000):
+        for pid, category, start, end in rows.filter(person_id__in=chunk):
+            windows[pid].append((category, start, end))
+    return windows
+
+
+def identity_valid_sql(alias: str, day: str) -> str:
+    """The SQL condition that identity row `alias` is valid on the SQL date expression `day`."""
+    return f"{alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to >= {day})"
 
 
 def person_search(*, user, query: str = "", township_id: int | None = None):

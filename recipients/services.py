@@ -9,10 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.tasks import enqueue_on_commit
 
 from .models import Person, RosterImport
 from .roster import clerk_scope_errors, validate_roster
 from .roster_apply import apply_roster
+from .signals import roster_applied
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +90,7 @@ def roster_import_create(
             },
         )
         if enqueue:
-            from .tasks import validate_roster_import
-
-            transaction.on_commit(lambda: validate_roster_import.delay(roster_import.pk))
+            enqueue_on_commit("recipients.validate_roster_import", roster_import.pk)
     return roster_import
 
 
@@ -194,9 +194,7 @@ def roster_import_confirm(*, roster_import: RosterImport, user, enqueue: bool = 
             after={"status": RosterImport.Status.APPLYING},
         )
         if enqueue:
-            from .tasks import apply_roster_import
-
-            transaction.on_commit(lambda: apply_roster_import.delay(roster_import.pk))
+            enqueue_on_commit("recipients.apply_roster_import", roster_import.pk)
     roster_import.refresh_from_db()
     return roster_import
 
@@ -264,11 +262,12 @@ def roster_import_apply(*, roster_import_id: int) -> RosterImport:
                         "snapshot_date": locked.snapshot_date.isoformat() if locked.snapshot_date else None,
                     },
                 )
-                if counts.added or counts.changed or counts.ended:
-                    # A new or backdated identity can make earlier settlements eligible.
-                    from applications.crosscheck import crosscheck_after_commit
-
-                    crosscheck_after_commit(user=locked.applied_by, reason=f"名册导入 #{locked.pk} 之后")
+                roster_applied.send(
+                    sender=RosterImport,
+                    record=locked,
+                    changed=bool(counts.added or counts.changed or counts.ended),
+                    user=locked.applied_by,
+                )
             return locked
         errors = check.errors
     except _ScopeChanged as exc:

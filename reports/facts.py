@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from applications.models import Bill, Case, Lead, PolicyVersion, YearlyBurden
-from applications.policy_presets import CATEGORY_ORDER
-from applications.workdays import working_days_between
+from applications.policy.workdays import working_days_between
+from recipients.categories import CATEGORY_ORDER
 from recipients.models import Identity, Person
 
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry

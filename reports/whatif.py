@@ -5,10 +5,11 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from applications import policy_engine as engine
-from applications.crosscheck import _Policies
-from applications.policy_services import engine_policy
-from recipients.models import Identity, Person
+from applications.policy import engine
+from applications.policy.selectors import PolicyBook, engine_policy
+from recipients.models import Person
+from recipients.selectors import identity_windows, valid_categories
+from settlements.models import Settlement
 
 ZERO = Decimal("0")
 
@@ -16,19 +17,13 @@ ZERO = Decimal("0")
 def whatif(*, version, year: int, progress=None) -> dict:
     """Totals by category under the version in force and under `version`, for the year's settlements of
     registered people who held an identity on the service date."""
-    from settlements.models import Settlement
-
     draft = engine_policy(version, year=year)
-    policies = _Policies()
+    policies = PolicyBook()
     people = {
         n: (pk, county)
         for pk, n, county in Person.objects.values_list("pk", "id_number", "township__county_id").iterator(5000)
     }
-    windows = defaultdict(list)
-    for pid, category, f, t in Identity.objects.values_list("person_id", "category", "valid_from", "valid_to").iterator(
-        5000
-    ):
-        windows[pid].append((category, f, t))
+    windows = identity_windows()
     rows = (
         Settlement.objects.filter(
             service_date__gte=datetime.date(year, 1, 1), service_date__lte=datetime.date(year, 12, 31)
@@ -49,7 +44,7 @@ def whatif(*, version, year: int, progress=None) -> dict:
         pid, county = known
         if pid != person:
             person, current_pools, draft_pools = pid, {}, {}
-        categories = [cat for cat, f, u in windows[pid] if f <= day and (u is None or u >= day)]
+        categories = valid_categories(windows.get(pid, ()), day)
         if not categories:
             continue
         try:
@@ -67,10 +62,7 @@ def whatif(*, version, year: int, progress=None) -> dict:
                 continue
             results[label] = result
             if result.pool is not None:
-                state = pools.get(result.pool, engine.EMPTY_POOL)
-                pools[result.pool] = engine.PoolState(
-                    state.deductible_used + result.deductible_applied, state.granted + result.amount
-                )
+                engine.add_to_pool(pools, result.pool, result.ledger_change())
         category = (results.get("draft") or results.get("current")).category if results else None
         bucket = totals[category or ""]
         bucket["count"] += 1

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from recipients.idnumber import IdNumberError, mask_id_number, parse_id_number
-from recipients.tabular import (
+from lib.tabular import (
     CellError,
     TableError,
     cell_date,
@@ -34,6 +33,7 @@ from recipients.tabular import (
     iter_records,
     read_table,
 )
+from recipients.idnumber import IdNumberError, mask_id_number, parse_id_number
 
 COL_NUMBER = "结算单号"
 COL_ID = "身份证号"

@@ -5,8 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from applications.models import VisitType
 from recipients.models import ImportStatus
+
+from .visits import VisitType
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -78,18 +79,6 @@ class Settlement(models.Model):
     def self_pay(self):
         """E = max(0, P − B − C − O), the base of first-round assistance (DOMAIN §4)."""
         return max(self.in_policy - self.basic - self.critical - self.other, 0)
-
-    def amounts(self):
-        from applications.policy_engine import Amounts
-
-        return Amounts(
-            total=self.total,
-            in_policy=self.in_policy,
-            basic=self.basic,
-            critical=self.critical,
-            other=self.other,
-            onestop_assistance=self.onestop,
-        )
 
 
 class SettlementImportQuerySet(models.QuerySet):

@@ -9,9 +9,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.tasks import enqueue_on_commit
 
 from .importer import Outcome, import_settlements_file
 from .models import SettlementImport
+from .signals import settlements_applied
 
 logger = logging.getLogger(__name__)
 S = SettlementImport.Status
@@ -56,9 +58,7 @@ def settlement_import_create(*, user, file_name: str, content: bytes, enqueue: b
             after={"file_name": record.file_name, "file_hash": record.file_hash, "size": record.file_size},
         )
         if enqueue:
-            from .tasks import validate_settlement_import
-
-            transaction.on_commit(lambda: validate_settlement_import.delay(record.pk))
+            enqueue_on_commit("settlements.validate_settlement_import", record.pk)
     return record
 
 
@@ -143,9 +143,7 @@ def settlement_import_confirm(*, record: SettlementImport, user, enqueue: bool =
             after={"status": S.APPLYING},
         )
         if enqueue:
-            from .tasks import apply_settlement_import
-
-            transaction.on_commit(lambda: apply_settlement_import.delay(record.pk))
+            enqueue_on_commit("settlements.apply_settlement_import", record.pk)
     record.refresh_from_db()
     return record
 
@@ -190,15 +188,13 @@ def settlement_import_apply(*, import_id: int, content: bytes | None = None) -> 
                         "unregistered": outcome.unregistered,
                     },
                 )
-                if outcome.added or outcome.updated:
-                    # New or changed settlements can make new leads.
-                    from applications.crosscheck import crosscheck_after_commit
-
-                    crosscheck_after_commit(user=locked.applied_by, reason=f"结算数据导入 #{locked.pk} 之后")
-                    # Their yearly burdens may have changed: the secondary trigger for these people only.
-                    from applications.secondary import secondary_after_commit
-
-                    secondary_after_commit(person_ids=outcome.person_ids, reason=f"结算数据导入 #{locked.pk} 之后")
+                settlements_applied.send(
+                    sender=SettlementImport,
+                    record=locked,
+                    changed=bool(outcome.added or outcome.updated),
+                    person_ids=outcome.person_ids,
+                    user=locked.applied_by,
+                )
                 return locked
     except Exception:
         logger.exception("settlement import %s failed", import_id)

@@ -16,7 +16,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from recipients.tabular import TableError, clean_header
+from lib.tabular import TableError, clean_header
 
 from . import checks as C
 

@@ -1,5 +1,7 @@
 import datetime
+import itertools
 import random
+from decimal import Decimal
 
 import factory
 
@@ -7,6 +9,7 @@ from accounts.models import User
 from accounts.roles import Role
 from recipients import demo
 from recipients.models import County, Identity, Person, Township, Village
+from settlements.models import Settlement
 
 _rng = random.Random(7)
 
@@ -84,3 +87,34 @@ class IdentityFactory(factory.django.DjangoModelFactory):
     source = "MZ"
     valid_from = datetime.date(2023, 1, 1)
     valid_to = None
+
+
+_settlement_numbers = itertools.count(1)
+
+
+def settle(person_or_id, *, day=datetime.date(2025, 6, 10), onestop=Decimal("0"), visit_type="住院", **money):
+    """A stay like Taishan's: out of area, E = 38,000 − 20,000 − 6,000 = 12,000."""
+    values = {
+        "total": Decimal("42000"),
+        "in_policy": Decimal("38000"),
+        "basic": Decimal("20000"),
+        "critical": Decimal("6000"),
+    }
+    values.update(money)
+    id_number = person_or_id if isinstance(person_or_id, str) else person_or_id.id_number
+    inpatient = visit_type == "住院"
+    return Settlement.objects.create(
+        number=f"JS{next(_settlement_numbers):06d}",
+        id_number=id_number,
+        name="测试",
+        hospital="广州医科大学附属第一医院",
+        visit_type=visit_type,
+        admitted_on=day - datetime.timedelta(days=9) if inpatient else None,
+        discharged_on=day if inpatient else None,
+        visit_on=None if inpatient else day,
+        service_date=day,
+        settled_on=day,
+        onestop=onestop,
+        out_of_area=True,
+        **values,
+    )

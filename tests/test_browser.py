@@ -147,7 +147,7 @@ def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, to
 def test_case_from_window_to_approval(live_server, browser_page, township, task_worker, tmp_path):
     """A clerk receives a case with two bills and a scan; a reviewer and an approver decide it."""
     from applications.models import Case, LedgerEntry
-    from applications.policy_services import policy_load_preset
+    from applications.policy.services import policy_load_preset
     from tests.factories import IdentityFactory, PersonFactory
 
     policy_load_preset(name="maoming-2018", county=township.county)
@@ -315,7 +315,7 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
 
     from openpyxl import load_workbook
 
-    from applications.policy_services import policy_load_preset
+    from applications.policy.services import policy_load_preset
     from settlements.models import Settlement
     from tests.factories import IdentityFactory, PersonFactory
 

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('material', models.CharField(blank=True, max_length=100, verbose_name='材料')),
-                ('file', models.FileField(upload_to=applications.models._attachment_path, verbose_name='文件')),
+                ('file', models.FileField(upload_to=applications.models.attachment_path, verbose_name='文件')),
                 ('original_name', models.CharField(max_length=255, verbose_name='原文件名')),
                 ('content_type', models.CharField(max_length=40, verbose_name='文件类型')),
                 ('size', models.PositiveIntegerField(verbose_name='大小（字节）')),

@@ -2,7 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from applications.policy_engine import yuan as _yuan
+from applications.policy.engine import yuan as _yuan
 
 register = template.Library()
 

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from accounts.roles import Role
 from applications.models import Case
 from audit.models import AuditEvent
+from lib.capitals import amount_in_words
 from payouts import services
-from payouts.capitals import amount_in_words
 from payouts.models import PayoutBatch, PayoutLine
 from recipients.demo import to_csv
 from tests.factories import PersonFactory, TownshipFactory, UserFactory

@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from applications.models import Case
-from applications.policy_services import policy_copy_to_draft, policy_load_preset
+from applications.policy.services import policy_copy_to_draft, policy_load_preset
 from reports.facts import dashboard, refresh_facts
 from reports.models import FundEntry, ReportFile
 from settlements.models import Settlement

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applications.policy_engine import CHRONIC, INPATIENT, OUTPATIENT, Amounts, PoolState, best_first_round
-from applications.policy_presets import maoming_2018
+from applications.policy.engine import CHRONIC, INPATIENT, OUTPATIENT, Amounts, PoolState, best_first_round
+from applications.policy.presets import maoming_2018
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from applications.crosscheck import crosscheck_now
 from applications.models import Job
-from applications.policy_engine import yuan
+from applications.policy.engine import yuan
+from applications.proactive.crosscheck import crosscheck_now
 
 
 class Command(BaseCommand):

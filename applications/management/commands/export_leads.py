@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applications.exports import leads_workbook
 from applications.models import Lead
+from applications.proactive.exports import leads_workbook
 from audit.services import audit_record
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applications.exports import secondary_workbook
 from applications.models import Case
+from applications.secondary.exports import secondary_workbook
 from audit.services import audit_record
 
 

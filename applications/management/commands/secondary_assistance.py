@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from applications.models import Job
-from applications.policy_engine import yuan
-from applications.secondary import secondary_now
+from applications.policy.engine import yuan
+from applications.secondary.services import secondary_now
 
 
 class Command(BaseCommand):

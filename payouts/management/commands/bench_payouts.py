@@ -11,18 +11,15 @@ from decimal import Decimal
 
 import xlsxwriter
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connection
 
 from accounts.models import User
 from accounts.roles import Role
 from applications.models import Case
+from lib.bench import rolled_back
 from payouts import services
 from recipients import demo
 from recipients.models import County, Person, Township
-
-
-class _Rollback(Exception):
-    pass
 
 
 class Command(BaseCommand):
@@ -33,27 +30,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, lines, **options):
         figures = {}
-        try:
-            with transaction.atomic():
-                batch = self._batch(lines, figures)
-                maker = batch.created_by
-                t0 = time.perf_counter()
-                content = services.batch_export(batch=batch, user=maker)
-                figures["export"] = time.perf_counter() - t0
-                tracemalloc.start()
-                services.batch_export(batch=batch, user=maker)
-                figures["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
-                tracemalloc.stop()
-                figures["size_mb"] = len(content) / 1e6
-                rows = list(
-                    batch.lines.filter(live=True)
-                    .order_by("reference")
-                    .values_list("payee_name", "payee_account", "payee_bank", "amount", "id_number", "reference")
-                )
-                figures["plain"] = self._plain(rows)
-                raise _Rollback
-        except _Rollback:
-            pass
+        with rolled_back():
+            batch = self._batch(lines, figures)
+            maker = batch.created_by
+            t0 = time.perf_counter()
+            content = services.batch_export(batch=batch, user=maker)
+            figures["export"] = time.perf_counter() - t0
+            tracemalloc.start()
+            services.batch_export(batch=batch, user=maker)
+            figures["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
+            figures["size_mb"] = len(content) / 1e6
+            rows = list(
+                batch.lines.filter(live=True)
+                .order_by("reference")
+                .values_list("payee_name", "payee_account", "payee_bank", "amount", "id_number", "reference")
+            )
+            figures["plain"] = self._plain(rows)
         f = figures
         self.stdout.write(f"batch of {lines} lines built in {f['build']:.1f} s")
         self.stdout.write(

@@ -11,6 +11,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from lib.bench import rolled_back
 from recipients import demo
 from recipients.models import County, RosterImport, Township, Village
 from recipients.roster import validate_roster
@@ -18,10 +19,6 @@ from recipients.roster_apply import apply_roster
 from recipients.services import roster_import_create, roster_import_run
 
 TOWNS = {f"测试{i:02d}镇": [f"测试{i:02d}镇{j}村" for j in range(8)] for i in range(20)}
-
-
-class _Rollback(Exception):
-    pass
 
 
 class Command(BaseCommand):
@@ -57,26 +54,20 @@ class Command(BaseCommand):
         self.stdout.write(f"rows: {len(data)}, people: {len(people)}, file: {len(content) / 1e6:.1f} MB CSV")
 
         results = {}
-        try:
-            with transaction.atomic():
-                self._setup()
-                results["copy"] = self._raw_copy(content)
-                results["check"], checked = self._timed(
-                    lambda: validate_roster(content, "bench.csv", default_source="MZ", township=None)
-                )
-                results["write_new"] = self._write_only(checked.rows)
-                results["import"] = self._import(content, "bench.csv")
-                results["write_same"] = self._write_only(checked.rows)
-                results["reimport"] = self._import(content, "bench-again.csv")
-                # A full snapshot one month later in which 5% of the identities are absent.
-                kept = [r for r in data if rng.random() >= 0.05]
-                snapshot = demo.to_csv(kept, encoding="utf-8")
-                results["snapshot"] = self._import(
-                    snapshot, "bench-snapshot.csv", snapshot_date=datetime.date(2025, 12, 1)
-                )
-                raise _Rollback
-        except _Rollback:
-            pass
+        with rolled_back():
+            self._setup()
+            results["copy"] = self._raw_copy(content)
+            results["check"], checked = self._timed(
+                lambda: validate_roster(content, "bench.csv", default_source="MZ", township=None)
+            )
+            results["write_new"] = self._write_only(checked.rows)
+            results["import"] = self._import(content, "bench.csv")
+            results["write_same"] = self._write_only(checked.rows)
+            results["reimport"] = self._import(content, "bench-again.csv")
+            # A full snapshot one month later in which 5% of the identities are absent.
+            kept = [r for r in data if rng.random() >= 0.05]
+            snapshot = demo.to_csv(kept, encoding="utf-8")
+            results["snapshot"] = self._import(snapshot, "bench-snapshot.csv", snapshot_date=datetime.date(2025, 12, 1))
 
         copy = results["copy"]
         check = results["check"]

@@ -9,18 +9,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
+from settlements.management.commands.bench_crosscheck import Command as CrosscheckBench
 
 from accounts.models import User
 from accounts.roles import Role
+from applications.management.commands.bench_crosscheck import YEAR
 from applications.models import Bill, Case
+from lib.bench import rolled_back
 from recipients.models import Person
 from reports.facts import dashboard, refresh_facts
 from settlements.importer import import_settlements_file
-from settlements.management.commands.bench_crosscheck import YEAR, _Rollback
-from settlements.management.commands.bench_crosscheck import Command as CrosscheckBench
 
 
 class Command(CrosscheckBench):
@@ -35,39 +36,33 @@ class Command(CrosscheckBench):
             raise CommandError("基准测试需要 PostgreSQL：请设置 DATABASE_URL=postgres://…")
         rng = random.Random(seed)
         figures = {}
-        try:
-            with transaction.atomic():
-                self._county(rng, people)
-                content = self._settlements_csv(rng, settlements)
-                import_settlements_file(
-                    content, "bench.csv", import_id=None, today=datetime.date(YEAR, 12, 31), write=True
-                )
-                self._cases(rng, cases)
-                t0 = time.perf_counter()
-                rows = refresh_facts(year=YEAR)
-                figures["refresh"] = time.perf_counter() - t0
-                supervisor = User.objects.create(username="bench-supervisor", role=Role.SUPERVISOR)
-                client = Client(SERVER_NAME="localhost", HTTP_HOST="localhost")
-                client.force_login(supervisor)
-                times = []
-                # Static file URLs without a collectstatic manifest (the page is otherwise as served).
-                storages = {
-                    **settings.STORAGES,
-                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-                }
-                for _ in range(5):
-                    with override_settings(STORAGES=storages):
-                        t0 = time.perf_counter()
-                        response = client.get("/reports/", {"year": YEAR})
-                        times.append(time.perf_counter() - t0)
-                    if response.status_code != 200:
-                        raise CommandError(f"dashboard answered {response.status_code}")
-                figures["render"] = statistics.median(times)
-                figures["render_max"] = max(times)
-                direct = dashboard(year=YEAR)["totals"]["count"]
-                raise _Rollback
-        except _Rollback:
-            pass
+        with rolled_back():
+            self._county(rng, people)
+            content = self._settlements_csv(rng, settlements)
+            import_settlements_file(content, "bench.csv", import_id=None, today=datetime.date(YEAR, 12, 31), write=True)
+            self._cases(rng, cases)
+            t0 = time.perf_counter()
+            rows = refresh_facts(year=YEAR)
+            figures["refresh"] = time.perf_counter() - t0
+            supervisor = User.objects.create(username="bench-supervisor", role=Role.SUPERVISOR)
+            client = Client(SERVER_NAME="localhost", HTTP_HOST="localhost")
+            client.force_login(supervisor)
+            times = []
+            # Static file URLs without a collectstatic manifest (the page is otherwise as served).
+            storages = {
+                **settings.STORAGES,
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            }
+            for _ in range(5):
+                with override_settings(STORAGES=storages):
+                    t0 = time.perf_counter()
+                    response = client.get("/reports/", {"year": YEAR})
+                    times.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise CommandError(f"dashboard answered {response.status_code}")
+            figures["render"] = statistics.median(times)
+            figures["render_max"] = max(times)
+            direct = dashboard(year=YEAR)["totals"]["count"]
         self.stdout.write("")
         self.stdout.write(f"summary refresh (job): {rows} rows                 {figures['refresh']:7.2f} s")
         self.stdout.write(

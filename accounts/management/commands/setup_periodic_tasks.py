@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from config.schedules import SCHEDULES, sync_schedules
+
+
+class Command(BaseCommand):
+    help = "Create the periodic jobs declared in config/schedules.py (existing ones keep their time)."
+
+    def handle(self, *args, **options):
+        created = sync_schedules()
+        self.stdout.write(
+            f"定时任务 {len(SCHEDULES)} 项，新建 {len(created)} 项" + (f"：{'、'.join(created)}" if created else "")
+        )

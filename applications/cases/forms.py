@@ -1,0 +1,121 @@
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from recipients.forms import IdNumberField
+from recipients.models import Township
+
+from ..models import Bill, Case
+
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label="案件编号、身份证号或姓名", required=False)
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Case.Status.choices])
+    township = forms.ModelChoiceField(
+        label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"
+    )
+    source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
+    due = forms.ChoiceField(
+        label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
+    )
+    accepted_from = forms.DateField(label="受理日期起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    accepted_to = forms.DateField(label="受理日期止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.township_scoped:
+            del self.fields["township"]
+        else:
+            self.fields["township"].queryset = Township.objects.all()
+
+
+class BillForm(forms.ModelForm):
+    class Meta:
+        model = Bill
+        fields = [
+            "hospital",
+            "visit_type",
+            "admitted_on",
+            "discharged_on",
+            "visit_on",
+            "invoice_number",
+            "settlement_number",
+            "total",
+            "in_policy",
+            "basic",
+            "critical",
+            "other",
+            "donation",
+            "diagnosis",
+            "major_disease",
+        ]
+        widgets = {
+            "admitted_on": forms.DateInput(attrs={"type": "date"}),
+            "discharged_on": forms.DateInput(attrs={"type": "date"}),
+            "visit_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("total", "in_policy", "basic", "critical", "other", "donation"):
+            self.fields[name].min_value = Decimal("0")
+            self.fields[name].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+        for name in ("basic", "critical", "other", "donation"):
+            self.fields[name].required = False
+            self.fields[name].initial = 0
+
+    def clean(self):
+        data = super().clean()
+        for name in ("basic", "critical", "other", "donation"):
+            if data.get(name) is None:
+                data[name] = Decimal("0")
+        return data
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaseEditForm(forms.ModelForm):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    agent_id_number = IdNumberField(label="代办人身份证号", required=False)
+
+    class Meta:
+        model = Case
+        fields = [
+            "agent_name",
+            "agent_id_number",
+            "agent_relation",
+            "payee_name",
+            "payee_bank",
+            "payee_account",
+            "commitment_signed",
+        ]
+        labels = {"commitment_signed": "申请人已签署承诺书（承诺制：以承诺代替政策允许免交的证明）"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_payee_account(self):
+        value = self.cleaned_data["payee_account"].replace(" ", "")
+        if value and not (value.isascii() and value.isdigit() and 6 <= len(value) <= 32):
+            raise forms.ValidationError("银行账号只能是 6 至 32 位数字")
+        return value
+
+
+class NewApplicantForm(forms.Form):
+    id_number = IdNumberField(label="身份证号")
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    bank_name = forms.CharField(label="开户银行", max_length=100, required=False)
+    bank_account = forms.CharField(label="银行账号", max_length=40, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

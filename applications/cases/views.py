@@ -1,0 +1,294 @@
+"""Pages of the 零星报销 workflow: thin views over case_services."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from recipients.models import Person
+from recipients.selectors import identities_valid_on
+
+from ..models import Case
+from ..policy.selectors import policy_in_force
+from . import services
+from . import attachments
+from .checks import case_duplicates
+from .forms import BillForm, CaseEditForm, CaseFilterForm, DecisionForm, NewApplicantForm
+from .workflow import ACTION_LABELS, ACTION_PERMISSIONS, TransitionRefused
+
+
+def _visible_case(request, pk) -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.user).select_related("person", "township"), pk=pk)
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_list(request):
+    today = timezone.localdate()
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    cases = Case.objects.visible_to(request.user).select_related("person", "township").order_by("due_on", "-created_at")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("status"):
+            cases = cases.filter(status=data["status"])
+        if data.get("township"):
+            cases = cases.filter(township=data["township"])
+        if data.get("source"):
+            cases = cases.filter(source=data["source"])
+        if data.get("due") == "overdue":
+            cases = cases.overdue(today)
+        elif data.get("due") == "soon":
+            cases = cases.due_soon(today, today + datetime.timedelta(days=5))
+        if data.get("accepted_from"):
+            cases = cases.filter(accepted_on__gte=data["accepted_from"])
+        if data.get("accepted_to"):
+            cases = cases.filter(accepted_on__lte=data["accepted_to"])
+        q = (data.get("q") or "").strip()
+        if q:
+            cases = cases.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "applications/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "soon": today + datetime.timedelta(days=5),
+            "query": params.urlencode(),
+        },
+    )
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_detail(request, pk):
+    case = _visible_case(request, pk)
+    bills = list(case.bills.order_by("discharged_on", "visit_on", "pk"))
+    for bill in bills:
+        day = bill.service_date
+        bill.identities = list(identities_valid_on(person=case.person_id, day=day)) if day else []
+        bill.insurance = bill.basic + bill.critical + bill.other
+    problems = case_duplicates(case) if case.status in (Case.Status.REVIEW, Case.Status.APPROVAL) else []
+    totals = {
+        name: sum((getattr(b, name) for b in bills), Decimal("0")) for name in ("total", "in_policy", "insurance")
+    }
+    return render(
+        request,
+        "applications/case_detail.html",
+        {
+            "case": case,
+            "bills": bills,
+            "totals": totals,
+            "problems": problems,
+            "transitions": case.transitions.select_related("actor"),
+            "bill_form": BillForm() if case.status in (Case.Status.DRAFT, Case.Status.RETURNED) else None,
+            "decision_form": DecisionForm(),
+            "today": timezone.localdate(),
+            "payments": case.payout_lines.select_related("batch").order_by("batch__created_at", "pk"),
+        },
+    )
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_new(request, person_pk):
+    person = get_object_or_404(Person.objects.visible_to(request.user), pk=person_pk)
+    try:
+        case = services.case_create(person=person, user=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("recipients:person_detail", pk=person.pk)
+    messages.success(request, f"已新建案件 {case.number}，请录入就诊记录")
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_add_bill(request, pk):
+    case = _visible_case(request, pk)
+    form = BillForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_add_bill(case=case, user=request.user, **form.cleaned_data)
+            messages.success(request, "已录入就诊记录")
+        except TransitionRefused as exc:
+            messages.error(request, str(exc))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+ACTIONS = {
+    "accept": lambda case, user, form: services.case_accept(case=case, user=user),
+    "submit": lambda case, user, form: services.case_submit(case=case, user=user, comment=form["comment"]),
+    "review": lambda case, user, form: services.case_review(case=case, user=user, comment=form["comment"]),
+    "return": lambda case, user, form: services.case_return(case=case, user=user, reason=form["comment"]),
+    "approve": lambda case, user, form: services.case_approve(case=case, user=user, comment=form["comment"]),
+    "reject": lambda case, user, form: services.case_reject(case=case, user=user, reason=form["comment"]),
+    "withdraw": lambda case, user, form: services.case_withdraw(case=case, user=user, reason=form["comment"]),
+}
+
+
+@require_POST
+@permission_required("applications.view_case", raise_exception=True)
+def case_action(request, pk, action):
+    case = _visible_case(request, pk)
+    if action not in ACTIONS:
+        messages.error(request, "未知的操作")
+        return redirect("applications:case_detail", pk=case.pk)
+    permission = ACTION_PERMISSIONS.get(action)
+    if permission and not request.user.has_perm(permission):
+        raise PermissionDenied(f"没有“{ACTION_LABELS[action]}”的权限")
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        case = ACTIONS[action](case, request.user, {"comment": form.cleaned_data.get("comment", "")})
+        messages.success(request, f"已{ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+@permission_required("applications.approve_case", raise_exception=True)
+def approval_queue(request):
+    """Cases waiting for a decision; several can be approved at once after one confirmation."""
+    cases = (
+        Case.objects.visible_to(request.user)
+        .filter(status=Case.Status.APPROVAL)
+        .select_related("person", "township", "reviewed_by")
+        .order_by("due_on", "pk")
+    )
+    source = request.GET.get("source", "")
+    if source in Case.Source.values:
+        cases = cases.filter(source=source)
+    if request.method == "POST":
+        chosen = list(cases.filter(pk__in=request.POST.getlist("case")).values_list("pk", flat=True))
+        approved, refused = services.cases_approve(case_ids=chosen, user=request.user) if chosen else ([], [])
+        if approved:
+            messages.success(request, f"已批准 {len(approved)} 件：{'、'.join(c.number for c in approved)}")
+        for line in refused:
+            messages.error(request, line)
+        if not approved and not refused:
+            messages.info(request, "没有选择案件")
+        return redirect(request.get_full_path())
+    return render(
+        request,
+        "applications/approval_queue.html",
+        {"cases": cases, "today": timezone.localdate(), "source": source, "sources": Case.Source.choices},
+    )
+
+
+@require_POST
+@permission_required("applications.receive_case", raise_exception=True)
+def case_upload(request, pk):
+    case = _visible_case(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要上传的文件")
+    elif upload.size > attachments.MAX_ATTACHMENT_BYTES:
+        messages.error(request, f"文件过大：上限 {attachments.MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
+    else:
+        try:
+            attachments.case_attach(
+                case=case,
+                user=request.user,
+                name=upload.name,
+                content=upload.read(),
+                material=request.POST.get("material", ""),
+            )
+            messages.success(request, f"已上传 {upload.name}")
+        except TransitionRefused as exc:
+            messages.error(request, str(exc))
+    return redirect("applications:case_detail", pk=case.pk)
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_attachment(request, pk, attachment_pk):
+    """Serve a scan only to users who may see its case."""
+    case = _visible_case(request, pk)
+    attachment = get_object_or_404(case.attachments, pk=attachment_pk)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = f"inline; filename=attachment-{attachment.pk}{attachment.extension}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _missing_materials(case: Case) -> list[str]:
+    version = policy_in_force(county_id=case.township.county_id, day=case.accepted_on or timezone.localdate())
+    required = list(version.materials) if version else []
+    supplied = {a.material for a in case.attachments.all() if a.material}
+    missing = [m for m in required if m not in supplied]
+    for m in case.missing_materials:
+        if m not in missing:
+            missing.append(m)
+    return missing
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_notice(request, pk):
+    """一次告知书: one printable notice listing every material still missing."""
+    case = _visible_case(request, pk)
+    return render(
+        request,
+        "applications/case_notice.html",
+        {"case": case, "missing": _missing_materials(case), "today": timezone.localdate()},
+    )
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_print(request, pk):
+    """审批表: the case, its bills, the calculation explained, and the signature block."""
+    case = _visible_case(request, pk)
+    bills = list(case.bills.order_by("discharged_on", "visit_on", "pk"))
+    return render(
+        request,
+        "applications/case_print.html",
+        {
+            "case": case,
+            "bills": bills,
+            "transitions": case.transitions.select_related("actor"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@permission_required("applications.receive_case", raise_exception=True)
+def case_edit(request, pk):
+    """Agent, payee and 承诺制; a save over someone else's newer save is refused, not lost."""
+    case = _visible_case(request, pk)
+    form = CaseEditForm(request.POST or None, instance=case, initial={"revision": case.revision})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in CaseEditForm.Meta.fields}
+        try:
+            services.case_update(case=case, user=request.user, revision=form.cleaned_data["revision"], **data)
+            messages.success(request, "已保存")
+            return redirect("applications:case_detail", pk=case.pk)
+        except TransitionRefused as exc:
+            form.add_error(None, str(exc))
+    return render(request, "applications/case_edit.html", {"case": case, "form": form})
+
+
+@permission_required("applications.receive_case", raise_exception=True)
+def case_new_applicant(request):
+    """An applicant not yet in the registry: register them here; the county verifies the identity."""
+    form = NewApplicantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create_for_new_person(user=request.user, **form.cleaned_data)
+        except TransitionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已登记新申请人并新建案件 {case.number}（身份待核实），请录入就诊记录")
+            return redirect("applications:case_detail", pk=case.pk)
+    return render(request, "applications/case_new_applicant.html", {"form": form})

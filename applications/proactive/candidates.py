@@ -1,0 +1,145 @@
+"""The candidates of the 主动救助 cross-check (DOMAIN §7), in one set-based query: settlements without one-stop
+assistance (A0 = 0) and with in-policy self-pay (E > 0), of a person who on the service date held an identity
+whose category has a first-round benefit for the visit type under the policy in force, not claimed by a live
+case's bill (by settlement number), and not already dealt with through a lead. Bills entered from paper
+without a settlement number are matched by person, visit type, service date and hospital."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+from lib.chunks import chunks
+from lib.sql import literals
+from recipients.models import Person, Township
+from settlements.models import Settlement
+from settlements.visits import service_date
+
+from ..models import DEAD_STATUSES, Bill, Case, LeadSettlement
+from ..models.cases import normalized_key
+from ..policy import engine
+from ..policy.selectors import eligible_on_date_sql
+
+ZERO = Decimal("0")
+
+CANDIDATES_SQL = f"""
+SELECT s.number, p.id, p.township_id, s.service_date, s.visit_type, s.hospital,
+       s.total, s.in_policy, s.basic, s.critical, s.other
+FROM {Settlement._meta.db_table} s
+JOIN {Person._meta.db_table} p ON p.id_number = s.id_number
+JOIN {Township._meta.db_table} t ON t.id = p.township_id
+WHERE s.onestop = 0
+  AND s.in_policy - s.basic - s.critical - s.other > 0
+  AND s.service_date >= %(start)s AND s.service_date < %(end)s
+  AND {eligible_on_date_sql(person="p.id", county="t.county_id", day="s.service_date", visit_type="s.visit_type")}
+  AND NOT EXISTS (
+      SELECT 1 FROM {Bill._meta.db_table} b JOIN {Case._meta.db_table} c ON c.id = b.case_id
+      WHERE b.settlement_number = s.number AND c.status NOT IN ({literals(DEAD_STATUSES)}))
+  AND NOT EXISTS (
+      SELECT 1 FROM {LeadSettlement._meta.db_table} ls
+      WHERE ls.settlement_number = s.number AND ls.handled)
+"""
+
+EXAMINED_SQL = f"""
+SELECT count(*) FROM {Settlement._meta.db_table} s WHERE s.service_date >= %(start)s AND s.service_date < %(end)s
+"""
+
+
+@dataclass
+class Candidate:
+    number: str
+    person_id: int
+    township_id: int
+    service_date: datetime.date
+    visit_type: str
+    hospital: str
+    amounts: engine.Amounts
+    estimate: Decimal = ZERO
+    category: str | None = None
+
+
+def year_window(year: int | None) -> tuple[datetime.date, datetime.date]:
+    """[start, end) of a calendar year, or of all time for None."""
+    if year is None:
+        return datetime.date(1900, 1, 1), datetime.date(9999, 1, 1)
+    return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
+
+
+def examined(year: int | None) -> int:
+    """How many settlements the check looks at (for the job's record)."""
+    start, end = year_window(year)
+    with connection.cursor() as cursor:
+        cursor.execute(EXAMINED_SQL, {"start": start, "end": end})
+        return cursor.fetchone()[0]
+
+
+def find_candidates(*, year: int | None = None) -> list[Candidate]:
+    """The candidate settlements, by one set-based query (plus a filter on the few bills that carry no
+    settlement number). Call inside a transaction on PostgreSQL (it plans its joins for whole tables)."""
+    start, end = year_window(year)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            # Whole-table joins: hash joins whatever the (possibly stale) statistics say.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(CANDIDATES_SQL, {"start": start, "end": end})
+        rows = cursor.fetchall()
+    billed = _bills_without_settlement_number()
+    candidates = []
+    for number, person_id, township_id, day, visit_type, hospital, total, in_policy, basic, critical, other in rows:
+        if billed and (person_id, day, visit_type, normalized_key(hospital)) in billed:
+            continue
+        candidates.append(
+            Candidate(
+                number=number,
+                person_id=person_id,
+                township_id=township_id,
+                service_date=day,
+                visit_type=visit_type,
+                hospital=hospital,
+                amounts=engine.Amounts(
+                    total=as_decimal(total),
+                    in_policy=as_decimal(in_policy),
+                    basic=as_decimal(basic),
+                    critical=as_decimal(critical),
+                    other=as_decimal(other),
+                ),
+            )
+        )
+    return candidates
+
+
+def as_decimal(value) -> Decimal:
+    """A money value from a raw cursor: SQLite hands numeric columns back as float or int, whose repr is the
+    stored amount."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _bills_without_settlement_number() -> set[tuple]:
+    """Live bills entered from paper without a settlement number, keyed for matching settlements."""
+    bills = (
+        Bill.objects.filter(settlement_number="")
+        .exclude(case__status__in=DEAD_STATUSES)
+        .values_list("case__person_id", "visit_type", "discharged_on", "visit_on", "hospital")
+    )
+    return {
+        (person_id, service_date(visit_type, discharged_on, visit_on), visit_type, normalized_key(hospital))
+        for person_id, visit_type, discharged_on, visit_on, hospital in bills.iterator()
+    }
+
+
+def dealt_with_since(numbers: list[str]) -> set[str]:
+    """Of these settlement numbers, those now handled through a lead or claimed by a live application."""
+    gone: set[str] = set()
+    for chunk in chunks(numbers, 5000):
+        gone.update(
+            LeadSettlement.objects.filter(handled=True, settlement_number__in=chunk).values_list(
+                "settlement_number", flat=True
+            )
+        )
+        gone.update(
+            Bill.objects.filter(settlement_number__in=chunk)
+            .exclude(case__status__in=DEAD_STATUSES)
+            .values_list("settlement_number", flat=True)
+        )
+    return gone
