@@ -18,8 +18,7 @@ from recipients.selectors import identities_valid_on
 
 from ..models import Case
 from ..policy.selectors import policy_in_force
-from . import services
-from . import attachments
+from . import attachments, services
 from .checks import case_duplicates
 from .forms import BillForm, CaseEditForm, CaseFilterForm, DecisionForm, NewApplicantForm
 from .workflow import ACTION_LABELS, ACTION_PERMISSIONS, TransitionRefused
