@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
+
+from lib.pages import paginate
 
 from .actions import ACTION_LABELS
 from .filters import AuditEventFilter
@@ -10,9 +11,7 @@ from .models import AuditEvent
 @permission_required("audit.view_auditevent", raise_exception=True)
 def event_list(request):
     event_filter = AuditEventFilter(request.GET or None, queryset=AuditEvent.objects.all())
-    page = Paginator(event_filter.qs, 50).get_page(request.GET.get("page"))
+    page, query = paginate(request, event_filter.qs, 50)
     for event in page:
         event.action_label = ACTION_LABELS.get(event.action, event.action)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "audit/event_list.html", {"filter": event_filter, "page": page, "query": query.urlencode()})
+    return render(request, "audit/event_list.html", {"filter": event_filter, "page": page, "query": query})

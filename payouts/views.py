@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from applications.models import Case
 from audit.services import audit_record
+from lib.pages import paginate
 
 from . import services
 from .bankfile import public_notice
@@ -34,7 +34,7 @@ def _filters(form) -> dict:
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
 def batch_list(request):
     batches = PayoutBatch.objects.select_related("created_by", "reviewed_by")
-    page = Paginator(batches, 30).get_page(request.GET.get("page"))
+    page, _ = paginate(request, batches, 30)
     pool = services.payable_cases().aggregate(n=Count("pk"), total=Sum("approved_amount"))
     return render(
         request,
@@ -79,9 +79,7 @@ def batch_detail(request, pk, return_errors=None):
     status = request.GET.get("status", "")
     if status in PayoutLine.Status.values:
         lines = lines.filter(status=status)
-    page = Paginator(lines, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, lines, 50)
     return render(
         request,
         "payouts/batch_detail.html",
@@ -94,7 +92,7 @@ def batch_detail(request, pk, return_errors=None):
             "return_errors": return_errors,
             "q": q,
             "status": status,
-            "pagination_query": query.urlencode(),
+            "pagination_query": query,
             "can_review": request.user.has_perm("payouts.review_payoutbatch")
             and request.user.pk not in (batch.created_by_id, batch.locked_by_id),
         },
@@ -202,8 +200,8 @@ def line_search(request):
             .select_related("batch", "case", "township")
             .order_by("-batch__created_at", "reference")
         )
-    page = Paginator(lines, 50).get_page(request.GET.get("page"))
-    return render(request, "payouts/line_search.html", {"page": page, "q": q, "pagination_query": f"q={q}"})
+    page, query = paginate(request, lines, 50)
+    return render(request, "payouts/line_search.html", {"page": page, "q": q, "pagination_query": query})
 
 
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)

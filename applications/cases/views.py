@@ -6,13 +6,13 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from lib.pages import paginate
 from recipients.models import Person
 from recipients.selectors import identities_valid_on
 
@@ -52,9 +52,7 @@ def case_list(request):
         q = (data.get("q") or "").strip()
         if q:
             cases = cases.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
-    page = Paginator(cases, 30).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page, query = paginate(request, cases, 30)
     return render(
         request,
         "applications/case_list.html",
@@ -63,7 +61,7 @@ def case_list(request):
             "page": page,
             "today": today,
             "soon": today + datetime.timedelta(days=5),
-            "query": params.urlencode(),
+            "query": query,
         },
     )
 

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
+from lib.pages import paginate
 from settlements.models import Settlement
 
 from ..cases.workflow import TransitionRefused
@@ -43,13 +43,11 @@ def _filtered_leads(request):
 def lead_list(request):
     form, leads = _filtered_leads(request)
     totals = leads.aggregate(n=Count("pk"), estimate=Sum("estimate"))
-    page = Paginator(leads.order_by("-estimate", "id"), 30).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page, query = paginate(request, leads.order_by("-estimate", "id"), 30)
     return render(
         request,
         "applications/lead_list.html",
-        {"form": form, "page": page, "totals": totals, "pagination_query": params.urlencode()},
+        {"form": form, "page": page, "totals": totals, "pagination_query": query},
     )
 
 

@@ -4,13 +4,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db.models import F, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.pages import paginate
 from recipients.models import Township, scoped_to_user
 
 from ..models import Case, YearlyBurden
@@ -62,9 +62,7 @@ def _warnings(request):
 @permission_required("applications.view_yearlyburden", raise_exception=True)
 def warning_list(request):
     burdens, params = _warnings(request)
-    page = Paginator(burdens, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, burdens, 50)
     return render(
         request,
         "applications/warning_list.html",
@@ -72,7 +70,7 @@ def warning_list(request):
             "page": page,
             **params,
             "townships": None if request.user.township_scoped else Township.objects.all(),
-            "pagination_query": query.urlencode(),
+            "pagination_query": query,
         },
     )
 
@@ -127,9 +125,7 @@ def secondary_list(request):
         proposed=Sum("proposed_amount", filter=Q(status=Case.Status.APPROVAL)),
         approved=Sum("approved_amount", filter=Q(status__in=[Case.Status.APPROVED, Case.Status.PAID])),
     )
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, cases, 50)
     return render(
         request,
         "applications/secondary_list.html",
@@ -144,7 +140,7 @@ def secondary_list(request):
                 (Case.Status.WITHDRAWN, "已撤回"),
             ],
             "townships": None if request.user.township_scoped else Township.objects.all(),
-            "pagination_query": query.urlencode(),
+            "pagination_query": query,
         },
     )
 
