@@ -4,20 +4,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from applications.models import Case
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.spreadsheet import xlsx_response
 
 from . import services
 from .bankfile import public_notice
 from .forms import BatchFilterForm, PayeeForm, ReturnUploadForm
 from .models import PayoutBatch, PayoutLine
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(form) -> dict:
@@ -142,9 +140,7 @@ def batch_export_view(request, pk):
     except services.PayoutRefused as exc:
         messages.error(request, str(exc))
         return redirect("payouts:batch_detail", pk=batch.pk)
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename=daifa-{batch.number}.xlsx"
-    return response
+    return xlsx_response(content, f"daifa-{batch.number}.xlsx")
 
 
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
@@ -154,9 +150,7 @@ def public_notice_view(request, pk):
         messages.error(request, "已作废的批次没有公示名单")
         return redirect("payouts:batch_detail", pk=batch.pk)
     audit_record(actor=request.user, action="payout.notice", obj=batch, request=request)
-    response = HttpResponse(public_notice(batch), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename=gongshi-{batch.number}.xlsx"
-    return response
+    return xlsx_response(public_notice(batch), f"gongshi-{batch.number}.xlsx")
 
 
 @require_POST

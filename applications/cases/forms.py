@@ -7,6 +7,7 @@ from recipients.forms import IdNumberField
 from recipients.models import Township
 
 from ..models import Bill, Case
+from .services import EDITABLE_FIELDS
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -85,15 +86,7 @@ class CaseEditForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "agent_name",
-            "agent_id_number",
-            "agent_relation",
-            "payee_name",
-            "payee_bank",
-            "payee_account",
-            "commitment_signed",
-        ]
+        fields = list(EDITABLE_FIELDS)
         labels = {"commitment_signed": "申请人已签署承诺书（承诺制：以承诺代替政策允许免交的证明）"}
 
     def __init__(self, *args, **kwargs):

@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.spreadsheet import xlsx_response
 from settlements.models import Settlement
 
 from ..cases.workflow import TransitionRefused
@@ -67,10 +67,7 @@ def lead_export(request):
         comment="" if masked else "含完整身份证号和联系电话",
         request=request,
     )
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
-    response["Content-Disposition"] = f"attachment; filename=leads-{stamp}.xlsx"
-    return response
+    return xlsx_response(content, f"leads-{timezone.localtime():%Y%m%d%H%M}.xlsx")
 
 
 def _visible_lead(request, pk) -> Lead:

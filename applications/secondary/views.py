@@ -5,18 +5,16 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.db.models import F, Q, Sum
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.spreadsheet import xlsx_response
 from recipients.models import Township, scoped_to_user
 
 from ..models import Case, YearlyBurden
 from .exports import secondary_workbook, warning_workbook
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(request) -> int:
@@ -75,7 +73,7 @@ def warning_list(request):
     )
 
 
-def _export(request, action: str, name: str, content: bytes, rows: int, masked: bool) -> HttpResponse:
+def _export(request, action: str, name: str, content: bytes, rows: int, masked: bool):
     audit_record(
         actor=request.user,
         action=action,
@@ -84,9 +82,7 @@ def _export(request, action: str, name: str, content: bytes, rows: int, masked: 
         comment="" if masked else "含完整身份证号",
         request=request,
     )
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename={name}-{timezone.localtime():%Y%m%d%H%M}.xlsx"
-    return response
+    return xlsx_response(content, f"{name}-{timezone.localtime():%Y%m%d%H%M}.xlsx")
 
 
 @permission_required("applications.view_yearlyburden", raise_exception=True)
