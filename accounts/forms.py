@@ -17,13 +17,11 @@ class BootstrapFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from django import forms as django_forms
-
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, django_forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
-            elif isinstance(widget, django_forms.Select):
+            elif isinstance(widget, forms.Select):
                 css = "form-select"
             else:
                 css = "form-control"

@@ -119,6 +119,7 @@ STAFF_ROLES = {Role.ADMIN}
 
 def sync_role_groups(sender, using="default", **kwargs):
     """Create one group per role and give it exactly the permissions in ROLE_PERMISSIONS."""
+    # Imported here: accounts.models imports this module while the app registry is still loading.
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission

@@ -1,9 +1,14 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db.models import Count
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from applications.cases.selectors import case_queues
+from applications.models import Lead
+from payouts.models import PayoutBatch
+from payouts.services import awaiting_correction, payable_cases
 from recipients.models import RosterImport
 from recipients.selectors import people_by_township, registry_summary
 
@@ -18,8 +23,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        from django.conf import settings
-
         context = super().get_context_data(**kwargs)
         context["lockout_limit"] = settings.AXES_FAILURE_LIMIT
         context["idle_minutes"] = settings.SESSION_IDLE_TIMEOUT_MINUTES
@@ -28,18 +31,11 @@ class LoginView(auth_views.LoginView):
 
 def _work_queues(user) -> list[dict]:
     """Leads and payout work waiting for this role, as home-page queues (a handful of counting queries)."""
-    from django.urls import reverse
-
     queues = []
     if user.has_perm("applications.work_lead"):
-        from applications.models import Lead
-
         open_leads = Lead.objects.visible_to(user).filter(status=Lead.Status.OPEN).count()
         queues.append({"label": "待跟进线索", "count": open_leads, "url": reverse("applications:lead_list")})
     if user.has_perm("payouts.manage_payoutbatch"):
-        from payouts.models import PayoutBatch
-        from payouts.services import awaiting_correction, payable_cases
-
         batches = reverse("payouts:batch_list")
         queues += [
             {"label": "待发放（未进批次）", "count": payable_cases().count(), "url": reverse("payouts:batch_new")},

@@ -33,6 +33,7 @@ SCHEDULES = [
 
 def sync_schedules(using: str = "default") -> list[str]:
     """Create the missing entries; point existing ones at the declared task. Returns the names created."""
+    # Imported here: accounts.apps imports this module while the app registry is still loading.
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     created = []

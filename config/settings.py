@@ -6,6 +6,7 @@ DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,8 +35,6 @@ def _local_secret_key() -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        import secrets
-
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(50)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -3,6 +3,12 @@
 import io
 from collections.abc import Iterable, Sequence
 
+from django.http import HttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,11 +37,6 @@ def list_workbook(
 
     Text columns keep long digit strings as text; money columns show two decimals with separators.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     text_columns, money_columns = set(text_columns), set(money_columns)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
@@ -69,8 +70,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def xlsx_response(content: bytes, file_name: str):
     """An .xlsx download (the name in ASCII, as every browser takes it)."""
-    from django.http import HttpResponse
-
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename={file_name}"
     return response

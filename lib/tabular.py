@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 
+from python_calamine import CalamineWorkbook
+
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 
@@ -47,8 +49,6 @@ def read_table(content: bytes, file_name: str) -> Table:
 
 
 def _read_xlsx(content: bytes) -> Table:
-    from python_calamine import CalamineWorkbook
-
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)

@@ -30,6 +30,7 @@ from lib.tabular import (
     read_table,
 )
 
+from .bankfile import bank_file
 from .models import BankReturn, PayoutBatch, PayoutLine
 
 B = PayoutBatch.Status
@@ -281,8 +282,6 @@ def batch_cancel(*, batch: PayoutBatch, user, reason: str) -> PayoutBatch:
 
 def batch_export(*, batch: PayoutBatch, user) -> bytes:
     """The bank file (DATA-FORMATS §5). Only a reviewed batch; the same batch always gives the same file."""
-    from .bankfile import bank_file
-
     _require(user, "payouts.manage_payoutbatch", "导出代发文件")
     with transaction.atomic():
         locked = _lock(batch, B.REVIEWED, B.EXPORTED, B.RETURNED, B.CLOSED)

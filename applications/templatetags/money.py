@@ -2,7 +2,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from applications.policy.engine import yuan as _yuan
+from applications.policy.engine import yuan as format_yuan
+from recipients.categories import Category
 
 register = template.Library()
 
@@ -15,7 +16,7 @@ def yuan(value):
             value = Decimal(str(value))
         except InvalidOperation:
             return value
-    return _yuan(value)
+    return format_yuan(value)
 
 
 @register.filter
@@ -27,8 +28,6 @@ def sub(value, other):
 
 @register.filter
 def category_name(code):
-    from recipients.categories import Category
-
     return dict(Category.choices).get(code, code or "")
 
 

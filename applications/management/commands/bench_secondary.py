@@ -1,6 +1,7 @@
 """Benchmark of the 二次救助 trigger on PostgreSQL: a full recompute over a generated county, then a recompute of
 only the people a 10,000-row settlement import touched. Everything is rolled back at the end."""
 
+import datetime
 import random
 import time
 
@@ -61,6 +62,4 @@ class Command(CrosscheckBench):
 
     @staticmethod
     def _today():
-        import datetime
-
         return datetime.date(YEAR, 12, 31)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from applications.policy.presets import PRESETS
+from applications.policy.presets import preset as preset_spec
 from applications.policy.services import PolicyRejected, policy_load_preset
 from recipients.models import County
 
@@ -27,8 +28,6 @@ class Command(BaseCommand):
                 "请用 --county 指定一个县（市、区）" if counties.exists() else "系统中没有这个县（市、区）"
             )
         try:
-            from applications.policy.presets import preset as preset_spec
-
             has_open_items = bool(preset_spec(preset).get("to_confirm"))
             version, created = policy_load_preset(
                 name=preset, county=counties.get(), activate=not draft and (activate or not has_open_items)
