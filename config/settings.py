@@ -198,6 +198,11 @@ ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 10
 REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
+# What an uploaded spreadsheet may hold (checked before it is read): columns, cells of the grid the .xlsx
+# reader allocates (about 30 bytes each), and the size of an .xlsx once unzipped.
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "256"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "40000000"))
+IMPORT_MAX_UNCOMPRESSED_MB = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB", "1024"))
 # A month of a county's settlements as CSV is about 15 MB per 100,000 rows.
 SETTLEMENT_MAX_UPLOAD_BYTES = int(os.environ.get("SETTLEMENT_MAX_UPLOAD_MB", "300")) * 1024 * 1024
 

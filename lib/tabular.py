@@ -3,6 +3,12 @@ or GB18030 as written by Excel on a Chinese Windows), and parsing their cells.
 
 Cells come back as read: str for text, float/int for number cells, date/datetime for date
 cells (xlsx only). Column checks live with each import; this module only reads and converts.
+
+Every file is treated as hostile. Before an .xlsx is handed to the reader (which allocates a dense grid up to
+the last cell the sheet names), the zip is inspected: entry count, uncompressed size, compression ratio, and the
+first sheet's extent, found by scanning its XML (row and cell references, and cells without references counted
+as the reader would place them). Files past the limits (TableLimits; settings IMPORT_MAX_*) are refused with a
+message saying what to fix, before anything large is allocated. Rows are then yielded one at a time.
 """
 
 import csv
@@ -10,8 +16,9 @@ import datetime
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 
@@ -19,6 +26,33 @@ from python_calamine import CalamineWorkbook
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+EXCEL_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """What a file may hold. The defaults allow a prefecture's monthly extract; imports pass the settings."""
+
+    max_rows: int = EXCEL_MAX_ROWS
+    max_columns: int = 256
+    max_cells: int = 40_000_000  # rows × columns of the grid the reader allocates (about 30 bytes a cell)
+    max_uncompressed: int = 1024 * 1024 * 1024  # bytes, all zip entries together
+    max_ratio: int = 200  # uncompressed ÷ compressed, per entry (zip bombs reach thousands)
+    max_entries: int = 10_000
+
+    @classmethod
+    def from_settings(cls) -> "TableLimits":
+        """The limits a deployment sets (IMPORT_MAX_COLUMNS, IMPORT_MAX_CELLS, IMPORT_MAX_UNCOMPRESSED_MB)."""
+        from django.conf import settings  # read when asked: this module is also used without Django settings
+
+        return cls(
+            max_columns=getattr(settings, "IMPORT_MAX_COLUMNS", cls.max_columns),
+            max_cells=getattr(settings, "IMPORT_MAX_CELLS", cls.max_cells),
+            max_uncompressed=getattr(settings, "IMPORT_MAX_UNCOMPRESSED_MB", cls.max_uncompressed // 2**20) * 2**20,
+        )
+
+
+DEFAULT_LIMITS = TableLimits()
 
 
 class TableError(ValueError):
@@ -28,33 +62,174 @@ class TableError(ValueError):
 @dataclass
 class Table:
     headers: list[str]
-    rows: list[list]  # data rows, header excluded
+    rows: Iterable[list]  # data rows, header excluded; read once, in order
     first_row_number: int = 2  # spreadsheet row number of rows[0]
     # False when the whole file is known to hold no control characters (one search over a CSV's
     # text), so that rows need not be searched one by one.
     may_hold_control_characters: bool = True
 
 
-def read_table(content: bytes, file_name: str) -> Table:
+def read_table(content: bytes, file_name: str, *, limits: TableLimits | None = None) -> Table:
+    """The file's header and rows (see the module's docstring for the checks). `limits` default to the settings."""
+    limits = limits or TableLimits.from_settings()
     name = file_name.lower()
     if name.endswith(".xls") or content.startswith(OLE_MAGIC):
         raise TableError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
     if name.endswith(".xlsx"):
         if not content.startswith(XLSX_MAGIC):
             raise TableError("文件扩展名是 .xlsx，但内容不是有效的 Excel 文件")
-        return _read_xlsx(content)
+        return _read_xlsx(content, limits)
     if name.endswith(".csv"):
-        return _read_csv(content)
+        return _read_csv(content, limits)
     raise TableError("文件类型不支持：只接受 .xlsx 或 .csv 文件")
 
 
-def _read_xlsx(content: bytes) -> Table:
+def _read_xlsx(content: bytes, limits: TableLimits) -> Table:
+    inspect_xlsx(content, limits)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise TableError(f"无法读取 Excel 文件：{exc}") from None
-    return _split_header(rows)
+    return _split_header(_xlsx_rows(sheet))
+
+
+def _xlsx_rows(sheet) -> Iterator[list]:
+    # The reader yields every row from the first, but each only from the first used column: pad it, so that
+    # positions match the sheet's columns as the header row names them.
+    pad = [""] * (sheet.start[1] if sheet.start else 0)
+    try:
+        for row in sheet.iter_rows():
+            yield pad + row if pad else row
+    except Exception as exc:  # a damaged cell deep in the sheet
+        raise TableError(f"无法读取 Excel 文件：{exc}") from None
+
+
+# --- inspecting an .xlsx before reading it -----------------------------------------------------
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?(row|c|dimension)\b([^>]*?)(/?)>|</(?:\w+:)?row>")
+_REF = re.compile(rb'\br="([A-Z]{1,4})([0-9]{1,8})"')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]{1,8})"')
+_SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+
+
+@dataclass
+class SheetExtent:
+    rows: int = 0
+    columns: int = 0
+    declared: str = ""  # the sheet's own <dimension ref="...">
+    _row: int = field(default=0, repr=False)
+    _column: int = field(default=0, repr=False)
+
+
+def column_number(letters: bytes) -> int:
+    """A1-style column letters as a number (A = 1, XFD = 16384)."""
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ch - 64)
+    return number
+
+
+def inspect_xlsx(content: bytes, limits: TableLimits = DEFAULT_LIMITS) -> SheetExtent:
+    """Refuse an .xlsx that would take the reader past the limits; return the first sheet's extent."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise TableError("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式") from None
+    if len(entries) > limits.max_entries:
+        raise TableError(f"Excel 文件内部的部件过多（{len(entries)} 个），不像是正常的表格，请另存为新文件后再导入")
+    total = sum(e.file_size for e in entries)
+    if total > limits.max_uncompressed:
+        raise TableError(
+            f"Excel 文件解压后约 {total // 1024 // 1024:,} MB，超过上限 {limits.max_uncompressed // 1024 // 1024:,} MB；"
+            "请分成几个文件导入，或改用 CSV"
+        )
+    for e in entries:
+        if e.file_size > 1024 * 1024 and e.file_size > limits.max_ratio * max(e.compress_size, 1):
+            raise TableError(
+                f"Excel 文件中“{e.filename[:60]}”的压缩比异常（{e.file_size // max(e.compress_size, 1):,} 倍），"
+                "可能是恶意构造的文件，已拒绝"
+            )
+    sheet = _first_sheet(archive)
+    if sheet is None:
+        raise TableError("Excel 文件中没有工作表")
+    extent = _scan_sheet(archive, sheet)
+    if extent.rows > limits.max_rows:
+        raise TableError(f"工作表有 {extent.rows:,} 行，超过上限 {limits.max_rows:,} 行；请分成几个文件导入")
+    if extent.columns > limits.max_columns:
+        where = f"（最远的单元格在第 {extent.columns:,} 列）" if extent.columns > 1000 else ""
+        raise TableError(
+            f"工作表有 {extent.columns:,} 列{where}，超过上限 {limits.max_columns} 列；"
+            "请删除表格右侧多余的列（或只复制数据区域到新工作簿）后另存再导入"
+        )
+    if extent.rows * extent.columns > limits.max_cells:
+        raise TableError(
+            f"工作表范围为 {extent.rows:,} 行 × {extent.columns:,} 列，超过可读取的单元格上限 "
+            f"{limits.max_cells:,} 个；请删除多余的行列、分成几个文件，或改用 CSV"
+        )
+    return extent
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str | None:
+    """The zip entry of the workbook's first sheet (the one the reader takes), from workbook.xml and its rels."""
+    names = set(archive.namelist())
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    except (KeyError, zipfile.BadZipFile, OSError):
+        workbook, rels = b"", b""
+    first = re.search(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"', workbook)
+    if first and rels:
+        for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
+            if re.search(rb'\bId="' + re.escape(first.group(1)) + rb'"', rel.group(0)):
+                target = re.search(rb'\bTarget="([^"]+)"', rel.group(0))
+                if target:
+                    path = target.group(1).decode("utf-8", "replace").lstrip("/")
+                    path = path if path.startswith("xl/") else f"xl/{path}"
+                    if path in names:
+                        return path
+    sheets = sorted(n for n in names if _SHEET_ENTRY.match(n))
+    return sheets[0] if sheets else None
+
+
+def _scan_sheet(archive: zipfile.ZipFile, entry: str) -> SheetExtent:
+    """The grid the reader will allocate for the sheet: the furthest row and column any cell reaches, counting
+    rows and cells without a reference where the reader would put them. Streams the XML in 1 MB pieces."""
+    extent = SheetExtent()
+    tail = b""
+    with archive.open(entry) as stream:
+        while True:
+            chunk = stream.read(1 << 20)
+            data = tail + chunk
+            cut = data.rfind(b">") + 1 if chunk else len(data)
+            _scan_tags(data[:cut], extent)
+            tail = data[cut:]
+            if not chunk:
+                break
+            if len(tail) > 1 << 20:  # a single tag of a megabyte is not a spreadsheet
+                raise TableError("Excel 文件的工作表内容异常，无法读取")
+    return extent
+
+
+def _scan_tags(data: bytes, extent: SheetExtent) -> None:
+    for match in _SHEET_TAG.finditer(data):
+        name, attrs = match.group(1), match.group(2)
+        if name == b"c":
+            ref = _REF.search(attrs)
+            extent._column = column_number(ref.group(1)) if ref else extent._column + 1
+            if ref:
+                extent._row = max(extent._row, int(ref.group(2)))
+            extent.columns = max(extent.columns, extent._column)
+            extent.rows = max(extent.rows, extent._row)
+        elif name == b"row":
+            number = _ROW_NUMBER.search(attrs)
+            extent._row = int(number.group(1)) if number else extent._row + 1
+            extent._column = 0
+            extent.rows = max(extent.rows, extent._row)
+        elif name == b"dimension":
+            ref = re.search(rb'\bref="([^"]{1,40})"', attrs)
+            extent.declared = ref.group(1).decode("ascii", "replace") if ref else ""
 
 
 def decode_csv(content: bytes) -> str:
@@ -73,26 +248,35 @@ def decode_csv(content: bytes) -> str:
         raise TableError("无法识别 CSV 文件编码：请保存为 UTF-8 或 GB18030（Excel 默认的“CSV（逗号分隔）”）") from None
 
 
-def _read_csv(content: bytes) -> Table:
+def _read_csv(content: bytes, limits: TableLimits) -> Table:
     text = decode_csv(content)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise TableError(f"CSV 文件格式错误：{exc}") from None
-    table = _split_header(rows)
+    table = _split_header(_csv_rows(text, limits))
     table.may_hold_control_characters = has_control_characters(text)
     return table
 
 
-def _split_header(rows: list[list]) -> Table:
-    # Skip blank lines above the header.
-    start = 0
-    while start < len(rows) and not any(_is_filled(c) for c in rows[start]):
-        start += 1
-    if start >= len(rows):
-        raise TableError("文件是空的：没有找到表头行")
-    headers = [clean_header(c) for c in rows[start]]
-    return Table(headers=headers, rows=rows[start + 1 :], first_row_number=start + 2)
+def _csv_rows(text: str, limits: TableLimits) -> Iterator[list]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for number, row in enumerate(reader, start=1):
+            if number > limits.max_rows:
+                raise TableError(f"文件超过 {limits.max_rows:,} 行；请分成几个文件导入")
+            if len(row) > limits.max_columns:
+                raise TableError(
+                    f"第 {number:,} 行有 {len(row):,} 列，超过上限 {limits.max_columns} 列；请检查分隔符或删除多余的列"
+                )
+            yield row
+    except csv.Error as exc:
+        raise TableError(f"CSV 文件格式错误：{exc}") from None
+
+
+def _split_header(rows: Iterable[list]) -> Table:
+    """The first non-blank row is the header; the rest are yielded as they are read."""
+    rows = iter(rows)
+    for number, row in enumerate(rows, start=1):
+        if any(_is_filled(c) for c in row):
+            return Table(headers=[clean_header(c) for c in row], rows=rows, first_row_number=number + 1)
+    raise TableError("文件是空的：没有找到表头行")
 
 
 def clean_header(value) -> str:
