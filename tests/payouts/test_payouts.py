@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from accounts.roles import Role
 from applications.models import Case
 from audit.models import AuditEvent
-from lib.capitals import amount_in_words
 from payouts import services
 from payouts.models import PayoutBatch, PayoutLine
 from recipients.demo import to_csv
@@ -64,26 +63,6 @@ def return_file(lines, results=None, **changes):
     for index, row in changes.items():
         rows[int(index.strip("r"))] = row
     return to_csv(rows, headers=RETURN_HEADERS)
-
-
-# --- Chinese capitals ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "amount,words",
-    [
-        ("1234.56", "壹仟贰佰叁拾肆元伍角陆分"),
-        ("100", "壹佰元整"),
-        ("0.05", "伍分"),
-        ("1001", "壹仟零壹元整"),
-        ("40500", "肆万零伍佰元整"),
-        ("20.07", "贰拾元零柒分"),
-        ("100000000", "壹亿元整"),
-        ("1010101.01", "壹佰零壹万零壹佰零壹元零壹分"),
-    ],
-)
-def test_amounts_in_chinese_capitals(amount, words):
-    assert amount_in_words(D(amount)) == words
 
 
 # --- building batches ------------------------------------------------------------------------------
