@@ -3,6 +3,7 @@ name (lib.tasks), never by importing this module."""
 
 from celery import shared_task
 
+from .jobs.runner import jobs_sweep
 from .proactive.crosscheck import crosscheck_request, crosscheck_run_job
 from .secondary.services import secondary_request, secondary_run_job
 
@@ -27,3 +28,9 @@ def run_secondary_job(job_id: int) -> None:
 def secondary_nightly() -> None:
     """The scheduled run: every person, every year with settlements."""
     secondary_request(reason="定时任务")
+
+
+@shared_task(name="applications.sweep_jobs")
+def sweep_jobs() -> None:
+    """Every few minutes (config/schedules.py): jobs whose worker died are marked failed."""
+    jobs_sweep()

@@ -22,5 +22,7 @@ urlpatterns = [
     path("jobs/", job_views.job_list, name="job_list"),
     path("jobs/run/", job_views.job_run, name="job_run"),
     path("jobs/schedule/", job_views.job_schedule, name="job_schedule"),
+    path("jobs/<int:pk>/retry/", job_views.job_retry_view, name="job_retry"),
+    path("jobs/<int:pk>/cancel/", job_views.job_cancel_view, name="job_cancel"),
     *case_urlpatterns,
 ]

@@ -11,6 +11,7 @@ NIGHTLY_CROSSCHECK = "主动救助比对（每晚）"
 NIGHTLY_SECONDARY = "二次救助测算（每晚）"
 NIGHTLY_REPORTS = "统计汇总刷新（每晚）"
 NIGHTLY_SESSIONS = "清理过期会话（每晚）"
+SWEEP = "检查中断的任务（每 2 分钟）"
 TIME_ZONE = "Asia/Shanghai"
 
 
@@ -18,8 +19,8 @@ TIME_ZONE = "Asia/Shanghai"
 class Schedule:
     name: str
     task: str
-    hour: int
-    minute: int
+    hour: int | str  # crontab fields: a number, or an expression such as "*/2"
+    minute: int | str
     description: str
 
 
@@ -28,6 +29,7 @@ SCHEDULES = [
     Schedule(NIGHTLY_SESSIONS, "accounts.clear_expired_sessions", 2, 30, "删除过期会话和过期的登录失败记录"),
     Schedule(NIGHTLY_SECONDARY, "applications.secondary_nightly", 3, 0, "二次救助测算：全部人员、全部年度"),
     Schedule(NIGHTLY_REPORTS, "reports.nightly", 4, 0, "重建今年和去年的统计汇总；删除过期报表文件"),
+    Schedule(SWEEP, "applications.sweep_jobs", "*", "*/2", "运行中但心跳停止超过 3 分钟的任务标记为失败"),
 ]
 
 

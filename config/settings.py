@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "audit",
+    "imports",
     "recipients",
     "applications",
     "settlements",
@@ -215,8 +216,18 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # no broker configured: run tasks in-process
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks are idempotent: acknowledged when done, and put back on the queue when the worker running them is lost
+# (killed, out of memory), so another worker runs them again.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died without giving it back (the whole host lost) is delivered again after this long;
+# a job still running then is found holding its lock, and the second delivery waits for it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900"))}
+# Each worker child may use at most this much memory (address space): a runaway task fails with MemoryError
+# instead of taking the host down. Children are also replaced after a task that grew them past 3/4 of it.
+WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WORKER_MEMORY_LIMIT_MB", "4096"))
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = WORKER_MEMORY_LIMIT_MB * 1024 * 3 // 4  # in KB
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs for `celery beat`: declared in config/schedules.py, kept in the database (django-celery-beat)

@@ -1,19 +1,28 @@
 """Background jobs with a record the UI polls (the cross-check, the secondary trigger): queued at most once, run
-one at a time per kind.
+one at a time per kind, and never stuck.
 
 At most one job of a kind waits and one runs (database constraints on Job). A request while one waits joins it,
-widening its scope if needed; the runner holds a PostgreSQL advisory lock, so a job left 'running' by a worker
-that died is recognised and marked failed by the next one.
+widening its scope if needed. The runner holds a PostgreSQL advisory lock (released by the database when the
+worker's connection ends, however it ends) and beats a heartbeat on the job while it works:
+- a task delivered again after its worker was lost (acks late, rejected on worker loss) finds its job 运行中,
+  takes the lock — so the earlier run is gone — and runs it again from the start: each step of the work writes
+  complete, idempotent results, so a restart neither duplicates nor loses anything; after MAX_ATTEMPTS the job
+  fails instead;
+- a job whose heartbeat stopped (the worker was killed and nothing redelivered its task) is marked 失败 by the
+  periodic sweep within STALE_AFTER, and its owner can run it again or cancel a job still waiting.
 """
 
+import datetime
 import logging
 import time
 from collections.abc import Callable
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.heartbeat import heartbeat
 from lib.locks import session_lock
 from lib.tasks import enqueue_on_commit
 
@@ -23,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # The Celery task that runs a queued job of each kind (applications/tasks.py), by name.
 TASKS = {Job.Kind.CROSSCHECK: "applications.run_crosscheck_job", Job.Kind.SECONDARY: "applications.run_secondary_job"}
+STALE_AFTER = datetime.timedelta(minutes=3)  # no heartbeat for this long: the worker is gone
+MAX_ATTEMPTS = 3
+INTERRUPTED = "任务中断：运行它的进程已停止响应。每一步写入都是完整的，重新运行即可补齐。"
 
 
 def job_request(
@@ -90,13 +102,14 @@ def job_request_on_commit(*, kind: str, reason: str, user=None, person_ids: list
 
 def job_progress(job: Job, **fields) -> None:
     """Record progress the job page shows (outside the job's own transaction, so it is seen at once)."""
-    Job.objects.filter(pk=job.pk).update(**fields)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now(), **fields)
     for name, value in fields.items():
         setattr(job, name, value)
 
 
 def job_finish(job: Job, *, started: float, audit_action: str, audit_after: dict, **fields) -> Job:
-    """Mark the job done with its results and audit the run."""
+    """Mark the job done with its results and audit the run (in the caller's transaction when there is one, so
+    the results and the status commit together)."""
     with transaction.atomic():
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.DONE,
@@ -113,26 +126,84 @@ def job_finish(job: Job, *, started: float, audit_action: str, audit_after: dict
 def job_run(*, kind: str, job_id: int, work: Callable[[Job], None], failure: str) -> Job | None:
     """Run a queued job to the end with `work(job)`, which records the results; waits while another one runs.
 
-    A job already run by an earlier delivery of the task is left as it is.
+    A job finished by an earlier delivery of the task is left as it is; one still 运行中 is restarted (see the
+    module's docstring).
     """
     with session_lock(f"applications.job.{kind}"):
-        # Holding the lock, any job still marked running belongs to a worker that died.
+        now = timezone.now()
+        # Holding the lock, any other job still marked running belongs to a worker that died.
         Job.objects.filter(kind=kind, status=Job.Status.RUNNING).exclude(pk=job_id).update(
-            status=Job.Status.FAILED, finished_at=timezone.now(), message="任务中断（运行它的进程已退出），未写入数据"
-        )
-        claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=timezone.now(), phase="开始"
+            status=Job.Status.FAILED, finished_at=now, message=INTERRUPTED
         )
         job = Job.objects.filter(pk=job_id).first()
-        if job is None or not claimed:
+        if job is None or job.status not in (Job.Status.QUEUED, Job.Status.RUNNING):
             return job
+        if job.status == Job.Status.RUNNING and job.attempts >= MAX_ATTEMPTS:
+            Job.objects.filter(pk=job_id).update(
+                status=Job.Status.FAILED, finished_at=now, message=f"任务已中断 {job.attempts} 次，不再自动重试"
+            )
+            return Job.objects.get(pk=job_id)
+        restarted = job.status == Job.Status.RUNNING
+        claimed = Job.objects.filter(pk=job_id, status=job.status).update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            phase="重新开始（上次运行中断）" if restarted else "开始",
+        )
+        if not claimed:
+            return Job.objects.filter(pk=job_id).first()
+        job.refresh_from_db()
+        if restarted:
+            audit_record(actor=None, action="job.restart", obj=job, after={"attempt": job.attempts})
         try:
-            work(job)
+            with heartbeat(Job, job_id):
+                work(job)
         except Exception:
             logger.exception("%s job %s failed", kind, job_id)
             Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, finished_at=timezone.now(), message=failure)
             raise
         job.refresh_from_db()
+    return job
+
+
+def jobs_sweep() -> int:
+    """Mark 失败 the running jobs whose heartbeat stopped (periodic, config/schedules.py). Returns how many."""
+    stale = timezone.now() - STALE_AFTER
+    dead = Job.objects.filter(status=Job.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+    )
+    with transaction.atomic():
+        jobs = list(dead.select_for_update(skip_locked=True))
+        for job in jobs:
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.FAILED, finished_at=timezone.now(), message=INTERRUPTED
+            )
+            audit_record(actor=None, action="job.interrupted", obj=job, after={"heartbeat_at": str(job.heartbeat_at)})
+    return len(jobs)
+
+
+class JobRefused(ValueError):
+    """The request cannot be carried out; the message is shown to the user."""
+
+
+def job_retry(*, job: Job, user) -> Job:
+    """Run a failed or cancelled job again, with the same scope (a new request, joined with any waiting one)."""
+    if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
+        raise JobRefused("只有失败或已取消的任务可以重新运行")
+    return job_request(kind=job.kind, user=user, year=job.year, person_ids=job.people_ids, reason=f"重新运行 #{job.pk}")
+
+
+def job_cancel(*, job: Job, user) -> Job:
+    """Cancel a job still waiting; its task, when delivered, then does nothing."""
+    with transaction.atomic():
+        cancelled = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), message="已取消"
+        )
+        if not cancelled:
+            raise JobRefused("任务已开始或已结束，不能取消")
+        job.refresh_from_db()
+        audit_record(actor=user, action="job.cancel", obj=job)
     return job
 
 

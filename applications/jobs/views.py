@@ -14,6 +14,7 @@ from ..models import Job
 from ..proactive.crosscheck import crosscheck_request
 from ..secondary.services import secondary_request
 from .forms import RunForm, ScheduleForm
+from .runner import JobRefused, job_cancel, job_retry
 
 NIGHTLY_TASK = NIGHTLY_CROSSCHECK
 
@@ -81,4 +82,28 @@ def job_schedule(request):
             request=request,
         )
     messages.success(request, "定时比对计划已保存")
+    return redirect("applications:job_list")
+
+
+@require_POST
+@permission_required("applications.run_job", raise_exception=True)
+def job_retry_view(request, pk):
+    job = get_object_or_404(Job, pk=pk)
+    try:
+        again = job_retry(job=job, user=request.user)
+        messages.success(request, f"已重新提交{again.get_kind_display()}任务 #{again.pk}")
+    except JobRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("applications:job_list")
+
+
+@require_POST
+@permission_required("applications.run_job", raise_exception=True)
+def job_cancel_view(request, pk):
+    job = get_object_or_404(Job, pk=pk)
+    try:
+        job_cancel(job=job, user=request.user)
+        messages.success(request, f"已取消任务 #{job.pk}")
+    except JobRefused as exc:
+        messages.error(request, str(exc))
     return redirect("applications:job_list")

@@ -23,6 +23,7 @@ class Job(models.Model):
         RUNNING = "running", "运行中"
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
+        CANCELLED = "cancelled", "已取消"
 
     kind = models.CharField("任务", max_length=12, choices=Kind.choices)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -39,6 +40,8 @@ class Job(models.Model):
     )
     requested_at = models.DateTimeField("发起时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True, help_text="运行中每隔几秒更新")
+    attempts = models.PositiveSmallIntegerField("运行次数", default=0, help_text="进程中断后重新投递会再次运行")
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     phase = models.CharField("进度", max_length=100, blank=True)
     rows_examined = models.PositiveIntegerField("检查结算数", default=0)

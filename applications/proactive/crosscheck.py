@@ -106,30 +106,32 @@ def crosscheck(*, job: Job) -> Job:
     job_progress(job, phase="按政策测算", candidates=len(candidates), people=len({c.person_id for c in candidates}))
     groups = estimate(candidates, job=job)
     job_progress(job, phase="写入线索", processed=job.people)
-    counts = write_leads(groups, year=job.year, job=job, only_people=affected)
-    scope = Lead.objects.filter(status=Lead.Status.OPEN)
-    if job.year is not None:
-        scope = scope.filter(year=job.year)
-    total = scope.aggregate(total=Sum("estimate"))["total"] or ZERO
-    return job_finish(
-        job,
-        started=started,
-        audit_action="job.crosscheck",
-        audit_after={
-            "year": job.year,
-            "examined": rows,
-            "candidates": len(candidates),
-            "created": counts.created,
-            "updated": counts.updated,
-            "closed": counts.closed,
-            "reopened": counts.reopened,
-            "closed_leads": counts.closed_numbers,
-            "reopened_leads": counts.reopened_numbers,
-            "total": str(total),
-        },
-        created=counts.created,
-        updated=counts.updated,
-        closed=counts.closed,
-        reopened=counts.reopened,
-        total_amount=total,
-    )
+    # The leads and the job's result commit together: a run cut short leaves neither.
+    with transaction.atomic():
+        counts = write_leads(groups, year=job.year, job=job, only_people=affected)
+        scope = Lead.objects.filter(status=Lead.Status.OPEN)
+        if job.year is not None:
+            scope = scope.filter(year=job.year)
+        total = scope.aggregate(total=Sum("estimate"))["total"] or ZERO
+        return job_finish(
+            job,
+            started=started,
+            audit_action="job.crosscheck",
+            audit_after={
+                "year": job.year,
+                "examined": rows,
+                "candidates": len(candidates),
+                "created": counts.created,
+                "updated": counts.updated,
+                "closed": counts.closed,
+                "reopened": counts.reopened,
+                "closed_leads": counts.closed_numbers,
+                "reopened_leads": counts.reopened_numbers,
+                "total": str(total),
+            },
+            created=counts.created,
+            updated=counts.updated,
+            closed=counts.closed,
+            reopened=counts.reopened,
+            total_amount=total,
+        )
