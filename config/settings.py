@@ -24,6 +24,9 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+TESTING = env_bool("DJANGO_TESTING", False)
+# A real deployment (debug off, not the test suite): HTTPS-only defaults, each switchable below.
+PRODUCTION = not DEBUG and not TESTING
 
 
 def _local_secret_key() -> str:
@@ -45,9 +48,14 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    SECRET_KEY = "test-only-key" if env_bool("DJANGO_TESTING") else _local_secret_key()
-if len(SECRET_KEY) < 32 and not env_bool("DJANGO_TESTING"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY 太短：至少 32 个字符。")
+    SECRET_KEY = "test-only-key" if TESTING else _local_secret_key()
+# What Django's deployment check (security.W009) accepts: 50 characters or more, at least 5 different ones, not
+# the "django-insecure-" prefix of a generated development key.
+if not TESTING and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY 不合格：至少 50 个字符、至少 5 种不同字符，且不以 django-insecure- 开头。"
+        "可用 python3 -c 'import secrets; print(secrets.token_urlsafe(50))' 生成。"
+    )
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -88,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user is known (its page is rendered with the navigation), before any view runs a query.
+    "lib.middleware.RejectControlCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last: it needs the authenticated user and answers locked-out logins itself.
@@ -118,7 +128,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
         # Tests: no persistent connections, so worker threads leave none open on the test database.
-        conn_max_age=0 if env_bool("DJANGO_TESTING") else int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=0 if TESTING else int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,6 +149,7 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.validators.NotContainingUserNameValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -153,8 +164,17 @@ SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS: redirect plain HTTP, and tell browsers to use HTTPS only (HSTS), by default in production.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Behind the reverse proxy that terminates TLS (which must set X-Forwarded-Proto itself, replacing any the
+# client sent): requests it forwards as https are https.
+if env_bool("DJANGO_PROXY_SSL_HEADER", PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Lock an account after repeated failures. Township offices share one public address,
 # so the lock is per user name, not per address.
@@ -170,6 +190,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Locale ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -186,7 +208,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or env_bool("DJANGO_TESTING")
+        if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
