@@ -78,6 +78,7 @@ class BillForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     comment = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    accept_zero = forms.BooleanField(label="确认以 0 元批准", required=False)
 
 
 class CaseEditForm(forms.ModelForm):

@@ -48,6 +48,7 @@ class SourceRules:
 
     review: Callable[[Case], tuple[Decimal, list]]  # → (proposed amount, calculation)
     grant: Callable[[Case], Grant]  # posts to the ledger; raises TransitionRefused when nothing is due
+    preview: Callable[[Case], Decimal]  # what approving now would grant, read-only
 
 
 _SOURCES: dict[str, SourceRules] = {}
@@ -312,9 +313,36 @@ def _grant_bills(locked: Case) -> Grant:
     return Grant(calculation.amount, calculation.lines, note)
 
 
-def _grant(locked: Case) -> Grant:
+ZERO_REFUSED = (
+    "按当前台账重新计算，本次批准金额为 0.00 元（年度封顶或应救助额已用完）；"
+    "如确认以 0 元批准，请勾选“确认以 0 元批准”后再提交，否则请不予救助或退回"
+)
+ZERO_NOTE = "批准金额为 0.00 元（审批人已确认）"
+
+
+def _grant(locked: Case, *, accept_zero: bool) -> Grant:
     rules = _SOURCES.get(locked.source)
-    return rules.grant(locked) if rules is not None else _grant_bills(locked)
+    grant = rules.grant(locked) if rules is not None else _grant_bills(locked)
+    if grant.amount <= 0:
+        if not accept_zero:
+            raise TransitionRefused(ZERO_REFUSED)
+        grant.note = "；".join(part for part in (grant.note, ZERO_NOTE) if part)
+    return grant
+
+
+def approval_preview(case: Case) -> tuple[Decimal | None, str]:
+    """What approving the case now would grant, on the ledger as it is (read-only), or None with the reason it
+    cannot be approved as it stands: shown to the approver before they confirm."""
+    rules = _SOURCES.get(case.source)
+    try:
+        if rules is not None:
+            return rules.preview(case), ""
+        amount = case_calculate(case).amount
+    except TransitionRefused as exc:
+        return None, str(exc)
+    if case.proposed_amount is not None and amount > case.proposed_amount:
+        return None, f"重新计算的金额 {amount} 元高于审核拟定的 {case.proposed_amount} 元，请退回重新审核"
+    return amount, ""
 
 
 def _decided(grant: Grant, comment: str) -> tuple[str, dict]:
@@ -323,17 +351,21 @@ def _decided(grant: Grant, comment: str) -> tuple[str, dict]:
 
 
 @transaction.atomic
-def case_approve(*, case: Case, user, comment: str = "") -> Case:
-    """批准: separation of duties, then the grant (the ledger posted under row locks), then the transition."""
+def case_approve(*, case: Case, user, comment: str = "", accept_zero: bool = False) -> Case:
+    """批准: separation of duties, then the grant (the ledger posted under row locks), then the transition. A grant
+    of 0.00 (the cap used up since review) is refused unless the approver confirmed it (`accept_zero`), and then
+    says so in the record."""
     locked = lock_case(case, action="approve")
     check_actor(locked, user, "approve")
-    text, changes = _decided(_grant(locked), comment)
+    text, changes = _decided(_grant(locked, accept_zero=accept_zero), comment)
     return move(
         locked, user=user, action="approve", comment=text, decided_by=user, decided_at=timezone.now(), **changes
     )
 
 
-def cases_approve(*, case_ids: list[int], user, comment: str = "批量审批") -> tuple[list[Case], list[str]]:
+def cases_approve(
+    *, case_ids: list[int], user, comment: str = "批量审批", accept_zero: bool = False
+) -> tuple[list[Case], list[str]]:
     """Approve several cases at once (the approval queue): each is checked and granted on its own savepoint, so
     a refused one changes nothing of its own; the approved ones move together with their transitions and audit
     rows written in bulk. Returns (approved cases, refusal messages)."""
@@ -347,7 +379,7 @@ def cases_approve(*, case_ids: list[int], user, comment: str = "批量审批") -
                     raise TransitionRefused(f"案件当前状态为“{case.get_status_display()}”，不能批准")
                 check_actor(case, user, "approve")
                 with transaction.atomic():
-                    grant = _grant(case)
+                    grant = _grant(case, accept_zero=accept_zero)
             except TransitionRefused as exc:
                 refused.append(f"{case.number}：{exc}")
                 continue

@@ -75,6 +75,9 @@ def case_detail(request, pk):
         bill.identities = list(identities_valid_on(person=case.person_id, day=day)) if day else []
         bill.insurance = bill.basic + bill.critical + bill.other
     problems = case_duplicates(case) if case.status in (Case.Status.REVIEW, Case.Status.APPROVAL) else []
+    preview = preview_reason = None
+    if case.status == Case.Status.APPROVAL and request.user.has_perm("applications.approve_case"):
+        preview, preview_reason = services.approval_preview(case)
     totals = {
         name: sum((getattr(b, name) for b in bills), Decimal("0")) for name in ("total", "in_policy", "insurance")
     }
@@ -91,6 +94,8 @@ def case_detail(request, pk):
             "decision_form": DecisionForm(),
             "today": timezone.localdate(),
             "payments": case.payout_lines.select_related("batch").order_by("batch__created_at", "pk"),
+            "preview": preview,
+            "preview_reason": preview_reason,
         },
     )
 
@@ -131,7 +136,9 @@ ACTIONS = {
     "submit": lambda case, user, form: services.case_submit(case=case, user=user, comment=form["comment"]),
     "review": lambda case, user, form: services.case_review(case=case, user=user, comment=form["comment"]),
     "return": lambda case, user, form: services.case_return(case=case, user=user, reason=form["comment"]),
-    "approve": lambda case, user, form: services.case_approve(case=case, user=user, comment=form["comment"]),
+    "approve": lambda case, user, form: services.case_approve(
+        case=case, user=user, comment=form["comment"], accept_zero=form["accept_zero"]
+    ),
     "reject": lambda case, user, form: services.case_reject(case=case, user=user, reason=form["comment"]),
     "withdraw": lambda case, user, form: services.case_withdraw(case=case, user=user, reason=form["comment"]),
 }
@@ -150,7 +157,8 @@ def case_action(request, pk, action):
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        case = ACTIONS[action](case, request.user, {"comment": form.cleaned_data.get("comment", "")})
+        data = {"comment": form.cleaned_data.get("comment", ""), "accept_zero": form.cleaned_data.get("accept_zero")}
+        case = ACTIONS[action](case, request.user, data)
         messages.success(request, f"已{ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
     except TransitionRefused as exc:
         messages.error(request, str(exc))
@@ -171,7 +179,10 @@ def approval_queue(request):
         cases = cases.filter(source=source)
     if request.method == "POST":
         chosen = list(cases.filter(pk__in=request.POST.getlist("case")).values_list("pk", flat=True))
-        approved, refused = services.cases_approve(case_ids=chosen, user=request.user) if chosen else ([], [])
+        accept_zero = request.POST.get("accept_zero") == "1"
+        approved, refused = (
+            services.cases_approve(case_ids=chosen, user=request.user, accept_zero=accept_zero) if chosen else ([], [])
+        )
         if approved:
             messages.success(request, f"已批准 {len(approved)} 件：{'、'.join(c.number for c in approved)}")
         for line in refused:

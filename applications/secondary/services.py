@@ -100,6 +100,7 @@ def _grant(locked: Case) -> Grant:
     result, burden, rule = secondary_recalculate(locked)
     amount = min(result.pay_now, locked.proposed_amount or ZERO) if result else ZERO
     if amount <= 0:
+        # Not a 0.00 grant to confirm: a secondary case with nothing due is withdrawn by the next recomputation.
         raise TransitionRefused("按当前数据重新测算，本年度已无需再给予二次救助；请等待下次测算自动撤回本案件")
     note = ""
     if amount < (locked.proposed_amount or 0):
@@ -117,4 +118,9 @@ def _grant(locked: Case) -> Grant:
     return Grant(amount, secondary_calculation(result, burden, rule.deductible if rule else None), note)
 
 
-SECONDARY_RULES = SourceRules(review=_review, grant=_grant)
+def _preview(case: Case) -> Decimal:
+    result, _, _ = secondary_recalculate(case)
+    return min(result.pay_now, case.proposed_amount or ZERO) if result else ZERO
+
+
+SECONDARY_RULES = SourceRules(review=_review, grant=_grant, preview=_preview)
