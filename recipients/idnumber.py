@@ -77,3 +77,44 @@ def mask_bank_account(account: str) -> str:
     if len(account) <= 8:
         return "*" * (len(account) - 4) + account[-4:] if len(account) > 4 else "*" * len(account)
     return account[:4] + "*" * (len(account) - 8) + account[-4:]
+
+
+# Personal data inside free text and change summaries (the audit log): ID numbers (18 or 15 digits), bank
+# accounts (12 or more digits, possibly in groups) and mobile numbers, wherever they appear.
+# Not inside a longer word: the portal's own numbers (XS202500000123, EC20250000012301) are not personal data.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+_ACCOUNT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([0-9](?:[0-9 ]{10,38})[0-9])(?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9]{9})(?![0-9A-Za-z])")
+PERSONAL_KEYS = {
+    "id_number": mask_id_number,
+    "agent_id_number": mask_id_number,
+    "payee_account": mask_bank_account,
+    "bank_account": mask_bank_account,
+    "account": mask_bank_account,
+    "phone": mask_phone,
+}
+
+
+def mask_text(text: str) -> str:
+    """Free text with every ID number, bank account and mobile number in it masked."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
+    return _ACCOUNT_IN_TEXT.sub(lambda m: mask_bank_account(m.group(1).replace(" ", "")), text)
+
+
+def mask_summary(value):
+    """A before/after summary (dict, list or scalar) with personal data masked: by key where the key says what it
+    is, by pattern everywhere else."""
+    if isinstance(value, dict):
+        masked = {}
+        for key, item in value.items():
+            masker = PERSONAL_KEYS.get(key)
+            masked[key] = masker(str(item)) if masker and isinstance(item, str | int) else mask_summary(item)
+        return masked
+    if isinstance(value, list | tuple):
+        return [mask_summary(item) for item in value]
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
