@@ -3,11 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from audit.models import AuditEvent
 from audit.services import audit_record
 from recipients.idnumber import mask_summary, mask_text
 from tests.conftest import client_for
-from tests.factories import UserFactory, valid_id_number
+from tests.factories import valid_id_number
 
 ACCOUNT_OLD, ACCOUNT_NEW = "6228480000123456789", "6214589945093269014"
 
