@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdminMixin
+from audit.admin_mixins import AuditedAdminMixin
+from imports.admin import ImportRecordAdmin
 
 from .models import County, RosterImport, Township, Village
 
@@ -31,9 +32,7 @@ class VillageAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Import history, read-only (imports are made from the portal or the command line)."""
-
+class RosterImportAdmin(ImportRecordAdmin):
     list_display = [
         "created_at",
         "file_name",
@@ -46,9 +45,3 @@ class RosterImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "rows_unchanged",
     ]
     list_filter = ["status", "source"]
-    exclude = ["content", "errors"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).defer("content", "errors")
-
-    readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("content", "errors")]

@@ -1,6 +1,9 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.utils import timezone
+
+from imports.forms import UploadForm
 
 from .categories import Source
 from .idnumber import IdNumberError, parse_id_number
@@ -50,8 +53,9 @@ class PersonSearchForm(forms.Form):
         self.helper.layout = Layout(Row(*columns))
 
 
-class RosterUploadForm(forms.Form):
-    file = forms.FileField(label="名册文件", help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030）；第一行为表头")
+class RosterUploadForm(UploadForm):
+    file_label = "名册文件"
+
     source = forms.ChoiceField(
         label="数据来源",
         choices=Source.choices,
@@ -65,24 +69,8 @@ class RosterUploadForm(forms.Form):
         help_text="填写后按全量快照处理：该来源下文件中没有的有效身份，将在快照日期前一天终止。增量名册请留空。",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
     def clean_snapshot_date(self):
-        from django.utils import timezone
-
         snapshot_date = self.cleaned_data.get("snapshot_date")
         if snapshot_date and snapshot_date > timezone.localdate():
             raise forms.ValidationError("快照日期不能晚于今天")
         return snapshot_date
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        name = upload.name.lower()
-        if name.endswith(".xls"):
-            raise forms.ValidationError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
-        if not (name.endswith(".xlsx") or name.endswith(".csv")):
-            raise forms.ValidationError("文件类型不支持：只接受 .xlsx 或 .csv 文件")
-        return upload

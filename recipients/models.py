@@ -1,9 +1,9 @@
 import datetime
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+
+from imports.models import ImportQuerySet, ImportRecord
 
 from .categories import Category, Source
 
@@ -158,40 +158,14 @@ class Identity(models.Model):
         return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
 
 
-class ImportStatus(models.TextChoices):
-    """Where an imported file is: checked, previewed, confirmed, written (rosters and settlement extracts)."""
-
-    PENDING = "pending", "等待校验"
-    VALIDATING = "validating", "校验中"
-    INVALID = "invalid", "校验未通过"
-    VALID = "valid", "校验通过，待确认"
-    APPLYING = "applying", "导入中"
-    DONE = "done", "已导入"
-    FAILED = "failed", "导入失败"
-    CANCELLED = "cancelled", "已取消"
-
-
-class RosterImportQuerySet(models.QuerySet):
+class RosterImportQuerySet(ImportQuerySet):
     def visible_to(self, user):
         return scoped_to_user(self, user, "recipients.view_rosterimport")
 
 
-class RosterImport(models.Model):
-    """One roster file: its validation report, and once confirmed, what it changed.
+class RosterImport(ImportRecord):
+    """One roster file (DATA-FORMATS §1): its check report, and once confirmed, what it changed."""
 
-    The file itself is kept in the row so that any worker can process it.
-    """
-
-    Status = ImportStatus
-
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    file_name = models.CharField("文件名", max_length=255)
-    file_hash = models.CharField("文件 SHA-256", max_length=64, db_index=True)
-    file_size = models.PositiveBigIntegerField("文件大小")
-    content = models.BinaryField("文件内容")
     source = models.CharField("默认数据来源", max_length=8, choices=Source.choices)
     snapshot_date = models.DateField("快照日期", null=True, blank=True)
     township = models.ForeignKey(
@@ -203,43 +177,15 @@ class RosterImport(models.Model):
         related_name="+",
         help_text="乡镇窗口上传的名册只能包含本乡镇人员",
     )
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
-    total_rows = models.PositiveIntegerField("数据行数", default=0)
-    processed_rows = models.PositiveIntegerField("已处理行数", default=0)
-    errors = models.JSONField("错误明细", default=list, blank=True)
-    error_count = models.PositiveIntegerField("错误数", default=0)
     rows_added = models.PositiveIntegerField("新增", default=0)
     rows_changed = models.PositiveIntegerField("变更", default=0)
     rows_ended = models.PositiveIntegerField("终止", default=0)
     rows_unchanged = models.PositiveIntegerField("无变化", default=0)
     persons_added = models.PositiveIntegerField("新增人员", default=0)
-    message = models.TextField("说明", blank=True)
-    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
-    )
 
     objects = RosterImportQuerySet.as_manager()
 
-    class Meta:
+    class Meta(ImportRecord.Meta):
         verbose_name = "名册导入"
         verbose_name_plural = "名册导入记录"
-        ordering = ["-created_at", "-id"]
         permissions = [("import_roster", "导入救助对象名册")]
-
-    def __str__(self):
-        return (
-            f"{self.file_name}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）"
-            if self.created_at
-            else self.file_name
-        )
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.total_rows:
-            return 0
-        return min(100, int(self.processed_rows * 100 / self.total_rows))

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin_mixins import ReadOnlyAdminMixin
+from imports.admin import ImportRecordAdmin
 
 from .models import SettlementImport
 
@@ -10,9 +10,7 @@ from .models import SettlementImport
 
 
 @admin.register(SettlementImport)
-class SettlementImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Import history, read-only (imports are made from the portal or the command line)."""
-
+class SettlementImportAdmin(ImportRecordAdmin):
     list_display = [
         "created_at",
         "file_name",
@@ -26,8 +24,3 @@ class SettlementImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "duration_seconds",
     ]
     list_filter = ["status"]
-    exclude = ["content", "errors"]
-    readonly_fields = [f.name for f in SettlementImport._meta.fields if f.name not in ("content", "errors")]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).defer("content", "errors")

@@ -1,27 +1,14 @@
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
+
+from imports.forms import UploadForm
 
 # Years offered in the browser's filter: settlement extracts older than this are not kept online.
 YEARS_BACK = 8
 
 
-class SettlementUploadForm(forms.Form):
-    file = forms.FileField(label="结算数据文件", help_text="Excel（.xlsx）或 CSV（UTF-8 / GB18030）；第一行为表头")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        name = upload.name.lower()
-        if name.endswith(".xls"):
-            raise forms.ValidationError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
-        if not (name.endswith(".xlsx") or name.endswith(".csv")):
-            raise forms.ValidationError("文件类型不支持：只接受 .xlsx 或 .csv 文件")
-        return upload
+class SettlementUploadForm(UploadForm):
+    file_label = "结算数据文件"
 
 
 class SettlementFilterForm(forms.Form):

@@ -1,11 +1,9 @@
 """Medical-insurance settlements (医保结算数据, DATA-FORMATS §2) as imported from the monthly extracts."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
-from recipients.models import ImportStatus
+from imports.models import ImportRecord
 
 from .visits import VisitType
 
@@ -81,60 +79,16 @@ class Settlement(models.Model):
         return max(self.in_policy - self.basic - self.critical - self.other, 0)
 
 
-class SettlementImportQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser or user.has_perm("settlements.view_settlementimport"):
-            return self
-        return self.none()
+class SettlementImport(ImportRecord):
+    """One settlement extract (DATA-FORMATS §2): its check report and, once confirmed, what it changed."""
 
-
-class SettlementImport(models.Model):
-    """One settlement extract: its validation report and, once confirmed, what it changed.
-
-    A web upload keeps the file in the row so that any worker can process it; the operator
-    command reads the file from disk and keeps only its hash.
-    """
-
-    Status = ImportStatus
-
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    file_name = models.CharField("文件名", max_length=255)
-    file_hash = models.CharField("文件 SHA-256", max_length=64, db_index=True)
-    file_size = models.PositiveBigIntegerField("文件大小")
-    content = models.BinaryField("文件内容", blank=True)
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
-    total_rows = models.PositiveIntegerField("数据行数", default=0)
-    errors = models.JSONField("错误明细", default=list, blank=True)
-    error_count = models.PositiveIntegerField("错误数", default=0)
     rows_added = models.PositiveIntegerField("新增", default=0)
     rows_updated = models.PositiveIntegerField("更新", default=0)
     rows_unchanged = models.PositiveIntegerField("无变化", default=0)
     rows_unregistered = models.PositiveIntegerField("名册外人员的结算", default=0)
     updated_numbers = models.JSONField("更新的结算单号（前 200 个）", default=list, blank=True)
-    message = models.TextField("说明", blank=True)
-    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    duration_seconds = models.FloatField("耗时（秒）", null=True, blank=True)
 
-    objects = SettlementImportQuerySet.as_manager()
-
-    class Meta:
+    class Meta(ImportRecord.Meta):
         verbose_name = "结算数据导入"
         verbose_name_plural = "结算数据导入记录"
-        ordering = ["-created_at", "-id"]
         permissions = [("import_settlements", "导入医保结算数据")]
-
-    def __str__(self):
-        when = f"（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）" if self.created_at else ""
-        return f"{self.file_name}{when}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}

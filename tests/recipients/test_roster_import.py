@@ -4,15 +4,10 @@ import pytest
 from openpyxl import Workbook
 
 from audit.models import AuditEvent
+from imports.services import ImportRejected, import_apply, import_confirm, import_validate
 from recipients.demo import ROSTER_HEADERS, to_csv
 from recipients.models import Identity, Person, RosterImport
-from recipients.services import (
-    ImportRejected,
-    roster_import_apply,
-    roster_import_confirm,
-    roster_import_create,
-    roster_import_validate,
-)
+from recipients.services import roster_import_create
 from tests.factories import IdentityFactory, PersonFactory, valid_id_number
 
 ID_A = valid_id_number(datetime.date(1956, 3, 8), female=True)
@@ -41,11 +36,11 @@ def run_import(user, content, name="名册.csv", source="MZ", snapshot_date=None
     imp = roster_import_create(
         user=user, file_name=name, content=content, source=source, snapshot_date=snapshot_date, enqueue=False
     )
-    imp = roster_import_validate(roster_import_id=imp.pk)
+    imp = import_validate(kind="roster", pk=imp.pk)
     if imp.status != RosterImport.Status.VALID:
         return imp
-    roster_import_confirm(roster_import=imp, user=user, enqueue=False)
-    return roster_import_apply(roster_import_id=imp.pk)
+    import_confirm(record=imp, user=user, enqueue=False)
+    return import_apply(kind="roster", pk=imp.pk)
 
 
 def assert_nothing_written():
@@ -142,7 +137,7 @@ def test_validation_previews_the_counts_without_writing(setup):
     imp = roster_import_create(
         user=setup, file_name="a.csv", content=to_csv([row(), row(id_number=ID_B)]), source="MZ", enqueue=False
     )
-    imp = roster_import_validate(roster_import_id=imp.pk)
+    imp = import_validate(kind="roster", pk=imp.pk)
     assert imp.status == RosterImport.Status.VALID
     assert (imp.rows_added, imp.persons_added) == (2, 2)
     assert_nothing_written()
@@ -408,11 +403,11 @@ def test_clerk_cannot_move_a_person_from_another_township(clerk, village, other_
 
 def test_apply_rechecks_the_file_and_writes_nothing_if_it_became_invalid(setup, village):
     imp = roster_import_create(user=setup, file_name="a.csv", content=to_csv([row()]), source="MZ", enqueue=False)
-    roster_import_validate(roster_import_id=imp.pk)
-    roster_import_confirm(roster_import=imp, user=setup, enqueue=False)
+    import_validate(kind="roster", pk=imp.pk)
+    import_confirm(record=imp, user=setup, enqueue=False)
     village.name = "改名村"
     village.save()
-    imp = roster_import_apply(roster_import_id=imp.pk)
+    imp = import_apply(kind="roster", pk=imp.pk)
     assert imp.status == RosterImport.Status.INVALID
     assert_nothing_written()
 
@@ -420,9 +415,9 @@ def test_apply_rechecks_the_file_and_writes_nothing_if_it_became_invalid(setup, 
 def test_confirm_twice_is_refused(setup):
     imp = run_import(setup, to_csv([row()]))
     with pytest.raises(ImportRejected):
-        roster_import_confirm(roster_import=imp, user=setup, enqueue=False)
+        import_confirm(record=imp, user=setup, enqueue=False)
     # a second delivery of the apply task changes nothing
-    again = roster_import_apply(roster_import_id=imp.pk)
+    again = import_apply(kind="roster", pk=imp.pk)
     assert again.status == RosterImport.Status.DONE
     assert Identity.objects.count() == 1
 
@@ -476,25 +471,25 @@ def test_snapshot_date_in_the_future_is_refused(setup):
 def test_clerk_import_rechecks_township_under_the_lock(clerk, reviewer, village, other_village):
     """A county import moves the person away between the clerk's validation and confirmation."""
     imp = roster_import_create(user=clerk, file_name="a.csv", content=to_csv([row()]), source="MZ", enqueue=False)
-    assert roster_import_validate(roster_import_id=imp.pk).status == RosterImport.Status.VALID
-    roster_import_confirm(roster_import=imp, user=clerk, enqueue=False)
+    assert import_validate(kind="roster", pk=imp.pk).status == RosterImport.Status.VALID
+    import_confirm(record=imp, user=clerk, enqueue=False)
     run_import(reviewer, to_csv([row(township="东岸镇", village="东岸村")]))
-    imp = roster_import_apply(roster_import_id=imp.pk)
+    imp = import_apply(kind="roster", pk=imp.pk)
     assert imp.status == RosterImport.Status.INVALID
     assert "已登记在其他乡镇" in imp.errors[0]["reason"]
     assert Person.objects.get().township.name == "东岸镇"
 
 
 def test_system_error_during_validation_marks_the_import_failed(setup, monkeypatch):
-    import recipients.services as services
+    import recipients.import_format as roster_format
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full: 44098119560308002X")
 
-    monkeypatch.setattr(services, "apply_roster", broken)
+    monkeypatch.setattr(roster_format, "apply_roster", broken)
     imp = roster_import_create(user=setup, file_name="a.csv", content=to_csv([row()]), source="MZ", enqueue=False)
     with pytest.raises(RuntimeError):
-        roster_import_validate(roster_import_id=imp.pk)
+        import_validate(kind="roster", pk=imp.pk)
     imp.refresh_from_db()
     assert imp.status == RosterImport.Status.FAILED
     assert "系统错误" in imp.message and "4409" not in imp.message

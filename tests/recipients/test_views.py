@@ -237,9 +237,10 @@ def test_blank_template_round_trips_through_the_import(clerk_client, village):
     sheet.append([ID, "王秀英", "低保", "2023-01-01", None, "石鼓镇", "石鼓村"])
     buffer = BytesIO()
     workbook.save(buffer)
-    from recipients.services import roster_import_create, roster_import_validate
+    from imports.services import import_validate
+    from recipients.services import roster_import_create
 
     imp = roster_import_create(
         user=response.wsgi_request.user, file_name="模板.xlsx", content=buffer.getvalue(), source="MZ", enqueue=False
     )
-    assert roster_import_validate(roster_import_id=imp.pk).status == RosterImport.Status.VALID
+    assert import_validate(kind="roster", pk=imp.pk).status == RosterImport.Status.VALID

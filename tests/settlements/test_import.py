@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from imports.services import import_create, import_run
 from recipients.demo import to_csv, to_xlsx
 from settlements import demo
 from settlements.models import Settlement, SettlementImport
-from settlements.services import settlement_import_run
 from tests.factories import PersonFactory, valid_id_number
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,11 @@ def rows(n=3, *, id_number=None, seed=1):
 
 
 def run(content, name="s.csv", user=None):
-    return settlement_import_run(user=user, file_name=name, content=content)
+    """Check and write in one go, as the operator command does (the record keeps only the file's hash)."""
+    record = import_create(
+        kind="settlement", user=user, file_name=name, content=content, enqueue=False, keep_content=False
+    )
+    return import_run(record=record, user=user, content=content)
 
 
 def test_a_clean_file_is_written_and_counted(reviewer):

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from imports.services import import_apply, import_confirm, import_create, import_validate
 from recipients.demo import to_csv
 from settlements import demo
 from settlements.models import Settlement, SettlementImport
-from settlements.services import settlement_import_create, settlement_import_validate
 from tests.conftest import client_for
 from tests.factories import PersonFactory, valid_id_number
 
@@ -110,12 +110,10 @@ def test_reviewer_uploads_sees_preview_and_confirms(client, reviewer, township, 
 
 def test_reimport_with_changed_values_lists_the_updated_numbers(client, reviewer, task_worker):
     rows = _rows((UNREGISTERED_ID, "赵六"), n=3)
-    first = settlement_import_create(user=reviewer, file_name="a.csv", content=_csv(rows), enqueue=False)
-    settlement_import_validate(import_id=first.pk)
-    from settlements.services import settlement_import_apply, settlement_import_confirm
-
-    settlement_import_confirm(record=first, user=reviewer, enqueue=False)
-    settlement_import_apply(import_id=first.pk)
+    first = import_create(kind="settlement", user=reviewer, file_name="a.csv", content=_csv(rows), enqueue=False)
+    import_validate(kind="settlement", pk=first.pk)
+    import_confirm(record=first, user=reviewer, enqueue=False)
+    import_apply(kind="settlement", pk=first.pk)
     assert Settlement.objects.count() == 3
 
     rows[1][demo.HEADERS.index("医疗总费用")] = str(Decimal(rows[1][demo.HEADERS.index("医疗总费用")]) + 1)
@@ -175,10 +173,14 @@ def test_empty_file_is_rejected_by_the_service(client, reviewer):
 
 
 def test_cancel_then_confirm_is_refused_with_a_message(client, reviewer):
-    record = settlement_import_create(
-        user=reviewer, file_name="a.csv", content=_csv(_rows((UNREGISTERED_ID, "赵六"))), enqueue=False
+    record = import_create(
+        kind="settlement",
+        user=reviewer,
+        file_name="a.csv",
+        content=_csv(_rows((UNREGISTERED_ID, "赵六"))),
+        enqueue=False,
     )
-    settlement_import_validate(import_id=record.pk)
+    import_validate(kind="settlement", pk=record.pk)
     client_for(client, reviewer)
     page = client.post(reverse("settlements:import_cancel", args=[record.pk]), follow=True).text
     assert "已取消本次导入" in page
@@ -189,7 +191,7 @@ def test_cancel_then_confirm_is_refused_with_a_message(client, reviewer):
 
 
 def test_running_import_polls_and_htmx_gets_the_status_fragment(client, reviewer):
-    record = settlement_import_create(user=reviewer, file_name="a.csv", content=b"x,y\n", enqueue=False)
+    record = import_create(kind="settlement", user=reviewer, file_name="a.csv", content=b"x,y\n", enqueue=False)
     client_for(client, reviewer)
     page = client.get(reverse("settlements:import_detail", args=[record.pk])).text
     assert 'hx-trigger="every 1s"' in page
@@ -207,10 +209,14 @@ def test_roles_without_import_permission_get_403(client, request, role):
 
 
 def test_supervisor_sees_imports_but_not_the_buttons(client, supervisor, reviewer):
-    record = settlement_import_create(
-        user=reviewer, file_name="a.csv", content=_csv(_rows((UNREGISTERED_ID, "赵六"))), enqueue=False
+    record = import_create(
+        kind="settlement",
+        user=reviewer,
+        file_name="a.csv",
+        content=_csv(_rows((UNREGISTERED_ID, "赵六"))),
+        enqueue=False,
     )
-    settlement_import_validate(import_id=record.pk)
+    import_validate(kind="settlement", pk=record.pk)
     client_for(client, supervisor)
     assert "a.csv" in client.get(reverse("settlements:import_list")).text
     page = client.get(reverse("settlements:import_detail", args=[record.pk])).text
@@ -235,8 +241,10 @@ def test_blank_template_has_the_headers_and_a_text_id_column(client, reviewer):
     sheet.append(_rows((UNREGISTERED_ID, "赵六"), n=1)[0])
     buffer = BytesIO()
     workbook.save(buffer)
-    record = settlement_import_create(user=reviewer, file_name="模板.xlsx", content=buffer.getvalue(), enqueue=False)
-    assert settlement_import_validate(import_id=record.pk).status == S.VALID
+    record = import_create(
+        kind="settlement", user=reviewer, file_name="模板.xlsx", content=buffer.getvalue(), enqueue=False
+    )
+    assert import_validate(kind="settlement", pk=record.pk).status == S.VALID
 
 
 # --- settlement browser ---------------------------------------------------------------------

@@ -20,25 +20,14 @@ from applications.policy.services import policy_load_preset
 from applications.proactive import services as lead_services
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
+from imports.services import import_apply, import_confirm, import_create, import_validate
 from payouts import services as ps
 from recipients import demo
 from recipients.categories import parse_source
-from recipients.models import County, Identity, Person, RosterImport, Township, Village
-from recipients.services import (
-    roster_import_apply,
-    roster_import_confirm,
-    roster_import_create,
-    roster_import_validate,
-)
+from recipients.models import County, Identity, Person, Township, Village
 from reports.facts import refresh_facts
 from reports.models import FundEntry
 from settlements import demo as sdemo
-from settlements.services import (
-    settlement_import_apply,
-    settlement_import_confirm,
-    settlement_import_create,
-    settlement_import_validate,
-)
 
 COUNTY = ("高州市", "440981")
 TOWNSHIPS = {
@@ -336,14 +325,7 @@ class Command(BaseCommand):
         row[9:13] = ["42000.00", "38000.00", "20000.00", "6000.00"]
         rows.append(row)
         content = demo.to_csv(rows, headers=sdemo.HEADERS)
-        record = settlement_import_create(
-            user=user, file_name="2026年1-10月医保结算数据.csv", content=content, enqueue=False
-        )
-        record = settlement_import_validate(import_id=record.pk)
-        if record.status != record.Status.VALID:
-            raise CommandError(f"演示结算数据未通过校验：{record.errors[:3]}")
-        settlement_import_confirm(record=record, user=user, enqueue=False)
-        record = settlement_import_apply(import_id=record.pk)
+        record = self._through_the_flow("settlement", user, "2026年1-10月医保结算数据.csv", content)
         self.stdout.write(f"  医保结算数据: {record.rows_added} 条，其中名册外人员 {record.rows_unregistered} 条")
         job = crosscheck_now(user=user, reason="演示数据")
         self.stdout.write(f"  主动救助比对: 线索 {job.created} 条，预计救助 {job.total_amount} 元")
@@ -408,21 +390,18 @@ class Command(BaseCommand):
         rows = refresh_facts(year=2026)
         self.stdout.write(f"  统计看板: 2026 年汇总 {rows} 行")
 
+    def _through_the_flow(self, kind, user, name, content, options=None):
+        """Upload, check, confirm and write a file as the portal does, in this process."""
+        record = import_create(kind=kind, user=user, file_name=name, content=content, options=options, enqueue=False)
+        record = import_validate(kind=kind, pk=record.pk)
+        if record.status != record.Status.VALID:
+            raise CommandError(f"演示数据 {name} 未通过校验：{record.errors[:3]}")
+        import_confirm(record=record, user=user, enqueue=False)
+        return import_apply(kind=kind, pk=record.pk)
+
     def _import(self, user, name, content, source, snapshot_date=None):
-        roster_import = roster_import_create(
-            user=user,
-            file_name=name,
-            content=content,
-            source=parse_source(source),
-            snapshot_date=snapshot_date,
-            enqueue=False,
-        )
-        roster_import = roster_import_validate(roster_import_id=roster_import.pk)
-        if roster_import.status != RosterImport.Status.VALID:
-            first = roster_import.errors[:3]
-            raise CommandError(f"演示名册 {name} 未通过校验：{first}")
-        roster_import_confirm(roster_import=roster_import, user=user, enqueue=False)
-        roster_import = roster_import_apply(roster_import_id=roster_import.pk)
+        options = {"source": parse_source(source), "snapshot_date": snapshot_date}
+        roster_import = self._through_the_flow("roster", user, name, content, options)
         self.stdout.write(
             f"  {name}: 新增 {roster_import.rows_added}，变更 {roster_import.rows_changed}，"
             f"终止 {roster_import.rows_ended}，无变化 {roster_import.rows_unchanged}"

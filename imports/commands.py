@@ -1,0 +1,66 @@
+"""The operator command of a format (DATA-FORMATS §7): check and write one file in one go, print every error
+and exit non-zero when nothing was written, print a one-line summary when it was."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from .models import ImportRecord, ImportStatus
+from .services import ImportRejected, import_create, import_run
+
+
+class ImportCommand(BaseCommand):
+    kind: str  # the format
+    file_help = "文件路径"
+    keep_content = True  # False: the record keeps only the file's hash (large extracts stay on disk)
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=self.file_help)
+        self.add_format_arguments(parser)
+        parser.add_argument("--max-errors", type=int, default=50, help="最多打印多少条错误（默认 50）")
+
+    def add_format_arguments(self, parser) -> None:
+        """The format's options."""
+
+    def format_options(self, **options) -> dict:
+        """The format's options parsed, or a CommandError."""
+        return {}
+
+    def summary(self, record: ImportRecord) -> list[str]:
+        raise NotImplementedError
+
+    def handle(self, *args, file, max_errors, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"找不到文件：{file}")
+        format_options = self.format_options(**options)
+        content = path.read_bytes()
+        try:
+            record = import_create(
+                kind=self.kind,
+                user=None,
+                file_name=path.name,
+                content=content,
+                options=format_options,
+                enqueue=False,
+                keep_content=self.keep_content,
+            )
+            record = import_run(record=record, user=None, content=content)
+        except ImportRejected as exc:
+            raise CommandError(str(exc)) from None
+        if record.status != ImportStatus.DONE:
+            self.print_errors(record, max_errors)
+            if record.status == ImportStatus.INVALID:
+                raise CommandError(f"校验未通过：{record.error_count} 处错误，未写入任何数据（导入记录 #{record.pk}）")
+            raise CommandError(record.message or "导入失败，未写入任何数据")
+        for line in self.summary(record):
+            self.stdout.write(line)
+
+    def print_errors(self, record: ImportRecord, max_errors: int) -> None:
+        for e in record.errors[:max_errors]:
+            where = f"第 {e['row']} 行" if e.get("row") else "文件"
+            column = f"「{e['column']}」" if e.get("column") else ""
+            value = f"（值：{e['value']}）" if e.get("value") else ""
+            self.stderr.write(f"{where}{column}{value}：{e['reason']}")
+        if record.error_count > max_errors:
+            self.stderr.write(f"……另有 {record.error_count - max_errors} 处错误未列出")

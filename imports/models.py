@@ -1,0 +1,101 @@
+"""What every imported file keeps, whatever its format: the file, where it is in the flow, its report.
+
+A format's own model (recipients.RosterImport, settlements.SettlementImport) inherits `ImportRecord` and adds
+its options (a source, a snapshot date) and its counts (rows added, changed ...).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from . import registry
+
+
+class ImportStatus(models.TextChoices):
+    """Where an imported file is: checked, previewed, confirmed, written."""
+
+    PENDING = "pending", "等待校验"
+    VALIDATING = "validating", "校验中"
+    INVALID = "invalid", "校验未通过"
+    VALID = "valid", "校验通过，待确认"
+    APPLYING = "applying", "导入中"
+    DONE = "done", "已导入"
+    FAILED = "failed", "导入失败"
+    CANCELLED = "cancelled", "已取消"
+
+
+class ImportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """All records for those who hold the model's view permission, none for the others.
+
+        A format whose files belong to a township narrows this in its own queryset.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        opts = self.model._meta
+        if user.is_superuser or user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            return self
+        return self.none()
+
+
+class ImportRecord(models.Model):
+    """One uploaded file: its check report, and once confirmed, what writing it changed.
+
+    A web upload keeps the file in the row so that any worker can process it; an operator command may
+    read it from disk and keep only its hash.
+    """
+
+    Status = ImportStatus
+
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    file_hash = models.CharField("文件 SHA-256", max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField("文件大小")
+    content = models.BinaryField("文件内容", blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    processed_rows = models.PositiveIntegerField("已处理行数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    message = models.TextField("说明", blank=True)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    duration_seconds = models.FloatField("耗时（秒）", null=True, blank=True)
+
+    objects = ImportQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        when = f"（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）" if self.created_at else ""
+        return f"{self.file_name}{when}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"{self.import_format.namespace}:import_detail", args=[self.pk])
+
+    @property
+    def import_format(self) -> registry.ImportFormat:
+        return registry.format_for_model(type(self))
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.APPLYING}
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def count_values(self) -> list:
+        """The format's counts in the order of its columns (the history table's cells)."""
+        return [getattr(self, column.field) for column in self.import_format.columns]

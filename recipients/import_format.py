@@ -1,0 +1,189 @@
+"""The roster (救助对象名册, DATA-FORMATS §1) as a format of the import flow (imports/): how a file is checked
+and written, and what the registry announces once it is."""
+
+import io
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+
+from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
+from imports.services import ImportRejected, dry_run
+from lib.locks import xact_lock
+
+from .categories import Category, Source
+from .demo import ROSTER_HEADERS
+from .forms import RosterUploadForm
+from .models import RosterImport
+from .roster import REQUIRED_COLUMNS, clerk_scope_errors, validate_roster
+from .roster_apply import apply_roster
+from .signals import roster_applied
+
+# Two rosters touching the same people must not interleave (held by the write and by the preview).
+LOCK = "recipients.roster_import"
+
+
+def _prepare(user, options: dict) -> dict:
+    source, snapshot_date = options.get("source"), options.get("snapshot_date")
+    if source not in Source.values:
+        raise ImportRejected(f"未知的数据来源，应为：{'、'.join(Source.labels)}")
+    if snapshot_date is not None and snapshot_date > timezone.localdate():
+        raise ImportRejected("快照日期不能晚于今天")
+    return {
+        "source": source,
+        "snapshot_date": snapshot_date,
+        # A township window's roster may hold its own township's people only.
+        "township": user.township if user is not None and user.township_scoped else None,
+    }
+
+
+def _read(record: RosterImport, content: bytes, progress=None):
+    return validate_roster(
+        content,
+        record.file_name,
+        default_source=record.source,
+        township=record.township,
+        progress=progress,
+        today=timezone.localdate(),
+    )
+
+
+def _write_rows(record: RosterImport, checked) -> Report:
+    """Apply checked rows under the import lock, inside the caller's transaction."""
+    xact_lock(LOCK)
+    if record.township_id is not None:
+        # Checked again under the lock: a county import may have moved someone since the file was read.
+        errors = clerk_scope_errors(checked.rows, record.township)
+        if errors:
+            return Report(total_rows=checked.total_rows, errors=errors)
+    counts = apply_roster(
+        checked.rows,
+        import_id=record.pk,
+        snapshot_date=record.snapshot_date,
+        snapshot_source=record.source,
+        township_id=record.township_id,
+    )
+    return Report(
+        total_rows=checked.total_rows,
+        values={
+            "rows_added": counts.added,
+            "rows_changed": counts.changed,
+            "rows_ended": counts.ended,
+            "rows_unchanged": counts.unchanged,
+            "persons_added": counts.persons_added,
+        },
+        summary={
+            "added": counts.added,
+            "changed": counts.changed,
+            "ended": counts.ended,
+            "unchanged": counts.unchanged,
+            "persons_added": counts.persons_added,
+            "snapshot_date": record.snapshot_date.isoformat() if record.snapshot_date else None,
+        },
+        data=counts,
+    )
+
+
+def _check(record: RosterImport, content: bytes, *, progress) -> Report:
+    checked = _read(record, content, progress)
+    if not checked.ok:
+        return Report(total_rows=checked.total_rows, errors=checked.errors)
+    # What confirming would change, by applying and rolling back: the user confirms knowing how many
+    # identities will be added, changed and ended.
+    with dry_run():
+        return _write_rows(record, checked)
+
+
+def _write(record: RosterImport, content: bytes) -> Report:
+    checked = _read(record, content)
+    if not checked.ok:
+        return Report(total_rows=checked.total_rows, errors=checked.errors)
+    return _write_rows(record, checked)
+
+
+def _announce(record: RosterImport, report: Report) -> None:
+    counts = report.data
+    roster_applied.send(
+        sender=RosterImport,
+        record=record,
+        changed=bool(counts.added or counts.changed or counts.ended),
+        user=record.applied_by,
+    )
+
+
+def _blank_template() -> bytes:
+    """A blank roster workbook with the exact headers, text-formatted ID and account columns, and notes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "名册"
+    sheet.append(ROSTER_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="C00000" if cell.value in REQUIRED_COLUMNS else "000000")
+    sheet["A1"].comment = Comment("18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。", "系统")
+    sheet["C1"].comment = Comment("类别名称或代码：" + "、".join(f"{c.label}({c.value})" for c in Category), "系统")
+    sheet["D1"].comment = Comment("日期，如 2024-03-05", "系统")
+    sheet["K1"].comment = Comment("可空；可填：" + "、".join(Source.labels), "系统")
+    widths = [22, 10, 18, 12, 12, 14, 14, 14, 22, 24, 10]
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    # Text format for the whole ID and account columns: Excel keeps all 18 digits of what is typed.
+    sheet.column_dimensions["A"].number_format = "@"
+    sheet.column_dimensions["J"].number_format = "@"
+    notes = workbook.create_sheet("填写说明")
+    for line in [
+        "第一行为表头，请勿修改表头文字；列的顺序可以调整，多余的列会被忽略。",
+        "红色表头为必填列：" + "、".join(REQUIRED_COLUMNS) + "。",
+        "退出日期为空表示仍然有效；退出日期不能早于认定日期。",
+        "乡镇（街道）、村（社区）必须与系统中的名称一致。",
+        "任何一行有错误，整份文件都不会导入；系统会列出每一处错误的行号、列名和原因。",
+    ]:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+ROSTER = register(
+    ImportFormat(
+        kind="roster",
+        model=RosterImport,
+        label="名册导入",
+        audit_prefix="roster_import",
+        namespace="recipients",
+        view_permission="recipients.view_rosterimport",
+        import_permission="recipients.import_roster",
+        max_upload_setting="ROSTER_MAX_UPLOAD_BYTES",
+        prepare=_prepare,
+        check=_check,
+        write=_write,
+        announce=_announce,
+        upload_form=RosterUploadForm,
+        blank_template=_blank_template,
+        file_slug="roster",
+        related=("township",),
+        columns=(
+            Column("rows_added", "新增"),
+            Column("rows_changed", "变更"),
+            Column("rows_ended", "终止"),
+            Column("rows_unchanged", "无变化"),
+        ),
+        confirm_prompt=lambda record: "确认导入？导入后数据将写入救助对象库。",
+        pages=Pages(
+            history_title="名册导入记录",
+            history_heading="名册导入记录",
+            upload_title="导入名册",
+            upload_heading="导入救助对象名册",
+            template_link="下载空白名册模板（Excel）",
+            nav_label="名册导入",
+        ),
+        fragments=Fragments(
+            preview="recipients/_import_preview.html",
+            result="recipients/_import_result.html",
+            upload_help="recipients/_import_help.html",
+            fields="recipients/_import_fields.html",
+            table="recipients/_import_table.html",
+        ),
+    )
+)

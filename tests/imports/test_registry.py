@@ -1,0 +1,51 @@
+"""The format registry: the formats found at start-up, and the mistakes it refuses."""
+
+import dataclasses
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+
+from audit.actions import ACTION_LABELS
+from imports.registry import all_formats, format_for_model, get_format, register
+from recipients.models import RosterImport
+from settlements.models import SettlementImport
+
+STEPS = ["upload", "validate", "confirm", "apply", "cancel", "fail"]
+PAGES = ["import_list", "import_upload", "import_template"]
+RECORD_PAGES = ["import_detail", "import_confirm", "import_cancel", "import_errors_download"]
+
+
+def test_both_formats_are_found_at_start_up():
+    assert {f.kind for f in all_formats()} >= {"roster", "settlement"}
+    assert format_for_model(RosterImport) is get_format("roster")
+    assert format_for_model(SettlementImport) is get_format("settlement")
+
+
+@pytest.mark.parametrize("kind", ["roster", "settlement"])
+def test_each_format_has_its_pages_and_labelled_audit_actions(kind):
+    fmt = get_format(kind)
+    for name in PAGES:
+        assert reverse(f"{fmt.namespace}:{name}")
+    for name in RECORD_PAGES:
+        assert reverse(f"{fmt.namespace}:{name}", args=[1])
+    for step in STEPS:
+        assert f"{fmt.audit_prefix}.{step}" in ACTION_LABELS
+
+
+def test_an_unknown_format_is_a_lookup_error():
+    with pytest.raises(LookupError):
+        get_format("enrolment")
+    with pytest.raises(LookupError):
+        format_for_model(dict)
+
+
+def test_a_kind_or_a_model_cannot_be_registered_twice():
+    roster = get_format("roster")
+    with pytest.raises(ImproperlyConfigured, match="registered twice"):
+        register(dataclasses.replace(roster, label="另一个"))
+    with pytest.raises(ImproperlyConfigured, match="already records"):
+        register(dataclasses.replace(roster, kind="roster2"))
+    assert get_format("roster") is roster
+    with pytest.raises(LookupError):
+        get_format("roster2")
