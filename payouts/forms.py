@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.forms import BootstrapFormMixin
 from applications.models import Case
+from recipients.fields import NewAccountFields
 from recipients.models import Township
 
 
@@ -28,8 +29,20 @@ class ReturnUploadForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label="银行回盘文件（.xlsx 或 .csv）")
 
 
-class PayeeForm(BootstrapFormMixin, forms.Form):
+class PayeeForm(BootstrapFormMixin, NewAccountFields, forms.Form):
+    """The payee of a case whose payment failed: the account typed anew, twice (the current one is shown masked)."""
+
     payee_name = forms.CharField(label="户名", max_length=50)
     payee_bank = forms.CharField(label="开户银行", max_length=100)
-    payee_account = forms.CharField(label="银行账号", max_length=40)
     reason = forms.CharField(label="更正原因", max_length=200)
+    account_required = True
+    field_order = ["payee_name", "payee_bank", "new_account", "new_account_again", "reason"]
+
+    def payee(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "payee_name": data["payee_name"],
+            "payee_bank": data["payee_bank"],
+            "payee_account": data["new_account"],
+            "reason": data["reason"],
+        }

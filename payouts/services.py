@@ -7,7 +7,6 @@ failed) and at most one paid line; the case itself goes 已批准 → 已发放 
 
 import datetime
 import hashlib
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -29,13 +28,13 @@ from lib.tabular import (
     iter_records,
     read_table,
 )
+from recipients.idnumber import AccountError, parse_bank_account
 
 from .bankfile import bank_file
 from .models import BankReturn, PayoutBatch, PayoutLine
 
 B = PayoutBatch.Status
 L = PayoutLine.Status
-_ACCOUNT_RE = re.compile(r"^[0-9]{6,32}$")
 
 
 class PayoutRefused(ValueError):
@@ -491,9 +490,10 @@ def payee_correct(*, case: Case, user, payee_name: str, payee_bank: str, payee_a
         raise PayoutRefused("该案件没有发放失败的记录，收款账户请在受理时修改")
     if PayoutLine.objects.filter(case=locked, live=True, status=L.PENDING).exists():
         raise PayoutRefused("该案件正在一个支付批次中，请先将其移出批次或等待银行回盘后再更正")
-    account = payee_account.replace(" ", "")
-    if not _ACCOUNT_RE.match(account):
-        raise PayoutRefused("银行账号只能是 6 至 32 位数字")
+    try:
+        account = parse_bank_account(payee_account)
+    except AccountError as exc:
+        raise PayoutRefused(str(exc)) from None
     if not payee_name.strip() or not payee_bank.strip():
         raise PayoutRefused("户名和开户银行不能为空")
     if not reason.strip():

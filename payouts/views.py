@@ -203,10 +203,11 @@ def payee_correct_view(request, case_pk):
     case = get_object_or_404(Case.objects.select_related("person"), pk=case_pk)
     # The account is typed anew (the current one is shown masked): the form never echoes it in full.
     form = PayeeForm(request.POST or None, initial={"payee_name": case.payee_name, "payee_bank": case.payee_bank})
+    form.set_current_account(case.payee_account)
     failed = case.payout_lines.filter(status=PayoutLine.Status.FAILED).select_related("batch").order_by("-resolved_at")
     if request.method == "POST" and form.is_valid():
         try:
-            services.payee_correct(case=case, user=request.user, **form.cleaned_data)
+            services.payee_correct(case=case, user=request.user, **form.payee())
         except services.PayoutRefused as exc:
             messages.error(request, str(exc))
         else:

@@ -118,3 +118,21 @@ def mask_summary(value):
     if isinstance(value, str):
         return mask_text(value)
     return value
+
+
+ACCOUNT_DIGITS = (12, 30)  # a bank card or passbook account: 12 to 30 digits
+
+
+class AccountError(ValueError):
+    """A bank account that cannot be right; the message is shown to the user."""
+
+
+def parse_bank_account(text: str) -> str:
+    """The account's digits (spaces and hyphens as printed on cards are removed), or AccountError."""
+    value = unicodedata.normalize("NFKC", text or "").replace(" ", "").replace("-", "")
+    low, high = ACCOUNT_DIGITS
+    if not value.isascii() or not value.isdigit():
+        raise AccountError("银行账号只能由数字组成")
+    if not low <= len(value) <= high:
+        raise AccountError(f"银行账号应为 {low} 至 {high} 位数字，实际为 {len(value)} 位")
+    return value

@@ -3,6 +3,7 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from recipients.fields import NewAccountFields
 from recipients.forms import IdNumberField
 from recipients.models import Township
 
@@ -81,33 +82,42 @@ class DecisionForm(forms.Form):
     accept_zero = forms.BooleanField(label="确认以 0 元批准", required=False)
 
 
-class CaseEditForm(forms.ModelForm):
+class CaseEditForm(NewAccountFields, forms.ModelForm):
+    """The case's own fields. The payee account is never shown back in full: a new one is typed twice."""
+
     revision = forms.IntegerField(widget=forms.HiddenInput)
     agent_id_number = IdNumberField(label="代办人身份证号", required=False)
 
     class Meta:
         model = Case
-        fields = list(EDITABLE_FIELDS)
+        fields = [name for name in EDITABLE_FIELDS if name != "payee_account"]
         labels = {"commitment_signed": "申请人已签署承诺书（承诺制：以承诺代替政策允许免交的证明）"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.set_current_account(self.instance.payee_account)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
-    def clean_payee_account(self):
-        value = self.cleaned_data["payee_account"].replace(" ", "")
-        if value and not (value.isascii() and value.isdigit() and 6 <= len(value) <= 32):
-            raise forms.ValidationError("银行账号只能是 6 至 32 位数字")
-        return value
+    def changes(self) -> dict:
+        """The fields to save: the new account only when one was typed."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        if self.cleaned_data.get("new_account"):
+            data["payee_account"] = self.cleaned_data["new_account"]
+        return data
 
 
-class NewApplicantForm(forms.Form):
+class NewApplicantForm(NewAccountFields, forms.Form):
     id_number = IdNumberField(label="身份证号")
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="联系电话", max_length=30, required=False)
     bank_name = forms.CharField(label="开户银行", max_length=100, required=False)
-    bank_account = forms.CharField(label="银行账号", max_length=40, required=False)
+
+    field_order = ["id_number", "name", "phone", "bank_name", "new_account", "new_account_again"]
+
+    def applicant(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in ("id_number", "name", "phone", "bank_name")}
+        return {**data, "bank_account": self.cleaned_data.get("new_account", "")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

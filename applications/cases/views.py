@@ -277,9 +277,8 @@ def case_edit(request, pk):
     case = _visible_case(request, pk)
     form = CaseEditForm(request.POST or None, instance=case, initial={"revision": case.revision})
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in CaseEditForm.Meta.fields}
         try:
-            services.case_update(case=case, user=request.user, revision=form.cleaned_data["revision"], **data)
+            services.case_update(case=case, user=request.user, revision=form.cleaned_data["revision"], **form.changes())
             messages.success(request, "已保存")
             return redirect("applications:case_detail", pk=case.pk)
         except TransitionRefused as exc:
@@ -293,7 +292,7 @@ def case_new_applicant(request):
     form = NewApplicantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.case_create_for_new_person(user=request.user, **form.cleaned_data)
+            case = services.case_create_for_new_person(user=request.user, **form.applicant())
         except TransitionRefused as exc:
             form.add_error(None, str(exc))
         else:

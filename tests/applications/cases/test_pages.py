@@ -96,7 +96,7 @@ def test_reviewer_cannot_approve_through_the_page(client, clerk, reviewer, perso
     assert Case.objects.get().status == Case.Status.APPROVAL
 
 
-def test_overdue_filter(reviewer_client, clerk, person):
+def test_the_overdue_filter_lists_a_case_past_its_deadline_and_due_soon_does_not(reviewer_client, clerk, person):
     from applications.cases.services import case_accept, case_add_bill, case_create
 
     case = case_create(person=person, user=clerk)
@@ -160,7 +160,7 @@ def test_bulk_approval_approves_each_and_explains_refusals(client, clerk, review
     assert AuditEvent.objects.filter(action="case.approve").count() == 1
 
 
-def test_home_shows_each_roles_queue(client, clerk, reviewer, approver, person):
+def test_home_shows_the_approval_queue_to_the_approver_not_to_the_clerk(client, clerk, reviewer, approver, person):
     _ready_for_approval(person, clerk, reviewer, "Q1", datetime.date(2025, 3, 1))
     client_for(client, approver)
     html = client.get("/").text
@@ -301,7 +301,7 @@ def test_second_of_two_concurrent_edits_is_refused_not_lost(client, clerk, perso
     assert case.agent_relation == "女儿" and case.agent_name == "王小明"
 
 
-def test_commitment_and_bad_account(clerk_client, clerk, person):
+def test_the_case_form_refuses_a_bad_account_and_saves_the_signed_commitment(clerk_client, clerk, person):
     clerk_client.post(reverse("applications:case_new", args=[person.pk]))
     case = Case.objects.get()
     url = reverse("applications:case_edit", args=[case.pk])
@@ -313,11 +313,22 @@ def test_commitment_and_bad_account(clerk_client, clerk, person):
         "payee_bank": "y",
         "revision": str(case.revision),
     }
-    response = clerk_client.post(url, {**base, "payee_account": "6228-48a"})
-    assert "银行账号只能是" in response.text
-    clerk_client.post(url, {**base, "payee_account": "6228480000111122223", "commitment_signed": "on"})
+    response = clerk_client.post(url, {**base, "new_account": "6228-48a", "new_account_again": "6228-48a"})
+    assert "银行账号只能由数字组成" in response.text
+    response = clerk_client.post(url, {**base, "new_account": "6214 5899 4509 3269 14"})
+    assert "两次输入的银行账号不一致" in response.text
+    response = clerk_client.post(url, {**base, "new_account": "62145899", "new_account_again": "62145899"})
+    assert "12 至 30 位数字" in response.text
+    account = "6228480000111122223"
+    clerk_client.post(url, {**base, "new_account": account, "new_account_again": account, "commitment_signed": "on"})
     case.refresh_from_db()
-    assert case.commitment_signed and case.payee_account == "6228480000111122223"
+    assert case.commitment_signed and case.payee_account == account
+    # The form never shows the account in full, and an empty entry keeps it.
+    page = clerk_client.get(url).text
+    assert account not in page and "6228***********2223" in page
+    clerk_client.post(url, {**base, "revision": str(case.revision), "agent_name": "王小明"})
+    case.refresh_from_db()
+    assert case.payee_account == account and case.agent_name == "王小明"
 
 
 def test_case_list_filters_by_acceptance_date(reviewer_client, clerk, reviewer, person):
@@ -338,7 +349,7 @@ def test_bill_table_shows_running_totals(client, clerk, person):
     assert "合计 2 张" in html and "84,000.00 元" in html
 
 
-def test_new_applicant_page(clerk_client, person):
+def test_the_new_applicant_page_refuses_a_bad_id_and_registers_with_the_identity_pending(clerk_client, person):
     from tests.factories import valid_id_number
 
     url = reverse("applications:case_new_applicant")
@@ -362,7 +373,7 @@ ROLE_ACTIONS = {
 
 @pytest.mark.parametrize("role", [*ROLE_ACTIONS, "outsider", "admin_user"])
 @pytest.mark.parametrize("action", ["accept", "submit", "withdraw", "review", "return", "approve", "reject"])
-def test_each_role_against_each_action(request, client, clerk, person, role, action):
+def test_each_action_answers_only_the_roles_that_may_take_it(request, client, clerk, person, role, action):
     case = _draft(client, clerk, person)
     user = request.getfixturevalue(role)
     client_for(client, user)
