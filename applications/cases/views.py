@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from lib.pages import paginate
+from lib.searches import post_search, search_data
 from recipients.models import Person
 from recipients.selectors import identities_valid_on
 
@@ -30,8 +31,10 @@ def _visible_case(request, pk) -> Case:
 
 @permission_required("applications.view_case", raise_exception=True)
 def case_list(request):
+    if request.method == "POST":
+        return post_search(request)
     today = timezone.localdate()
-    form = CaseFilterForm(request.GET or None, user=request.user)
+    form = CaseFilterForm(search_data(request) or None, user=request.user)
     cases = Case.objects.visible_to(request.user).select_related("person", "township").order_by("due_on", "-created_at")
     if form.is_valid():
         data = form.cleaned_data

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.searches import post_search, search_data
 from lib.spreadsheet import xlsx_response
 from settlements.models import Settlement
 
@@ -21,7 +22,7 @@ from .forms import CloseForm, ContactForm, LeadFilterForm
 
 
 def _filtered_leads(request):
-    form = LeadFilterForm(request.GET or None, user=request.user)
+    form = LeadFilterForm(search_data(request) or None, user=request.user)
     leads = Lead.objects.visible_to(request.user).select_related("person", "township", "person__village")
     if not request.GET.get("status") and "status" not in request.GET:
         leads = leads.filter(status=Lead.Status.OPEN)
@@ -41,6 +42,8 @@ def _filtered_leads(request):
 
 @permission_required("applications.view_lead", raise_exception=True)
 def lead_list(request):
+    if request.method == "POST":
+        return post_search(request)
     form, leads = _filtered_leads(request)
     totals = leads.aggregate(n=Count("pk"), estimate=Sum("estimate"))
     page, query = paginate(request, leads.order_by("-estimate", "id"), 30)
