@@ -32,9 +32,9 @@ class Link(NamedTuple):
 class Report:
     """What checking or writing a file found.
 
-    `values` are stored on the record (the format's counts: rows added, changed ...); `summary` goes into the
-    audit row of the write; `data` is the format's own, for its announcement (for example the people the file
-    is about).
+    `values` are stored on the record (the format's counts: rows_added, rows_changed ...); `summary` is added to
+    the audit row of the write beside the counts; `data` is the format's own, for its announcement (for example
+    the people the file is about).
     """
 
     total_rows: int = 0
@@ -46,6 +46,11 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def audit_summary(self) -> dict[str, Any]:
+        """The counts under short names (rows_added → added), then the format's summary."""
+        counts = {name.removeprefix("rows_"): value for name, value in self.values.items() if isinstance(value, int)}
+        return counts | self.summary
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +100,6 @@ class ImportFormat:
     label: str  # the detail page's title, e.g. 名册导入
     audit_prefix: str  # actions <prefix>.upload, .validate, .confirm, .apply, .cancel, .fail
     namespace: str  # the URL namespace holding import_list, import_upload, import_detail ...
-    view_permission: str  # history, detail, error report
     import_permission: str  # upload, confirm, cancel, blank template
     max_upload_setting: str  # the setting holding the largest file accepted, in bytes
     check: Callable[..., Report]
@@ -111,6 +115,12 @@ class ImportFormat:
     detail_context: Callable[[Any], dict] | None = None
     pages: Pages
     fragments: Fragments
+
+    @property
+    def view_permission(self) -> str:
+        """History, detail and error report: the model's view permission, which ImportQuerySet asks for too."""
+        opts = self.model._meta
+        return f"{opts.app_label}.view_{opts.model_name}"
 
 
 _formats: dict[str, ImportFormat] = {}

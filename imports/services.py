@@ -247,7 +247,7 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
                     actor=locked.applied_by,
                     action=_action(fmt, "apply"),
                     obj=locked,
-                    after={"file_hash": locked.file_hash, "rows": report.total_rows, **report.summary},
+                    after={"file_hash": locked.file_hash, "rows": report.total_rows, **report.audit_summary()},
                 )
                 if fmt.announce is not None:
                     fmt.announce(locked, report)

@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from lib.spreadsheet import as_text, list_workbook, xlsx_response
+from lib.spreadsheet import xlsx_response
 
 from .registry import ImportFormat, get_format
 from .services import ImportRejected, import_cancel, import_confirm, import_create
+from .workbooks import error_report
 
 
 def format_view(needs: str):
@@ -106,37 +107,33 @@ def import_detail(request, fmt: ImportFormat, pk: int):
     return render(request, "imports/detail.html", context)
 
 
-@require_POST
-@format_view("import")
-def import_confirm_view(request, fmt: ImportFormat, pk: int):
+def _step(request, fmt: ImportFormat, pk: int, service, notify, done: str):
     record = _visible(request, fmt, pk)
     try:
-        import_confirm(record=record, user=request.user)
-        messages.success(request, "已确认，正在导入")
+        service(record=record, user=request.user)
+        notify(request, done)
     except ImportRejected as exc:
         messages.error(request, str(exc))
     return redirect(record.get_absolute_url())
+
+
+@require_POST
+@format_view("import")
+def import_confirm_view(request, fmt: ImportFormat, pk: int):
+    return _step(request, fmt, pk, import_confirm, messages.success, "已确认，正在导入")
 
 
 @require_POST
 @format_view("import")
 def import_cancel_view(request, fmt: ImportFormat, pk: int):
-    record = _visible(request, fmt, pk)
-    try:
-        import_cancel(record=record, user=request.user)
-        messages.info(request, "已取消本次导入，未写入任何数据")
-    except ImportRejected as exc:
-        messages.error(request, str(exc))
-    return redirect(record.get_absolute_url())
+    return _step(request, fmt, pk, import_cancel, messages.info, "已取消本次导入，未写入任何数据")
 
 
 @format_view("view")
 def import_errors_download(request, fmt: ImportFormat, pk: int):
     """The full check report as an Excel workbook."""
     record = _visible(request, fmt, pk)
-    rows = ([e.get("row"), e.get("column"), as_text(e.get("value")), e.get("reason")] for e in record.errors or [])
-    content = list_workbook("错误明细", ["行号", "列", "值", "原因"], rows, widths={1: 16, 2: 24, 3: 60})
-    return xlsx_response(content, f"{fmt.file_slug}-import-{record.pk}-errors.xlsx")
+    return xlsx_response(error_report(record.errors or []), f"{fmt.file_slug}-import-{record.pk}-errors.xlsx")
 
 
 @format_view("import")

@@ -33,15 +33,4 @@ class VillageAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(RosterImport)
 class RosterImportAdmin(ImportRecordAdmin):
-    list_display = [
-        "created_at",
-        "file_name",
-        "created_by",
-        "status",
-        "total_rows",
-        "rows_added",
-        "rows_changed",
-        "rows_ended",
-        "rows_unchanged",
-    ]
     list_filter = ["status", "source"]

@@ -1,22 +1,30 @@
 """The roster (救助对象名册, DATA-FORMATS §1) as a format of the import flow (imports/): how a file is checked
 and written, and what the registry announces once it is."""
 
-import io
-
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
 
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
 from imports.services import ImportRejected, dry_run
+from imports.workbooks import blank_template
 from lib.locks import xact_lock
 
 from .categories import Category, Source
 from .demo import ROSTER_HEADERS
 from .forms import RosterUploadForm
 from .models import RosterImport
-from .roster import REQUIRED_COLUMNS, clerk_scope_errors, validate_roster
+from .roster import (
+    COL_ACCOUNT,
+    COL_BANK,
+    COL_CATEGORY,
+    COL_FROM,
+    COL_ID,
+    COL_NAME,
+    COL_SOURCE,
+    COL_TO,
+    REQUIRED_COLUMNS,
+    clerk_scope_errors,
+    validate_roster,
+)
 from .roster_apply import apply_roster
 from .signals import roster_applied
 
@@ -73,14 +81,7 @@ def _write_rows(record: RosterImport, checked) -> Report:
             "rows_unchanged": counts.unchanged,
             "persons_added": counts.persons_added,
         },
-        summary={
-            "added": counts.added,
-            "changed": counts.changed,
-            "ended": counts.ended,
-            "unchanged": counts.unchanged,
-            "persons_added": counts.persons_added,
-            "snapshot_date": record.snapshot_date.isoformat() if record.snapshot_date else None,
-        },
+        summary={"snapshot_date": record.snapshot_date.isoformat() if record.snapshot_date else None},
         data=counts,
     )
 
@@ -113,36 +114,32 @@ def _announce(record: RosterImport, report: Report) -> None:
 
 
 def _blank_template() -> bytes:
-    """A blank roster workbook with the exact headers, text-formatted ID and account columns, and notes."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "名册"
-    sheet.append(ROSTER_HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="C00000" if cell.value in REQUIRED_COLUMNS else "000000")
-    sheet["A1"].comment = Comment("18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。", "系统")
-    sheet["C1"].comment = Comment("类别名称或代码：" + "、".join(f"{c.label}({c.value})" for c in Category), "系统")
-    sheet["D1"].comment = Comment("日期，如 2024-03-05", "系统")
-    sheet["K1"].comment = Comment("可空；可填：" + "、".join(Source.labels), "系统")
-    widths = [22, 10, 18, 12, 12, 14, 14, 14, 22, 24, 10]
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    # Text format for the whole ID and account columns: Excel keeps all 18 digits of what is typed.
-    sheet.column_dimensions["A"].number_format = "@"
-    sheet.column_dimensions["J"].number_format = "@"
-    notes = workbook.create_sheet("填写说明")
-    for line in [
-        "第一行为表头，请勿修改表头文字；列的顺序可以调整，多余的列会被忽略。",
-        "红色表头为必填列：" + "、".join(REQUIRED_COLUMNS) + "。",
-        "退出日期为空表示仍然有效；退出日期不能早于认定日期。",
-        "乡镇（街道）、村（社区）必须与系统中的名称一致。",
-        "任何一行有错误，整份文件都不会导入；系统会列出每一处错误的行号、列名和原因。",
-    ]:
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return blank_template(
+        sheet="名册",
+        headers=ROSTER_HEADERS,
+        required=REQUIRED_COLUMNS,
+        comments={
+            COL_ID: "18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。",
+            COL_CATEGORY: "类别名称或代码：" + "、".join(f"{c.label}({c.value})" for c in Category),
+            COL_FROM: "日期，如 2024-03-05",
+            COL_SOURCE: "可空；可填：" + "、".join(Source.labels),
+        },
+        widths={
+            COL_ID: 22,
+            COL_NAME: 10,
+            COL_CATEGORY: 18,
+            COL_FROM: 12,
+            COL_TO: 12,
+            COL_BANK: 22,
+            COL_ACCOUNT: 24,
+            COL_SOURCE: 10,
+        },
+        text_columns=[COL_ID, COL_ACCOUNT],
+        rules=[
+            "退出日期为空表示仍然有效；退出日期不能早于认定日期。",
+            "乡镇（街道）、村（社区）必须与系统中的名称一致。",
+        ],
+    )
 
 
 ROSTER = register(
@@ -152,7 +149,6 @@ ROSTER = register(
         label="名册导入",
         audit_prefix="roster_import",
         namespace="recipients",
-        view_permission="recipients.view_rosterimport",
         import_permission="recipients.import_roster",
         max_upload_setting="ROSTER_MAX_UPLOAD_BYTES",
         prepare=_prepare,

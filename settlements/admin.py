@@ -8,19 +8,4 @@ from .models import SettlementImport
 # shows masked (and never the diagnosis in lists); the admin would show them unmasked. Person is not
 # in the admin for the same reason.
 
-
-@admin.register(SettlementImport)
-class SettlementImportAdmin(ImportRecordAdmin):
-    list_display = [
-        "created_at",
-        "file_name",
-        "created_by",
-        "status",
-        "total_rows",
-        "rows_added",
-        "rows_updated",
-        "rows_unchanged",
-        "rows_unregistered",
-        "duration_seconds",
-    ]
-    list_filter = ["status"]
+admin.site.register(SettlementImport, ImportRecordAdmin)

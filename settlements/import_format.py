@@ -1,16 +1,11 @@
 """The settlement extract (医保结算数据, DATA-FORMATS §2) as a format of the import flow (imports/): how a file
 is checked and written, and what the settlement data announces once it is."""
 
-import io
-
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from imports.registry import Column, Fragments, ImportFormat, Link, Pages, Report, register
 from imports.services import dry_run
+from imports.workbooks import blank_template
 from lib.locks import xact_lock
 
 from . import checks as C
@@ -36,12 +31,6 @@ def _report(outcome: Outcome) -> Report:
             "rows_unchanged": outcome.unchanged,
             "rows_unregistered": outcome.unregistered,
             "updated_numbers": outcome.updated_numbers,
-        },
-        summary={
-            "added": outcome.added,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-            "unregistered": outcome.unregistered,
         },
         data=outcome,
     )
@@ -85,50 +74,33 @@ def _confirm_prompt(record: SettlementImport) -> str:
 
 
 def _blank_template() -> bytes:
-    """A blank settlement workbook with the exact headers, text-formatted number and ID columns, and notes."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "结算数据"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="C00000" if cell.value in C.REQUIRED_COLUMNS else "000000")
-    letter = {name: get_column_letter(i) for i, name in enumerate(HEADERS, start=1)}
-    notes = {
-        C.COL_NUMBER: "结算单号，文件内不得重复。本列已设为文本格式。",
-        C.COL_ID: "18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。",
-        C.COL_VISIT_TYPE: "门诊、门诊慢特病 或 住院",
-        C.COL_ADMITTED: "住院必填，如 2025-03-05",
-        C.COL_DISCHARGED: "住院必填，如 2025-03-12",
-        C.COL_VISIT: "门诊、门诊慢特病必填，如 2025-03-05",
-        C.COL_SETTLED: "日期，不得早于入院日期或就诊日期",
-        C.COL_TOTAL: "金额（元），最多两位小数",
-        C.COL_CRITICAL: "可空，按 0 计",
-        C.COL_OTHER: "可空，按 0 计",
-        C.COL_ONESTOP: "一站式结算时已支付的医疗救助金额；可空，按 0 计",
-        C.COL_REMOTE: "是 / 否，可空",
-        C.COL_MAJOR: "是 / 否，可空",
-    }
-    for name, text in notes.items():
-        sheet[f"{letter[name]}1"].comment = Comment(text, "系统")
-    for name in HEADERS:
-        sheet.column_dimensions[letter[name]].width = 22 if name in (C.COL_ID, C.COL_HOSPITAL, C.COL_NUMBER) else 14
-    # Text format for the whole number and ID columns: Excel keeps every digit of what is typed.
-    sheet.column_dimensions[letter[C.COL_NUMBER]].number_format = "@"
-    sheet.column_dimensions[letter[C.COL_ID]].number_format = "@"
-    help_sheet = workbook.create_sheet("填写说明")
-    for line in [
-        "第一行为表头，请勿修改表头文字；列的顺序可以调整，多余的列会被忽略。",
-        "红色表头为必填列：" + "、".join(C.REQUIRED_COLUMNS) + "。",
-        "住院记录填写入院日期和出院日期（出院日期为服务日期）；门诊记录填写就诊日期。",
-        "政策范围内费用不能大于医疗总费用；基本医保、大病保险、其他保险和医疗救助支付之和不能大于医疗总费用。",
-        "同一结算单号再次导入：内容相同不会产生变化；内容不同会更新，并在导入报告中列出。",
-        "任何一行有错误，整份文件都不会导入；系统会列出每一处错误的行号、列名和原因。",
-    ]:
-        help_sheet.append([line])
-    help_sheet.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return blank_template(
+        sheet="结算数据",
+        headers=HEADERS,
+        required=C.REQUIRED_COLUMNS,
+        comments={
+            C.COL_NUMBER: "结算单号，文件内不得重复。本列已设为文本格式。",
+            C.COL_ID: "18 位身份证号。本列已设为文本格式，请勿改为数字，否则后几位会丢失。",
+            C.COL_VISIT_TYPE: "门诊、门诊慢特病 或 住院",
+            C.COL_ADMITTED: "住院必填，如 2025-03-05",
+            C.COL_DISCHARGED: "住院必填，如 2025-03-12",
+            C.COL_VISIT: "门诊、门诊慢特病必填，如 2025-03-05",
+            C.COL_SETTLED: "日期，不得早于入院日期或就诊日期",
+            C.COL_TOTAL: "金额（元），最多两位小数",
+            C.COL_CRITICAL: "可空，按 0 计",
+            C.COL_OTHER: "可空，按 0 计",
+            C.COL_ONESTOP: "一站式结算时已支付的医疗救助金额；可空，按 0 计",
+            C.COL_REMOTE: "是 / 否，可空",
+            C.COL_MAJOR: "是 / 否，可空",
+        },
+        widths={C.COL_ID: 22, C.COL_HOSPITAL: 22, C.COL_NUMBER: 22},
+        text_columns=[C.COL_NUMBER, C.COL_ID],
+        rules=[
+            "住院记录填写入院日期和出院日期（出院日期为服务日期）；门诊记录填写就诊日期。",
+            "政策范围内费用不能大于医疗总费用；基本医保、大病保险、其他保险和医疗救助支付之和不能大于医疗总费用。",
+            "同一结算单号再次导入：内容相同不会产生变化；内容不同会更新，并在导入报告中列出。",
+        ],
+    )
 
 
 SETTLEMENT = register(
@@ -138,7 +110,6 @@ SETTLEMENT = register(
         label="结算数据导入",
         audit_prefix="settlement_import",
         namespace="settlements",
-        view_permission="settlements.view_settlementimport",
         import_permission="settlements.import_settlements",
         max_upload_setting="SETTLEMENT_MAX_UPLOAD_BYTES",
         check=_check,

@@ -171,3 +171,12 @@ def test_the_history_shows_estimates_in_italics_until_written(client, reviewer, 
     import_apply(kind=sample.kind, pk=import_confirm(record=record, user=reviewer, enqueue=False).pk)
     listing = client.get(url(sample, "import_list")).text
     assert 'title="预估，尚未导入"' not in listing and "已导入" in listing
+
+
+def test_the_admin_lists_each_format_read_only_with_its_counts(client, admin_user, reviewer, sample):
+    record = import_validate(kind=sample.kind, pk=sample.create(reviewer).pk)
+    client_for(client, admin_user)
+    opts = record._meta
+    listing = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert listing.status_code == 200 and "文件.csv" in listing.text and "新增" in listing.text
+    assert client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403
