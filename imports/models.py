@@ -27,14 +27,13 @@ class ImportStatus(models.TextChoices):
 
 class ImportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """All records for those who hold the model's view permission, none for the others.
+        """All records for those who hold the format's view permission, none for the others.
 
         A format whose files belong to a township narrows this in its own queryset.
         """
         if not user.is_authenticated:
             return self.none()
-        opts = self.model._meta
-        if user.is_superuser or user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        if user.is_superuser or user.has_perm(registry.format_for_model(self.model).view_permission):
             return self
         return self.none()
 

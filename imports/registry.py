@@ -3,6 +3,13 @@
 A format is declared once, in its app's `import_format.py` (found at start-up, see apps.py): its record model,
 how a file is checked and written, what the app announces afterwards, and the texts and template fragments
 of its pages. The flow (services, tasks, views) is the same for every format.
+
+A new format (the bank return of a payout batch, a premium-subsidy enrolment result, a filled follow-up call
+list) brings: a model inheriting imports.models.ImportRecord with its options (the batch, the insurance year)
+and its counts; an upload form inheriting imports.forms.UploadForm with those options, which `prepare` checks
+and turns into the record's fields; `check` and `write` over its own reading and matching code; the signal it
+sends in `announce`; `import_urls(kind)` in its app's urlpatterns; labels for its audit actions; and, for the
+operator, a command inheriting imports.commands.ImportCommand.
 """
 
 from collections.abc import Callable
@@ -101,6 +108,7 @@ class ImportFormat:
     audit_prefix: str  # actions <prefix>.upload, .validate, .confirm, .apply, .cancel, .fail
     namespace: str  # the URL namespace holding import_list, import_upload, import_detail ...
     import_permission: str  # upload, confirm, cancel, blank template
+    view_permission: str = ""  # history, detail, error report; by default the model's view permission
     max_upload_setting: str  # the setting holding the largest file accepted, in bytes
     check: Callable[..., Report]
     write: Callable[..., Report]
@@ -116,11 +124,10 @@ class ImportFormat:
     pages: Pages
     fragments: Fragments
 
-    @property
-    def view_permission(self) -> str:
-        """History, detail and error report: the model's view permission, which ImportQuerySet asks for too."""
-        opts = self.model._meta
-        return f"{opts.app_label}.view_{opts.model_name}"
+    def __post_init__(self):
+        if not self.view_permission:
+            opts = self.model._meta
+            object.__setattr__(self, "view_permission", f"{opts.app_label}.view_{opts.model_name}")
 
 
 _formats: dict[str, ImportFormat] = {}
