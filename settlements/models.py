@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from imports.models import ImportRecord
+from recipients.models import Person
 
 from .visits import VisitType
 
@@ -13,8 +14,6 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class SettlementQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Settlements of people the user may see; a clerk sees those of their township's residents."""
-        from recipients.models import Person
-
         if not user.is_authenticated or not (user.is_superuser or user.has_perm("settlements.view_settlement")):
             return self.none()
         if user.township_scoped:
