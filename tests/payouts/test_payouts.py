@@ -249,7 +249,18 @@ def test_importing_the_same_return_twice_changes_nothing(township, finance, fina
     assert (third.record.paid, third.record.unchanged) == (0, 1)
 
 
-@pytest.mark.parametrize("fault", ["unknown", "amount", "account", "duplicate", "other_batch", "result"])
+# fault: (data row of the error, column, what the message says)
+FAULTS = {
+    "unknown": (3, "业务编号", "本批次中没有这个业务编号"),
+    "amount": (3, "金额（元）", "不一致"),
+    "account": (3, "银行账号", "不一致"),
+    "duplicate": (4, "业务编号", "与第 2 行重复"),
+    "other_batch": (3, "业务编号", "属于另一个批次"),
+    "result": (3, "处理结果", "应为“成功”或“失败”"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_return_that_does_not_match_is_refused_whole(township, finance, finance2, fault):
     approved_case(township)
     approved_case(township, "10")
@@ -275,7 +286,9 @@ def test_a_return_that_does_not_match_is_refused_whole(township, finance, financ
         services.bank_return_import(
             batch=batch, user=finance, file_name="r.csv", content=to_csv(rows, headers=RETURN_HEADERS)
         )
-    assert refused.value.errors
+    row, column, reason = FAULTS[fault]
+    assert [(e["row"], e["column"]) for e in refused.value.errors] == [(row, column)]
+    assert reason in refused.value.errors[0]["reason"]
     assert not Case.objects.filter(status=Case.Status.PAID).exists()
     assert PayoutLine.objects.filter(status="paid").count() == 0 and batch.returns.count() == 0
 
@@ -351,7 +364,9 @@ def test_two_batches_created_at_the_same_moment_never_share_a_case(township, fin
 # --- commands and pages --------------------------------------------------------------------------
 
 
-def test_export_batch_and_import_bank_return_commands(tmp_path, township, finance, finance2, capsys):
+def test_the_export_and_return_commands_write_the_file_apply_the_return_and_refuse_bad_input(
+    tmp_path, township, finance, finance2, capsys
+):
     approved_case(township)
     batch = reviewed_batch(finance, finance2)
     out = tmp_path / "daifa.xlsx"
@@ -386,7 +401,7 @@ def test_public_notice_masks_names_and_ids(client, township, finance, finance2):
     assert rows[1][1] == "王*英" and "*" in rows[1][2] and rows[1][4] == 5600
 
 
-def test_pages_for_finance_and_not_for_a_clerk(client, township, finance, clerk):
+def test_finance_sees_the_batch_pages_and_a_clerk_gets_403(client, township, finance, clerk):
     case = approved_case(township)
     batch = services.batch_create(user=finance)
     client.force_login(finance)
@@ -400,7 +415,9 @@ def test_pages_for_finance_and_not_for_a_clerk(client, township, finance, clerk)
     assert client.post(reverse("payouts:batch_action", args=[batch.pk, "lock"])).status_code == 403
 
 
-def test_finance_home_shows_payout_work(client, township, finance, finance2):
+def test_finance_home_counts_unbatched_payables_and_batches_another_user_may_review(
+    client, township, finance, finance2
+):
     approved_case(township)
     batch = services.batch_lock(batch=services.batch_create(user=finance), user=finance)
     approved_case(township, "10")
@@ -409,7 +426,7 @@ def test_finance_home_shows_payout_work(client, township, finance, finance2):
     assert queues["待发放（未进批次）"] == 1 and queues["批次待复核"] == 1
     client.force_login(finance)
     assert {q["label"]: q["count"] for q in client.get(reverse("home")).context["queues"]}["批次待复核"] == 0
-    assert batch.status == B.LOCKED
+    assert PayoutBatch.objects.get(pk=batch.pk).status == B.LOCKED  # looking at the queues changed nothing
 
 
 # --- found in review -----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ FIRST_ROUND_TABLE = {
 
 @pytest.mark.parametrize("visit_type", [OUTPATIENT, CHRONIC, INPATIENT])
 @pytest.mark.parametrize("category", list(FIRST_ROUND_TABLE))
-def test_maoming_first_round_cell(category, visit_type):
+def test_maoming_first_round_pays_each_category_its_ratio_up_to_its_cap(category, visit_type):
     cell = FIRST_ROUND_TABLE[category]
     small = first_round(MAOMING, category, visit_type, bill("1000"), PoolState())
     huge = first_round(MAOMING, category, visit_type, bill("100000"), PoolState())
@@ -85,7 +85,7 @@ SECONDARY_TABLE = {
 
 
 @pytest.mark.parametrize("category", list(SECONDARY_TABLE))
-def test_maoming_secondary_cell(category):
+def test_maoming_secondary_pays_each_category_its_ratio_beyond_the_deductible_up_to_its_cap(category):
     cell = SECONDARY_TABLE[category]
     result = secondary(MAOMING, category, D("10000"), D("0"))
     capped = secondary(MAOMING, category, D("1000000"), D("0"))
@@ -97,7 +97,7 @@ def test_maoming_secondary_cell(category):
     assert capped.due == cap
 
 
-def test_domain_worked_examples():
+def test_domain_example_burden_10000_gives_db_5600_and_tk_10000():
     """DOMAIN §5: burden 10,000 → DB (10,000 − 3,000) × 80% = 5,600; TK 10,000."""
     assert secondary(MAOMING, "DB", D("10000"), D("0")).pay_now == D("5600.00")
     assert secondary(MAOMING, "TK", D("10000"), D("0")).pay_now == D("10000.00")
@@ -298,7 +298,7 @@ def test_batch_mode_gives_the_same_amounts_without_text():
     assert batch.steps == () and explained.steps
 
 
-def test_calculator_benchmark_command_runs(capsys):
+def test_calculator_benchmark_command_reports_its_rates(capsys):
     from django.core.management import call_command
 
     call_command("bench_calculator", "--settlements", "2000", "--people", "50")

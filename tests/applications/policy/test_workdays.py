@@ -6,7 +6,7 @@ from applications.policy.workdays import add_working_days, covered, is_workday, 
 D = datetime.date
 
 
-def test_spring_festival_2025_and_its_adjusted_weekends(db):
+def test_spring_festival_2025_is_off_and_its_adjusted_weekends_are_worked(db):
     # 2025: holiday 1月28日–2月4日; Sunday 1月26日 and Saturday 2月8日 are working days.
     assert is_workday(D(2025, 1, 26)) and is_workday(D(2025, 2, 8))
     assert not is_workday(D(2025, 1, 28)) and not is_workday(D(2025, 2, 4))
@@ -15,7 +15,7 @@ def test_spring_festival_2025_and_its_adjusted_weekends(db):
     assert working_days_between(D(2025, 1, 24), D(2025, 2, 8)) == 6
 
 
-def test_thirty_working_days_across_national_day_2024(db):
+def test_thirty_working_days_from_20_september_2024_end_on_6_november(db):
     # 2024-10-01..07 holiday; 9月29日 (Sun) and 10月12日 (Sat) worked.
     # 9/23–27 (5), 9/29 (6), 9/30 (7), 10/8–11 (11), 10/12 (12), 10/14–18 (17), 10/21–25 (22),
     # 10/28–31 (26), 11/1 (27), 11/4 (28), 11/5 (29), 11/6 (30)

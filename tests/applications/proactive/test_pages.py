@@ -11,8 +11,6 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 from openpyxl import load_workbook
 
-from applications.cases.checks import case_duplicates
-from applications.cases.services import case_add_bill, case_create
 from applications.models import Case, Job, Lead
 from applications.proactive.crosscheck import crosscheck_now
 from audit.models import AuditEvent
@@ -176,31 +174,6 @@ def test_crosscheck_command_prints_a_summary(lead, capsys):
     call_command("crosscheck", "--year", "2025")
     out = capsys.readouterr().out
     assert "比对完成" in out and "预计救助金额合计" in out
-
-
-def test_review_flags_a_bill_whose_stay_was_assisted_one_stop(township, clerk):
-    from applications.policy.services import policy_load_preset
-
-    policy_load_preset(name="maoming-2018", county=township.county)
-    person = PersonFactory(township=township)
-    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2024, 1, 1))
-    s = settle(person, onestop=D("9600"))
-    case = case_create(person=person, user=clerk)
-    case_add_bill(
-        case=case,
-        user=clerk,
-        hospital="另一家写法的医院名称",
-        visit_type="住院",
-        admitted_on=s.admitted_on + datetime.timedelta(days=1),
-        discharged_on=s.discharged_on,
-        invoice_number="F9",
-        total=s.total,
-        in_policy=s.in_policy,
-        basic=s.basic,
-        critical=s.critical,
-    )
-    problems = case_duplicates(case)
-    assert any("一站式结算中获得医疗救助" in p and s.number in p for p in problems)
 
 
 def test_the_list_shows_the_latest_contact_outcome(client, clerk, lead):
