@@ -5,6 +5,8 @@ import os
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 
@@ -127,3 +129,24 @@ def env(**values):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def db_examples(max_examples: int):
+    """Hypothesis settings for a property over the database.
+
+    Each example builds its data inside `lib.bench.rolled_back()` (a savepoint rolled back at its end) on top of
+    what the test's fixtures set up once, so the fixtures are shared by the examples on purpose; no deadline,
+    since database round trips vary. Keep `max_examples` small: each example runs real services.
+    """
+    return hypothesis_settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        # No explain phase: it re-runs a failing example under a tracer, minutes over real services.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    )
+
+
+@pytest.fixture
+def second_approver(db):
+    return UserFactory(username="approver2", role=Role.APPROVER)

@@ -7,6 +7,8 @@ import factory
 
 from accounts.models import User
 from accounts.roles import Role
+from applications.cases.services import case_accept, case_add_bill, case_create, case_review, case_submit
+from applications.models import Case
 from recipients import demo
 from recipients.models import County, Identity, Person, Township, Village
 from settlements.models import Settlement
@@ -118,3 +120,42 @@ def settle(person_or_id, *, day=datetime.date(2025, 6, 10), onestop=Decimal("0")
         out_of_area=True,
         **values,
     )
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A case written directly (no workflow): for tests of what comes after the decision, such as payouts."""
+
+    class Meta:
+        model = Case
+
+    number = factory.Sequence(lambda n: f"T{n:08d}")
+    person = factory.SubFactory(PersonFactory)
+    township = factory.LazyAttribute(lambda o: o.person.township)
+    payee_name = factory.LazyAttribute(lambda o: o.person.name)
+    payee_bank = "中国农业银行高州支行"
+    payee_account = "6228480000123456789"
+
+
+class ApprovedCaseFactory(CaseFactory):
+    status = Case.Status.APPROVED
+    approved_amount = Decimal("5600.00")
+    decided_at = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+
+
+def bill_on(day: datetime.date, *, visit_type="住院", invoice: str, hospital="高州市人民医院", **money) -> dict:
+    """The fields of case_add_bill for a bill whose service date is `day` (a 5-day stay for an inpatient bill)."""
+    dates = (
+        {"admitted_on": day - datetime.timedelta(days=5), "discharged_on": day}
+        if visit_type == "住院"
+        else {"visit_on": day}
+    )
+    return {"hospital": hospital, "visit_type": visit_type, "invoice_number": invoice, **dates, **money}
+
+
+def case_in_approval(person, *, clerk, reviewer, bills: list[dict]):
+    """A window case for the person through the services: bills added, accepted, submitted, reviewed."""
+    case = case_create(person=person, user=clerk)
+    for bill in bills:
+        case_add_bill(case=case, user=clerk, **bill)
+    case = case_submit(case=case_accept(case=case, user=clerk), user=clerk)
+    return case_review(case=case, user=reviewer)
