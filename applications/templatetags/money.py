@@ -37,3 +37,14 @@ def pct(value):
     if value is None:
         return ""
     return f"{Decimal(str(value)) * 100:.2f}%"
+
+
+@register.filter
+def num(value):
+    """A count with thousands separators (3,775): the zh-hans locale of Django has none."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return value

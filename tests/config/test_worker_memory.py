@@ -13,8 +13,8 @@ def test_a_worker_child_cannot_allocate_past_its_ceiling():
         os.environ["DJANGO_TESTING"] = "1"
         import django
         django.setup()
-        from config.celery import limit_memory
-        limit_memory()
+        from config.celery import apply_memory_ceiling
+        apply_memory_ceiling()
         try:
             blob = bytearray(1024 * 1024 * 1024)
             print("allocated")
