@@ -107,7 +107,7 @@ def test_upload_check_confirm_and_history_through_the_pages(
     listing = client.get(url(sample, "import_list")).text
     assert "上传.csv" in listing and 'data-testid="imports"' in listing
     detail = client.get(response.url).text
-    assert "校验通过。确认后将：" in detail and "确认导入" in detail and "return confirm(" in detail
+    assert "校验通过。确认后将：" in detail and "确认导入" in detail and "data-confirm=" in detail
     record = get_format(sample.kind).model.objects.get()
     assert response.url == url(sample, "import_detail", record.pk) and record.file_name == "上传.csv"
     with django_capture_on_commit_callbacks(execute=True):

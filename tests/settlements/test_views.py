@@ -94,7 +94,7 @@ def test_reviewer_uploads_sees_preview_and_confirms(client, reviewer, township, 
     page = client.get(response.url).text
     assert "校验通过" in page and "新增结算记录 <strong>4</strong> 条" in page
     assert "2 条结算的身份证号不在救助对象名册中（已保存；身份补录后会参与主动救助比对）" in page
-    assert "return confirm(" in page  # the irreversible step asks first
+    assert 'data-confirm="确认导入？导入后 4 条新增、0 条更新将写入结算数据，不能撤销。"' in page  # it asks first
     assert Settlement.objects.count() == 0  # nothing written before confirmation
 
     response = client.post(reverse("settlements:import_confirm", args=[record.pk]))
