@@ -1,5 +1,6 @@
 import django_filters
-from django import forms
+
+from lib.widgets import DateInput
 
 from .actions import ACTION_LABELS
 from .models import AuditEvent
@@ -14,13 +15,13 @@ class AuditEventFilter(django_filters.FilterSet):
         label="起始日期",
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     date_to = django_filters.DateFilter(
         label="截止日期",
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
     class Meta:

@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.forms import BootstrapFormMixin
 from applications.models import Case
+from lib.widgets import DateInput
 from recipients.fields import NewAccountFields
 from recipients.models import Township
 
@@ -14,8 +15,8 @@ class BatchFilterForm(BootstrapFormMixin, forms.Form):
         label="救助类型", required=False, choices=[("", "全部"), ("first", "第一轮救助"), ("secondary", "二次救助")]
     )
     source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
-    approved_from = forms.DateField(label="批准日期起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    approved_to = forms.DateField(label="批准日期止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    approved_from = forms.DateField(label="批准日期起", required=False, widget=DateInput())
+    approved_to = forms.DateField(label="批准日期止", required=False, widget=DateInput())
     purpose = forms.CharField(label="摘要（代发文件）", max_length=50, initial="医疗救助金", required=False)
 
     def clean(self):

@@ -3,6 +3,7 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from lib.widgets import DateInput
 from recipients.fields import NewAccountFields
 from recipients.forms import IdNumberField
 from recipients.models import Township
@@ -23,8 +24,8 @@ class CaseFilterForm(forms.Form):
     due = forms.ChoiceField(
         label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
     )
-    accepted_from = forms.DateField(label="受理日期起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    accepted_to = forms.DateField(label="受理日期止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    accepted_from = forms.DateField(label="受理日期起", required=False, widget=DateInput())
+    accepted_to = forms.DateField(label="受理日期止", required=False, widget=DateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,9 +56,9 @@ class BillForm(forms.ModelForm):
             "major_disease",
         ]
         widgets = {
-            "admitted_on": forms.DateInput(attrs={"type": "date"}),
-            "discharged_on": forms.DateInput(attrs={"type": "date"}),
-            "visit_on": forms.DateInput(attrs={"type": "date"}),
+            "admitted_on": DateInput(),
+            "discharged_on": DateInput(),
+            "visit_on": DateInput(),
         }
 
     def __init__(self, *args, **kwargs):

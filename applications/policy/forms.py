@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms import formset_factory
 
+from lib.widgets import DateInput
 from recipients.categories import Category
 from settlements.visits import Pool, VisitType
 
@@ -20,9 +21,7 @@ class CalculatorForm(forms.Form):
     category = forms.ChoiceField(
         label="或直接选择救助类别", required=False, choices=[("", "—")] + list(Category.choices)
     )
-    service_date = forms.DateField(
-        label="就诊（出院）日期", widget=forms.DateInput(attrs={"type": "date"}), help_text="住院填出院日期"
-    )
+    service_date = forms.DateField(label="就诊（出院）日期", widget=DateInput(), help_text="住院填出院日期")
     visit_type = forms.ChoiceField(label="就诊类型", choices=VisitType.choices, initial=VisitType.INPATIENT)
     total = forms.DecimalField(label="医疗总费用", **MONEY_FIELD)
     in_policy = forms.DecimalField(label="政策范围内费用", **MONEY_FIELD)
@@ -124,8 +123,8 @@ class PolicyVersionForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "effective_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "effective_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "effective_from": DateInput(),
+            "effective_to": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.forms import BootstrapFormMixin
+from lib.widgets import DateInput
 from recipients.models import Township
 
 from ..models import Lead, LeadContact
@@ -26,7 +27,7 @@ class LeadFilterForm(BootstrapFormMixin, forms.Form):
 
 
 class ContactForm(BootstrapFormMixin, forms.Form):
-    contacted_on = forms.DateField(label="联系日期", widget=forms.DateInput(attrs={"type": "date"}))
+    contacted_on = forms.DateField(label="联系日期", widget=DateInput())
     method = forms.ChoiceField(label="联系方式", choices=LeadContact.Method.choices)
     outcome = forms.ChoiceField(label="联系结果", choices=LeadContact.Outcome.choices)
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
