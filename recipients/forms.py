@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from imports.forms import UploadForm
+from lib.widgets import DateInput
 
 from .categories import Source
 from .idnumber import IdNumberError, parse_id_number
@@ -65,7 +66,7 @@ class RosterUploadForm(UploadForm):
     snapshot_date = forms.DateField(
         label="快照日期（全量名册时填写）",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="填写后按全量快照处理：该来源下文件中没有的有效身份，将在快照日期前一天终止。增量名册请留空。",
     )
 
