@@ -173,7 +173,7 @@ class FirstRoundRowForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("eligible") and data.get("ratio_percent") is None:
+        if data.get("eligible") and data.get("ratio_percent") is None and "ratio_percent" not in self.errors:
             self.add_error("ratio_percent", "享受第一轮救助时必须填写比例")
         kind = data.get("deductible_kind")
         value = data.get("deductible_value") or Decimal("0")

@@ -179,9 +179,9 @@ def policy_edit(request, pk):
                     "category": category.value,
                     "visit_type": visit_type.value,
                     "eligible": bool(rule and rule.eligible),
-                    "ratio_percent": (rule.ratio * 100).normalize() if rule else None,
+                    "ratio_percent": plain(rule.ratio * 100) if rule else None,
                     "deductible_kind": rule.deductible_kind if rule else "none",
-                    "deductible_value": rule.deductible_value.normalize() if rule else None,
+                    "deductible_value": plain(rule.deductible_value) if rule else None,
                     "cap": rule.cap if rule else None,
                     "pool": rule.pool if rule else ("住院" if visit_type == VisitType.INPATIENT else "门诊"),
                 }
@@ -221,6 +221,7 @@ def policy_edit(request, pk):
     labels = dict(Category.choices)
     first_rows = [(labels[f.initial["category"]], f.initial["category"], f.initial["visit_type"], f) for f in first_set]
     second_rows = [(labels[f.initial["category"]], f.initial["category"], f) for f in second_set]
+    errors = _error_summary(form, first_rows, second_rows) if request.method == "POST" else []
     return render(
         request,
         "applications/policy_edit.html",
@@ -231,8 +232,34 @@ def policy_edit(request, pk):
             "second_set": second_set,
             "first_rows": first_rows,
             "second_rows": second_rows,
+            "errors": errors,
         },
     )
+
+
+def plain(value: Decimal) -> Decimal:
+    """100 for Decimal("100.0000"), never 1E+2: the value as a form shows it."""
+    return Decimal(f"{value.normalize():f}")
+
+
+def _error_summary(form, first_rows, second_rows) -> list[tuple[str, str]]:
+    """Every error of the edit page as (the field's element id, what to say), for the summary at its top."""
+    found = []
+    for name, errors in form.errors.items():
+        field = form[name] if name in form.fields else None
+        for error in errors:
+            found.append((field.auto_id if field else "", f"{field.label if field else '整体'}：{error}"))
+    for label, _, visit_type, row in first_rows:
+        for name, errors in row.errors.items():
+            field = row[name] if name in row.fields else None
+            where = f"第一轮救助 · {label} · {visit_type}" + (f" · {field.label}" if field else "")
+            found += [(field.auto_id if field else "", f"{where}：{error}") for error in errors]
+    for label, _, row in second_rows:
+        for name, errors in row.errors.items():
+            field = row[name] if name in row.fields else None
+            where = f"二次救助 · {label}" + (f" · {field.label}" if field else "")
+            found += [(field.auto_id if field else "", f"{where}：{error}") for error in errors]
+    return found
 
 
 @require_POST
