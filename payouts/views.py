@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from applications.models import Case
+from applications.policy.engine import yuan
 from audit.services import audit_record
 from lib.pages import paginate
 from lib.spreadsheet import xlsx_response
@@ -60,7 +61,9 @@ def batch_new(request):
             except services.PayoutRefused as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"已生成批次 {batch.number}：{batch.line_count} 笔，合计 {batch.total} 元")
+                messages.success(
+                    request, f"已生成批次 {batch.number}：{batch.line_count:,} 笔，合计 {yuan(batch.total)}"
+                )
                 return redirect("payouts:batch_detail", pk=batch.pk)
     return render(request, "payouts/batch_new.html", {"form": form, "preview": preview})
 

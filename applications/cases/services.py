@@ -284,11 +284,14 @@ def _grant_bills(locked: Case) -> Grant:
     note = ""
     if locked.proposed_amount is not None and calculation.amount > locked.proposed_amount:
         raise TransitionRefused(
-            f"重新计算的金额 {calculation.amount} 元高于审核拟定的 {locked.proposed_amount} 元"
+            f"重新计算的金额 {engine.yuan(calculation.amount)}高于审核拟定的 {engine.yuan(locked.proposed_amount)}"
             "（身份或政策在审核后有变化），请退回重新审核"
         )
     if locked.proposed_amount is not None and calculation.amount < locked.proposed_amount:
-        note = f"审核拟定 {locked.proposed_amount} 元，批准时年度封顶剩余不足，按 {calculation.amount} 元批准"
+        note = (
+            f"审核拟定 {engine.yuan(locked.proposed_amount)}，批准时年度封顶剩余不足，"
+            f"按 {engine.yuan(calculation.amount)}批准"
+        )
     try:
         for line in calculation.lines:
             if line["pool"] is None:
@@ -341,7 +344,9 @@ def approval_preview(case: Case) -> tuple[Decimal | None, str]:
     except TransitionRefused as exc:
         return None, str(exc)
     if case.proposed_amount is not None and amount > case.proposed_amount:
-        return None, f"重新计算的金额 {amount} 元高于审核拟定的 {case.proposed_amount} 元，请退回重新审核"
+        return None, (
+            f"重新计算的金额 {engine.yuan(amount)}高于审核拟定的 {engine.yuan(case.proposed_amount)}，请退回重新审核"
+        )
     return amount, ""
 
 

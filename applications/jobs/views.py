@@ -19,6 +19,16 @@ from .runner import JobRefused, job_cancel, job_retry
 NIGHTLY_TASK = NIGHTLY_CROSSCHECK
 
 
+def _clock(task) -> str:
+    """A periodic task's daily time as 02:00 (the crontab keeps hour and minute as text)."""
+    if task is None or task.crontab is None:
+        return ""
+    try:
+        return f"{int(task.crontab.hour):02d}:{int(task.crontab.minute):02d}"
+    except ValueError:  # an expression (every hour …) entered in 系统管理
+        return f"{task.crontab.hour} 时 {task.crontab.minute} 分"
+
+
 @permission_required("applications.view_job", raise_exception=True)
 def job_list(request):
     jobs = Job.objects.select_related("requested_by")[:50]
@@ -30,6 +40,8 @@ def job_list(request):
             initial={"enabled": task.enabled, "hour": task.crontab.hour, "minute": task.crontab.minute}
         )
     context = {
+        "task_time": _clock(task),
+        "secondary_time": _clock(secondary_task),
         "jobs": jobs,
         "any_active": any(j.is_active for j in jobs),
         "run_form": RunForm(),

@@ -39,7 +39,9 @@ def ledger_post(
     LedgerEntry.objects.bulk_create([LedgerEntry(person_id=person_id, year=year, pool=pool)], ignore_conflicts=True)
     entry = LedgerEntry.objects.select_for_update().get(person_id=person_id, year=year, pool=pool)
     if cap is not None and entry.granted + granted > cap:
-        raise CapExceeded(f"超过年度封顶线：已救助 {entry.granted} 元，本次 {granted} 元，封顶 {cap} 元")
+        raise CapExceeded(
+            f"超过年度封顶线：已救助 {engine.yuan(entry.granted)}，本次 {engine.yuan(granted)}，封顶 {engine.yuan(cap)}"
+        )
     entry.granted += granted
     entry.deductible_used += deductible_used
     entry.save(update_fields=["granted", "deductible_used", "updated_at"])

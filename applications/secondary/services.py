@@ -104,7 +104,7 @@ def _grant(locked: Case) -> Grant:
         raise TransitionRefused("按当前数据重新测算，本年度已无需再给予二次救助；请等待下次测算自动撤回本案件")
     note = ""
     if amount < (locked.proposed_amount or 0):
-        note = f"拟救助 {locked.proposed_amount} 元，按重新测算的 {amount} 元批准"
+        note = f"拟救助 {engine.yuan(locked.proposed_amount)}，按重新测算的 {engine.yuan(amount)}批准"
     try:
         ledger_post(
             person_id=locked.person_id,

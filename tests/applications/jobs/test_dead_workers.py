@@ -189,3 +189,12 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_one_and_nothing_is_du
 def _database_url() -> str:
     s = connection.settings_dict
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def test_job_page_shows_times_as_clock_times_and_only_the_columns_of_each_kind(client, reviewer, db):
+    Job.objects.create(kind=Job.Kind.SECONDARY, status=Job.Status.DONE, people=1234, created=3, total_amount=5600)
+    client.force_login(reviewer)
+    page = client.get("/jobs/").text
+    assert "02:00（北京时间）" in page or "每天 02:00" in page
+    assert "03:00" in page and "2:（" not in page
+    assert "案件新建 3" in page and "拟救助 5,600.00 元" in page and "1,234" in page
