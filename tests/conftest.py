@@ -136,10 +136,11 @@ def db_examples(max_examples: int):
 
     Each example builds its data inside `lib.bench.rolled_back()` (a savepoint rolled back at its end) on top of
     what the test's fixtures set up once, so the fixtures are shared by the examples on purpose; no deadline,
-    since database round trips vary. Keep `max_examples` small: each example runs real services.
+    since database round trips vary. Keep `max_examples` small (each example runs real services: a few seconds
+    a test on PostgreSQL); DB_EXAMPLES_SCALE=20 searches twenty times longer, e.g. before a release.
     """
     return hypothesis_settings(
-        max_examples=max_examples,
+        max_examples=max(1, round(max_examples * float(os.environ.get("DB_EXAMPLES_SCALE", "1")))),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         # No explain phase: it re-runs a failing example under a tracer, minutes over real services.

@@ -51,7 +51,7 @@ ATTEMPTS = st.lists(
 TAISHAN_STAY = [[("住院", {"total": D("42000"), "in_policy": D("38000"), "basic": D("20000"), "critical": D("6000")})]]
 
 
-@db_examples(20)
+@db_examples(15)
 @given(cases=CASES, attempts=ATTEMPTS)
 @example(cases=TAISHAN_STAY, attempts=[("one", 0, [0]), ("one", 0, [0])])  # approved, then approved again
 @example(cases=TAISHAN_STAY, attempts=[("bulk", 0, [0, 0]), ("bulk", 0, [0])])  # the same id twice in bulk

@@ -87,6 +87,34 @@ def test_the_review_cannot_compute_without_the_income_standard_and_says_so(natio
         case_review(case=case, user=reviewer)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug (engine.best_first_round): the 0.00 of a category without benefit (JD under the national preset) "
+    "counts as an answer, so the missing income standard BY needs is not reported and 0.00 is proposed",
+)
+def test_the_review_says_the_income_standard_is_missing_even_when_another_identity_has_no_benefit(
+    national, township, clerk, reviewer
+):
+    person = PersonFactory(township=township)
+    IdentityFactory(person=person, category="BY", valid_from=datetime.date(2024, 1, 1))
+    IdentityFactory(person=person, category="JD", valid_from=datetime.date(2024, 1, 1))
+    case = case_create(person=person, user=clerk)
+    case_add_bill(
+        case=case,
+        user=clerk,
+        hospital="医院",
+        visit_type="住院",
+        admitted_on=datetime.date(2025, 6, 1),
+        discharged_on=datetime.date(2025, 6, 10),
+        invoice_number="F1",
+        total=D("6000"),
+        in_policy=D("5000"),
+    )
+    case = case_submit(case=case_accept(case=case, user=clerk), user=clerk)
+    with pytest.raises(TransitionRefused, match="人均可支配收入"):
+        case_review(case=case, user=reviewer)  # proposes 0.00 instead
+
+
 # --- the chosen category is never worse than any single valid category ---------------------------------------
 
 
@@ -124,7 +152,7 @@ E_2000 = {"total": D("3000"), "in_policy": D("2000"), "basic": D("0"), "critical
 E_5000 = {"total": D("6000"), "in_policy": D("5000"), "basic": D("0"), "critical": D("0"), "other": D("0")}
 
 
-@db_examples(20)
+@db_examples(15)
 @given(
     categories=st.lists(st.sampled_from(Category.values), min_size=1, max_size=3, unique=True),
     bills=st.lists(st.tuples(st.sampled_from(VISIT_TYPES), money()), min_size=1, max_size=4),
