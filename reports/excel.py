@@ -12,8 +12,8 @@ from applications.models import Bill, Case
 from recipients.categories import Category
 from recipients.idnumber import mask_id_number
 
-from .facts import dashboard
 from .models import Channel
+from .selectors import dashboard
 
 CATEGORY_NAMES = dict(Category.choices)
 CHANNEL_NAMES = dict(Channel.choices)

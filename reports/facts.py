@@ -1,371 +1,233 @@
-"""The assistance summary (AssistanceFact) and the dashboard figures read from it (DOMAIN §10).
+"""The assistance summary (AssistanceFact): a year rebuilt in one set-based statement (DOMAIN §10).
 
-The summary is rebuilt per year by a job (after imports, approvals and payouts, and nightly): every one-stop
-settlement with assistance, every approved bill and every approved secondary case, summed by month, township,
-category, benefit and channel. The dashboard then aggregates a few thousand summary rows in SQL.
+Each one-stop settlement with assistance, each approved or paid first-round bill with a grant and each approved or
+paid secondary case is one 人次. Inpatient stays nobody assisted (no one-stop payment, no granted bill claiming the
+settlement number) add only their in-policy self-pay, under channel "none": the key-recipient ratio's denominator.
+Rows are summed by month, township, category, benefit, channel, key and major, where
+
+- township is the person's (settlements) or the case's (bills, secondary cases), and the policy in force is that
+  of the township's county on the service date (applications.policy.selectors); none in force, not key, and
+  major only by the flag;
+- category is the first by precedence (recipients.categories) of the identities valid on the service date
+  (recipients.selectors); a secondary case counts under the category of its yearly burden;
+- key: the category is among the policy's key categories (重点救助对象);
+- major: the settlement or bill is flagged 重特大疾病, or its diagnosis starts with one of the policy's major-disease
+  codes (a prefix, case-insensitive).
+
+The statement reads the policies from three small temporary tables filled first (the version in force per county
+and day, by PolicyBook's rule; each version's key categories; its major-disease prefixes), so that JSON lists
+are read the same way on PostgreSQL and on the embedded SQLite, and each row finds its policy by a hash join.
 """
 
 import datetime
-import math
-from collections import defaultdict
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from applications.models import Bill, Case, Lead, PolicyVersion, YearlyBurden
-from applications.policy.workdays import working_days_between
+from applications.models import GRANTED_STATUSES, Bill, Case, YearlyBurden
+from applications.policy.selectors import PolicyBook
+from lib.locks import xact_lock
+from lib.sql import literal, literals
 from recipients.categories import CATEGORY_ORDER
-from recipients.models import Identity, Person
+from recipients.models import Person, Township
+from recipients.selectors import IDENTITY_TABLE, identity_valid_sql
+from settlements.models import Settlement
+from settlements.visits import INPATIENT, service_date_sql
 
-from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
+from .models import AssistanceFact, Benefit, Channel, FactRefresh
 
-ZERO = Decimal("0")
-PRIORITY = {c: i for i, c in enumerate(CATEGORY_ORDER)}
-DIRECT = [Channel.ONESTOP, Channel.MANUAL]
-
-
-class _Versions:
-    """Key categories and major-disease codes of the policy in force on a date."""
-
-    def __init__(self):
-        self.versions = list(
-            PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("effective_from")
-        )
-
-    def on(self, day: datetime.date) -> PolicyVersion | None:
-        for v in self.versions:
-            if v.effective_from <= day and (v.effective_to is None or v.effective_to >= day):
-                return v
-        return self.versions[-1] if self.versions else None
+DAY_TABLE = "reports_day_policy_tmp"
+KEY_TABLE = "reports_key_category_tmp"
+MAJOR_TABLE = "reports_major_prefix_tmp"
+PG_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL enable_sort = off", "SET LOCAL work_mem = '64MB'")
 
 
-def _best_category(windows, day) -> str:
-    valid = [c for c, f, t in windows if f <= day and (t is None or t >= day)]
-    return min(valid, key=lambda c: PRIORITY.get(c, 99)) if valid else ""
+def refresh_facts(*, year: int) -> int:
+    """Rebuild the year's summary (one DELETE, one INSERT … SELECT … GROUP BY); returns its number of rows.
 
-
-def _major(version, flag: bool, diagnosis: str) -> bool:
-    if flag:
-        return True
-    codes = version.major_disease_codes if version else []
-    diagnosis = (diagnosis or "").upper()
-    return bool(diagnosis) and any(diagnosis.startswith(str(code).upper()) for code in codes)
-
-
-def _is_key(versions, day, category) -> bool:
-    version = versions.on(day)
-    return category in (version.key_categories if version else [])
-
-
-def _self_pay(in_policy, basic, critical, other) -> Decimal:
-    return max(ZERO, in_policy - basic - critical - other)
-
-
-def refresh_facts(*, year: int, progress=None) -> int:
-    """Rebuild the year's summary; returns the number of summary rows."""
-    from settlements.models import Settlement
-
-    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    versions = _Versions()
-    people = {n: (pk, t) for pk, n, t in Person.objects.values_list("pk", "id_number", "township_id").iterator(5000)}
-    windows: dict[int, list] = defaultdict(list)
-    for pid, category, f, t in Identity.objects.values_list("person_id", "category", "valid_from", "valid_to").iterator(
-        5000
-    ):
-        windows[pid].append((category, f, t))
-    groups: dict[tuple, list] = defaultdict(lambda: [0, ZERO, ZERO])
-
-    def add(day, township, category, benefit, channel, major, amount, self_pay):
-        version = versions.on(day)
-        key = category in (version.key_categories if version else [])
-        g = groups[(day.month, township, category, benefit, channel, key, major)]
-        g[0] += 1
-        g[1] += amount
-        g[2] += self_pay
-
-    onestop = Settlement.objects.filter(onestop__gt=0, service_date__gte=start, service_date__lte=end).values_list(
-        "id_number",
-        "service_date",
-        "visit_type",
-        "in_policy",
-        "basic",
-        "critical",
-        "other",
-        "onestop",
-        "major_disease",
-        "diagnosis",
-    )
-    for n, (id_number, day, visit_type, p, b, c, o, a0, major, diagnosis) in enumerate(onestop.iterator(10000)):
-        if progress and n % 100000 == 0:
-            progress(f"一站式结算 {n} 条")
-        person = people.get(id_number)
-        if person is None:
-            continue
-        pid, township = person
-        add(
-            day,
-            township,
-            _best_category(windows[pid], day),
-            visit_type,
-            Channel.ONESTOP,
-            _major(versions.on(day), major, diagnosis),
-            a0,
-            _self_pay(p, b, c, o),
-        )
-
-    # Inpatient stays nobody has assisted (yet) still belong to the key-recipient ratio's denominator; a stay
-    # claimed by an approved bill is counted through that bill instead.
-    billed = set(
-        Bill.objects.filter(case__status__in=[Case.Status.APPROVED, Case.Status.PAID])
-        .exclude(settlement_number="")
-        .values_list("settlement_number", flat=True)
-    )
-    unassisted = Settlement.objects.filter(
-        onestop=0, visit_type="住院", service_date__gte=start, service_date__lte=end
-    ).values_list("number", "id_number", "service_date", "in_policy", "basic", "critical", "other")
-    for number, id_number, day, p, b, c, o in unassisted.iterator(10000):
-        person = people.get(id_number)
-        if person is None or number in billed:
-            continue
-        pid, township = person
-        category = _best_category(windows[pid], day)
-        if category:
-            g = groups[(day.month, township, category, "住院", Channel.NONE, _is_key(versions, day, category), False)]
-            g[2] += _self_pay(p, b, c, o)
-
-    bills = (
-        Bill.objects.filter(case__status__in=[Case.Status.APPROVED, Case.Status.PAID], granted__gt=0)
-        .exclude(case__source=Case.Source.SECONDARY)
-        .filter(
-            Q(visit_type="住院", discharged_on__gte=start, discharged_on__lte=end)
-            | (~Q(visit_type="住院") & Q(visit_on__gte=start, visit_on__lte=end))
-        )
-        .values_list(
-            "case__person_id",
-            "case__township_id",
-            "visit_type",
-            "discharged_on",
-            "visit_on",
-            "in_policy",
-            "basic",
-            "critical",
-            "other",
-            "granted",
-            "major_disease",
-            "diagnosis",
-        )
-    )
-    for pid, township, visit_type, discharged, visit, p, b, c, o, granted, major, diagnosis in bills.iterator(5000):
-        day = discharged if visit_type == "住院" else visit
-        add(
-            day,
-            township,
-            _best_category(windows[pid], day),
-            visit_type,
-            Channel.MANUAL,
-            _major(versions.on(day), major, diagnosis),
-            granted,
-            _self_pay(p, b, c, o),
-        )
-
-    categories = dict(YearlyBurden.objects.filter(year=year).values_list("person_id", "category"))
-    secondary = Case.objects.filter(
-        source=Case.Source.SECONDARY, status__in=[Case.Status.APPROVED, Case.Status.PAID], year=year
-    ).values_list("person_id", "township_id", "decided_at", "approved_amount")
-    for pid, township, decided, amount in secondary.iterator(5000):
-        day = timezone.localtime(decided).date() if decided else end
-        day = min(max(day, start), end) if day.year != year else day
-        add(day, township, categories.get(pid, ""), Benefit.SECONDARY, Channel.SECONDARY, False, amount or ZERO, ZERO)
-
-    rows = [
-        AssistanceFact(
-            year=year,
-            month=m,
-            township_id=t,
-            category=cat,
-            benefit=ben,
-            channel=ch,
-            key=key,
-            major=major,
-            visits=g[0],
-            assisted=g[1],
-            self_pay=g[2],
-        )
-        for (m, t, cat, ben, ch, key, major), g in groups.items()
-    ]
+    Two refreshes of one year wait for each other (an advisory lock on PostgreSQL; SQLite serialises writers)."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # two refreshes of one year must not interleave their writes
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports.facts'), %s)", [year])
-        AssistanceFact.objects.filter(year=year).delete()
-        AssistanceFact.objects.bulk_create(rows, batch_size=2000)
-        FactRefresh.objects.update_or_create(year=year, defaults={"refreshed_at": timezone.now(), "rows": len(rows)})
-    return len(rows)
+        xact_lock("reports.facts", year)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The planner underestimates the rows the identity anti-join keeps (by orders of magnitude), so
+                # it would sort a million rows to group them and compile the plan with JIT (seconds, for little
+                # gain). The groups (at most tens of thousands) are hashed in memory instead.
+                for setting in PG_SETTINGS:
+                    cursor.execute(setting)
+            fill_policy_tables(cursor, year)
+            statement, params = summary_sql(year)
+            cursor.execute(f"DELETE FROM {AssistanceFact._meta.db_table} WHERE year = %s", [year])
+            cursor.execute(statement, params)
+            rows = cursor.rowcount
+            for table in (DAY_TABLE, KEY_TABLE, MAJOR_TABLE):
+                cursor.execute(f"DROP TABLE {table}")
+        # These two fields only: a refresh requested meanwhile (requested_at) stays requested.
+        now = timezone.now()
+        if not FactRefresh.objects.filter(year=year).update(refreshed_at=now, rows=rows):
+            FactRefresh.objects.bulk_create(
+                [FactRefresh(year=year, refreshed_at=now, rows=rows)], ignore_conflicts=True
+            )
+    return rows
 
 
-# --- the dashboard -------------------------------------------------------------------------------
+def major_prefixes(codes) -> list[str]:
+    """A policy's major-disease codes as the prefixes compared with upper-cased diagnoses (blank ones dropped:
+    an empty prefix would make every diagnosis major)."""
+    return sorted({str(code).strip().upper() for code in codes or () if str(code).strip()})
 
 
-def _ratio(part, whole):
-    return None if not whole else (Decimal(part) / Decimal(whole))
-
-
-def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 12) -> dict:
-    """Every figure of the supervisor dashboard for a period of one year and, optionally, one township."""
-    facts = AssistanceFact.objects.filter(year=year, month__gte=month_from, month__lte=month_to)
-    if township is not None:
-        facts = facts.filter(township=township)
-    money = lambda f: Coalesce(Sum(f), ZERO)  # noqa: E731
-    direct = facts.filter(channel__in=DIRECT)
-    totals = direct.aggregate(
-        count=Coalesce(Sum("visits"), 0),
-        amount=money("assisted"),
-        onestop=Coalesce(Sum("visits", filter=Q(channel=Channel.ONESTOP)), 0),
-        major=Coalesce(Sum("visits", filter=Q(major=True)), 0),
-        key_amount=Coalesce(Sum("assisted", filter=Q(key=True, benefit="住院")), ZERO),
+def fill_policy_tables(cursor, year: int) -> None:
+    """Three small temporary tables from the active policy versions: the version in force for each county and
+    day of the year (PolicyBook's rule), and each version's key categories and major-disease prefixes."""
+    book = PolicyBook()
+    days, key_rows, major_rows = [], set(), set()
+    day, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    counties = sorted(set(Township.objects.values_list("county_id", flat=True)))
+    while day <= end:
+        for county in counties:
+            version = book.version_on(county, day)
+            if version is not None:
+                days.append((county, day, version.pk))
+        day += datetime.timedelta(days=1)
+    for versions in book.versions.values():
+        for v in versions:
+            key_rows.update((v.pk, str(c)) for c in v.key_categories or ())
+            major_rows.update((v.pk, prefix) for prefix in major_prefixes(v.major_disease_codes))
+    tables = (
+        (DAY_TABLE, "county_id bigint NOT NULL, day date NOT NULL, version_id bigint NOT NULL", days),
+        (KEY_TABLE, "version_id bigint NOT NULL, category varchar(200) NOT NULL", sorted(key_rows)),
+        (MAJOR_TABLE, "version_id bigint NOT NULL, prefix varchar(200) NOT NULL", sorted(major_rows)),
     )
-    totals["key_self_pay"] = (
-        facts.filter(key=True, benefit="住院")
-        .exclude(channel=Channel.SECONDARY)
-        .aggregate(total=Coalesce(Sum("self_pay"), ZERO))["total"]
+    for table, columns, rows in tables:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
+        if rows:
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _precedence(column: str) -> str:
+    """A category's rank in CATEGORY_ORDER (unknown codes last)."""
+    whens = " ".join(f"WHEN {literal(c)} THEN {rank}" for rank, c in enumerate(CATEGORY_ORDER))
+    return f"CASE {column} {whens} ELSE {len(CATEGORY_ORDER)} END"
+
+
+def _category_joins(person: str, day: str, *, required: bool = False) -> tuple[str, str]:
+    """Joins that give each row `i`, the person's first identity by precedence among those valid on the day (ties
+    by id), and the WHERE condition they need: `j` finds a better one, and a row keeps `i` only when there is
+    none (an anti-join). Without `required`, a row without a valid identity stays, its category NULL."""
+    better = (
+        f"({_precedence('j.category')} < {_precedence('i.category')} "
+        f"OR ({_precedence('j.category')} = {_precedence('i.category')} AND j.id < i.id))"
     )
-    secondary = facts.filter(channel=Channel.SECONDARY).aggregate(
-        count=Coalesce(Sum("visits"), 0), amount=money("assisted")
+    joins = (
+        f"{'JOIN' if required else 'LEFT JOIN'} {IDENTITY_TABLE} i "
+        f"ON i.person_id = {person} AND {identity_valid_sql('i', day)} "
+        f"LEFT JOIN {IDENTITY_TABLE} j ON j.person_id = {person} AND {identity_valid_sql('j', day)} AND {better}"
     )
-
-    def by(field):
-        return list(facts.values(field).annotate(count=Sum("visits"), amount=Sum("assisted")).order_by(field))
-
-    version = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("-effective_from").first()
-    key_ratio = _ratio(totals["key_amount"], totals["key_self_pay"])
-    major_share = _ratio(totals["major"], totals["count"])
-    onestop_rate = _ratio(totals["onestop"], totals["count"])
-    kpis = [
-        {
-            "name": "重点救助对象住院政策范围内自付费用救助比例",
-            "value": key_ratio,
-            "detail": f"{totals['key_amount']:,.2f} ÷ {totals['key_self_pay']:,.2f}",
-            "target": version.key_ratio_target if version else Decimal("0.70"),
-        },
-        {
-            "name": "重特大疾病救助人次占直接救助人次比例",
-            "value": major_share,
-            "detail": f"{totals['major']} ÷ {totals['count']}",
-            "target": version.major_share_target if version else Decimal("0.28"),
-        },
-        {
-            "name": "一站式结算率",
-            "value": onestop_rate,
-            "detail": f"{totals['onestop']} ÷ {totals['count']}",
-            "target": None,
-        },
-    ]
-    for kpi in kpis:
-        kpi["met"] = None if kpi["value"] is None or kpi["target"] is None else kpi["value"] >= kpi["target"]
-    return {
-        "year": year,
-        "totals": totals,
-        "secondary": secondary,
-        "kpis": kpis,
-        "by_benefit": by("benefit"),
-        "by_category": by("category"),
-        "by_township": list(
-            facts.values("township__name")
-            .annotate(count=Sum("visits"), amount=Sum("assisted"))
-            .order_by("township__name")
-        ),
-        "by_month": by("month"),
-        "by_channel": by("channel"),
-        "funnel": _funnel(year, township),
-        "processing": _processing(year, township, month_from, month_to),
-        "fund": _fund(year),
-        "refreshed": FactRefresh.objects.filter(year=year).first(),
-    }
+    return joins, "AND j.id IS NULL"
 
 
-def _funnel(year, township) -> dict:
-    from applications.models import LeadContact
-
-    leads = Lead.objects.filter(year=year)
-    if township is not None:
-        leads = leads.filter(township=township)
-    paid = leads.filter(case__status=Case.Status.PAID).aggregate(
-        n=Count("pk"), amount=Coalesce(Sum("case__approved_amount"), ZERO)
-    )
-    return {
-        "found": leads.count(),
-        "contacted": leads.filter(Exists(LeadContact.objects.filter(lead=OuterRef("pk")))).count(),
-        "converted": leads.filter(status=Lead.Status.CONVERTED).count(),
-        "paid": paid["n"],
-        "amount": paid["amount"],
-    }
+def _self_pay(alias: str) -> str:
+    """E = max(0, P − B − C − O), the in-policy self-pay (DOMAIN §4)."""
+    e = f"({alias}.in_policy - {alias}.basic - {alias}.critical - {alias}.other)"
+    return f"CASE WHEN {e} > 0 THEN {e} ELSE 0 END"
 
 
-def _processing(year, township, month_from, month_to) -> dict:
-    """Working days from acceptance to decision: average, nearest-rank 90th percentile and maximum.
-
-    Counted per distinct (accepted, decided) pair of dates, so 100,000 cases cost a few thousand calendar lookups.
-    """
-    cases = Case.objects.filter(
-        decided_at__year=year,
-        status__in=[Case.Status.APPROVED, Case.Status.PAID, Case.Status.REJECTED],
-        accepted_on__isnull=False,
-    ).exclude(source=Case.Source.SECONDARY)
-    if township is not None:
-        cases = cases.filter(township=township)
-    pairs = (
-        cases.annotate(decided_on=TruncDate("decided_at"))
-        .filter(decided_on__month__gte=month_from, decided_on__month__lte=month_to)
-        .values_list("accepted_on", "decided_on")
-        .annotate(n=Count("pk"))
-    )
-    weighted = sorted((working_days_between(accepted, decided), n) for accepted, decided, n in pairs)
-    open_cases = Case.objects.all() if township is None else Case.objects.filter(township=township)
-    overdue = open_cases.overdue(timezone.localdate()).exclude(source=Case.Source.SECONDARY).count()
-    total = sum(n for _, n in weighted)
-    if not total:
-        return {"count": 0, "average": None, "p90": None, "maximum": None, "overdue": overdue}
-    rank, seen, p90 = math.ceil(0.9 * total), 0, None
-    for days, n in weighted:
-        seen += n
-        if seen >= rank:
-            p90 = days
-            break
-    return {
-        "count": total,
-        "average": round(sum(days * n for days, n in weighted) / total, 1),
-        "p90": p90,
-        "maximum": weighted[-1][0],
-        "overdue": overdue,
-    }
+def _fence() -> str:
+    """Keeps a subquery from being merged into the outer query, which would evaluate its per-row subqueries once
+    per reference instead of once."""
+    return "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
 
 
-def _fund(year) -> dict:
-    from payouts.models import PayoutLine
+def rows_sql(year: int, *, categories: bool = True) -> tuple[str, list]:
+    """Every row the summary counts, before grouping: (day, township_id, county_id, category, benefit, channel,
+    flag, diagnosis, visits, assisted, self_pay). Without `categories` (the benchmark's baseline: the same rows
+    and joins without the identities) the category is left NULL."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    settlement, person, township = Settlement._meta.db_table, Person._meta.db_table, Township._meta.db_table
+    bill, case, burden = Bill._meta.db_table, Case._meta.db_table, YearlyBurden._meta.db_table
+    granted = literals(GRANTED_STATUSES)
+    secondary = literal(Case.Source.SECONDARY)
+    bill_day = service_date_sql("b")
+    tz = timezone.get_default_timezone_name()
+    decided, decided_params = connection.ops.datetime_cast_date_sql("c.decided_at", (), tz)
+    decided_params = list(decided_params)
+    if categories:
+        onestop_joins, onestop_best = _category_joins("p.id", "s.service_date")
+        stay_joins, stay_best = _category_joins("p.id", "s.service_date", required=True)
+        bill_joins, bill_best = _category_joins("c.person_id", bill_day)
+        category = "i.category"
+    else:
+        onestop_joins = onestop_best = stay_joins = stay_best = bill_joins = bill_best = ""
+        category = "CAST(NULL AS varchar(4))"
+    sql = f"""
+        SELECT s.service_date AS day, p.township_id AS township_id, t.county_id AS county_id,
+               {category} AS category, s.visit_type AS benefit, {literal(Channel.ONESTOP)} AS channel,
+               s.major_disease AS flag, s.diagnosis AS diagnosis, 1 AS visits, s.onestop AS assisted,
+               {_self_pay("s")} AS self_pay
+          FROM {settlement} s
+          JOIN {person} p ON p.id_number = s.id_number
+          JOIN {township} t ON t.id = p.township_id
+          {onestop_joins}
+         WHERE s.onestop > 0 AND s.service_date >= %s AND s.service_date <= %s {onestop_best}
+        UNION ALL
+        SELECT s.service_date, p.township_id, t.county_id, {category}, {literal(INPATIENT)}, {literal(Channel.NONE)},
+               FALSE, '', 0, 0, {_self_pay("s")}
+          FROM {settlement} s
+          JOIN {person} p ON p.id_number = s.id_number
+          JOIN {township} t ON t.id = p.township_id
+          {stay_joins}
+         WHERE s.onestop = 0 AND s.visit_type = {literal(INPATIENT)}
+           AND s.service_date >= %s AND s.service_date <= %s {stay_best}
+           AND s.number NOT IN (
+               SELECT b.settlement_number FROM {bill} b JOIN {case} c ON c.id = b.case_id
+                WHERE c.status IN ({granted}) AND b.settlement_number <> '')
+        UNION ALL
+        SELECT {bill_day}, c.township_id, t.county_id, {category}, b.visit_type, {literal(Channel.MANUAL)},
+               b.major_disease, b.diagnosis, 1, b.granted, {_self_pay("b")}
+          FROM {bill} b
+          JOIN {case} c ON c.id = b.case_id
+          JOIN {township} t ON t.id = c.township_id
+          {bill_joins}
+         WHERE c.status IN ({granted}) AND c.source <> {secondary} AND b.granted > 0
+           AND {bill_day} >= %s AND {bill_day} <= %s {bill_best}
+        UNION ALL
+        SELECT CASE WHEN c.decided_at IS NULL THEN %s WHEN {decided} < %s THEN %s WHEN {decided} > %s THEN %s
+                    ELSE {decided} END,
+               c.township_id, t.county_id, COALESCE(y.category, ''), {literal(Benefit.SECONDARY)},
+               {literal(Channel.SECONDARY)}, FALSE, '', 1, COALESCE(c.approved_amount, 0), 0
+          FROM {case} c
+          JOIN {township} t ON t.id = c.township_id
+          LEFT JOIN {burden} y ON y.person_id = c.person_id AND y.year = c.year
+         WHERE c.source = {secondary} AND c.status IN ({granted}) AND c.year = %s"""
+    params = [start, end, start, end, start, end]
+    params += [end, *decided_params, start, start, *decided_params, end, end, *decided_params, year]
+    return sql, params
 
-    income = {
-        row["source"]: row["total"]
-        for row in FundEntry.objects.filter(year=year).values("source").annotate(total=Sum("amount"))
-    }
-    raised = sum(income.values(), ZERO)
-    paid_out = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year).aggregate(
-        total=Coalesce(Sum("amount"), ZERO)
-    )["total"]
-    # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
-    onestop = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP).aggregate(
-        total=Coalesce(Sum("assisted"), ZERO)
-    )["total"]
-    spent = paid_out + onestop
-    balance = raised - spent
-    return {
-        "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
-        "raised": raised,
-        "spent": spent,
-        "paid_out": paid_out,
-        "onestop": onestop,
-        "balance": balance,
-        "ratio": _ratio(balance, raised),
-    }
+
+def summary_sql(year: int) -> tuple[str, list]:
+    """The INSERT … SELECT … GROUP BY of the year's summary rows (fill_policy_tables first)."""
+    rows, params = rows_sql(year)
+    month, month_params = connection.ops.date_extract_sql("month", "r.day", ())
+    quote = connection.ops.quote_name
+    fields = ("year", "month", "township_id", "category", "benefit", "channel", "key", "major")
+    columns = ", ".join(quote(f) for f in (*fields, "visits", "assisted", "self_pay"))
+    sql = f"""
+        INSERT INTO {AssistanceFact._meta.db_table} ({columns})
+        SELECT %s, f.month, f.township_id, f.category, f.benefit, f.channel, f.is_key, f.is_major,
+               SUM(f.visits), SUM(f.assisted), SUM(f.self_pay)
+          FROM (
+            SELECT {month} AS month, r.township_id, COALESCE(r.category, '') AS category, r.benefit, r.channel,
+                   k.version_id IS NOT NULL AS is_key,
+                   (r.flag OR EXISTS (SELECT 1 FROM {MAJOR_TABLE} m WHERE m.version_id = d.version_id
+                                         AND SUBSTR(UPPER(r.diagnosis), 1, LENGTH(m.prefix)) = m.prefix)) AS is_major,
+                   r.visits, r.assisted, r.self_pay
+              FROM ({rows}) r
+              LEFT JOIN {DAY_TABLE} d ON d.county_id = r.county_id AND d.day = r.day
+              LEFT JOIN {KEY_TABLE} k ON k.version_id = d.version_id AND k.category = r.category
+             {_fence()}
+          ) f
+         GROUP BY f.month, f.township_id, f.category, f.benefit, f.channel, f.is_key, f.is_major"""
+    return sql, [year, *month_params, *params]

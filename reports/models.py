@@ -53,16 +53,34 @@ class AssistanceFact(models.Model):
 
 
 class FactRefresh(models.Model):
+    """A year's summary: when it was last rebuilt, and whether a rebuild is queued or running.
+
+    At most one rebuild of a year is queued (requested_at, set by a conditional update when a change commits)
+    and one runs (started_at, while a worker holds the year's lock): a burst of approvals asks once.
+    """
+
     year = models.PositiveSmallIntegerField("年度", unique=True)
-    refreshed_at = models.DateTimeField("刷新时间")
+    refreshed_at = models.DateTimeField("刷新时间", null=True, blank=True)
     rows = models.PositiveIntegerField("汇总行数", default=0)
+    requested_at = models.DateTimeField("排队时间", null=True, blank=True)
+    started_at = models.DateTimeField("开始刷新时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "统计刷新"
         verbose_name_plural = "统计刷新"
 
     def __str__(self):
-        return f"{self.year} {self.refreshed_at:%Y-%m-%d %H:%M}"
+        when = f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "尚未汇总"
+        return f"{self.year} {when}"
+
+    @property
+    def summarised(self) -> bool:
+        return self.refreshed_at is not None
+
+    @property
+    def pending(self) -> bool:
+        """A rebuild is queued or running."""
+        return self.requested_at is not None or self.started_at is not None
 
 
 class FundEntry(models.Model):

@@ -1,15 +1,21 @@
-"""Report jobs: the yearly workbook and the what-if run, kept for a configurable number of days."""
+"""Report jobs (the yearly workbook and the what-if run, kept for a configurable number of days) and the
+refreshes of the assistance summary. Tasks are queued by name (reports/tasks.py calls in here, never the reverse)."""
 
 import datetime
 import logging
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.locks import session_lock
+from lib.tasks import enqueue_on_commit
 
-from .models import ReportFile
+from .facts import refresh_facts
+from .models import FactRefresh, ReportFile
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +40,7 @@ def report_request(*, user, year: int, township=None, kind: str = ReportFile.Kin
             created_by=user,
         )
         audit_record(actor=user, action="report.request", obj=report, after={"kind": kind, "year": year})
-        from .tasks import build_report
-
-        transaction.on_commit(lambda: build_report.delay(report.pk))
+        enqueue_on_commit("reports.build_report", report.pk)
     return report
 
 
@@ -63,7 +67,6 @@ def report_build(*, report_id: int) -> ReportFile | None:
             )
         else:
             from .excel import report_workbook
-            from .facts import refresh_facts
 
             _progress(report_id, "汇总救助数据", 10)
             refresh_facts(year=report.year)
@@ -90,3 +93,90 @@ def reports_expire() -> int:
     """Delete reports past their keeping time (nightly)."""
     deleted, _ = ReportFile.objects.filter(expires_at__lt=timezone.now()).delete()
     return deleted
+
+
+# --- the summary's refreshes ----------------------------------------------------------------------
+
+REFRESH_TASK = "reports.refresh_facts"
+# A request older than this whose task never started (a lost message, a broker restart) is sent again.
+STALE_REQUEST = datetime.timedelta(minutes=15)
+
+
+def facts_refresh_on_commit(*, years: Iterable[int] = (), find: Callable[[], Iterable[int]] | None = None) -> None:
+    """Ask for the summary of these years (and of those `find()` names, asked after the commit) to be rebuilt once
+    the current transaction commits. Requests made in one transaction (1,000 approvals in a bulk action, a
+    roster and a settlement file loaded together) are merged into one."""
+    years = {int(y) for y in years}
+    for _, func, _ in connection.run_on_commit:
+        if getattr(func, "facts_years", None) is not None and not func.facts_done:
+            func.facts_years |= years
+            if find is not None:
+                func.facts_finders.append(find)
+            return
+
+    def request():
+        request.facts_done = True
+        wanted = set(request.facts_years)
+        for finder in request.facts_finders:
+            wanted.update(int(y) for y in finder())
+        for year in sorted(wanted):
+            facts_request_refresh(year=year)
+
+    request.facts_years, request.facts_finders, request.facts_done = years, [] if find is None else [find], False
+    # Robust: the change itself has committed; a failure to queue must not turn it into an error page.
+    transaction.on_commit(request, robust=True)
+
+
+def facts_request_refresh(*, year: int) -> bool:
+    """Queue a rebuild of the year unless one is already queued: a conditional update of the year's row, so a
+    burst of changes sends one task. Call it after the changes have committed (facts_refresh_on_commit): a
+    request that finds one queued relies on that task not having started yet. Returns whether a task was sent."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not FactRefresh.objects.filter(year=year).exists():
+            FactRefresh.objects.bulk_create([FactRefresh(year=year)], ignore_conflicts=True)
+        queued = (
+            FactRefresh.objects.filter(year=year)
+            .filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - STALE_REQUEST))
+            .update(requested_at=now)
+        )
+        if queued:
+            enqueue_on_commit(REFRESH_TASK, year)
+    return bool(queued)
+
+
+def facts_refresh_run(*, year: int) -> int | None:
+    """Run the queued rebuild of the year (the task): waits while another rebuild of the year runs, then claims
+    the request, so changes committed while it waited are included. None when there was nothing to claim (an
+    earlier delivery did it)."""
+    with session_lock("reports.facts.run", year):
+        # Holding the lock, a started_at still set belongs to a worker that died mid-way: run again.
+        claimed = (
+            FactRefresh.objects.filter(year=year)
+            .filter(Q(requested_at__isnull=False) | Q(started_at__isnull=False))
+            .update(requested_at=None, started_at=timezone.now())
+        )
+        if not claimed:
+            return None
+        try:
+            return refresh_facts(year=year)
+        finally:
+            FactRefresh.objects.filter(year=year).update(started_at=None)
+
+
+def facts_refresh_now(*, year: int) -> int:
+    """Rebuild the year in this process (the nightly schedule, operator scripts), taking any queued request."""
+    with transaction.atomic():
+        if not FactRefresh.objects.filter(year=year).exists():
+            FactRefresh.objects.bulk_create([FactRefresh(year=year)], ignore_conflicts=True)
+        FactRefresh.objects.filter(year=year, requested_at__isnull=True).update(requested_at=timezone.now())
+    rows = facts_refresh_run(year=year)
+    return refresh_facts(year=year) if rows is None else rows
+
+
+def reports_nightly() -> None:
+    """Rebuild this year's and last year's summary; drop expired report files."""
+    year = timezone.localdate().year
+    for y in (year - 1, year):
+        facts_refresh_now(year=y)
+    reports_expire()

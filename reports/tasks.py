@@ -1,7 +1,8 @@
+"""Celery tasks of the reports: each takes ids, calls one service (services queue these by name)."""
+
 from celery import shared_task
 
 from . import services
-from .facts import refresh_facts
 
 
 @shared_task(name="reports.build_report")
@@ -11,15 +12,9 @@ def build_report(report_id: int) -> None:
 
 @shared_task(name="reports.refresh_facts")
 def refresh_facts_task(year: int) -> None:
-    refresh_facts(year=year)
+    services.facts_refresh_run(year=year)
 
 
 @shared_task(name="reports.nightly")
 def nightly() -> None:
-    """Refresh this year's and last year's summary; drop expired report files."""
-    from django.utils import timezone
-
-    year = timezone.localdate().year
-    for y in (year - 1, year):
-        refresh_facts(year=y)
-    services.reports_expire()
+    services.reports_nightly()

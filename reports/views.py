@@ -15,8 +15,8 @@ from recipients.categories import Category
 from recipients.models import Township
 
 from . import services
-from .facts import dashboard, refresh_facts
 from .models import Channel, FactRefresh, ReportFile
+from .selectors import dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -42,9 +42,14 @@ def _scope(request):
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard_view(request):
     year, township, month_from, month_to = _scope(request)
-    if not FactRefresh.objects.filter(year=year).exists():
-        refresh_facts(year=year)  # the first look at a year builds its summary
+    now = timezone.now()
+    state = FactRefresh.objects.filter(year=year).first()
+    queued = (state is None or not state.summarised) and year <= timezone.localdate().year
+    if queued:
+        # A year nobody has summarised yet: queue its summary (a worker builds it); the page says so meanwhile.
+        services.facts_refresh_on_commit(years=[year])
     data = dashboard(year=year, township=township, month_from=month_from, month_to=month_to)
+    state = data["refreshed"]
     categories = dict(Category.choices)
     channels = dict(Channel.choices)
     charts = {
@@ -83,6 +88,10 @@ def dashboard_view(request):
             "drafts": PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT),
             "categories": categories,
             "channels": channels,
+            "summarised": state is not None and state.summarised,
+            "refresh_pending": state is not None and state.pending,
+            "now": now,
+            "queued": queued,
         },
     )
 
@@ -91,8 +100,8 @@ def dashboard_view(request):
 @permission_required("reports.view_dashboard", raise_exception=True)
 def refresh_view(request):
     year, *_ = _scope(request)
-    refresh_facts(year=year)
-    messages.success(request, f"{year} 年统计数据已刷新")
+    services.facts_refresh_on_commit(years=[year])
+    messages.success(request, f"已提交刷新 {year} 年统计数据，通常一分钟内完成，请稍后刷新页面查看")
     return redirect(request.META.get("HTTP_REFERER") or "reports:dashboard")
 
 

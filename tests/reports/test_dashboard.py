@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 
 from applications.models import Case
 from applications.policy.services import policy_copy_to_draft, policy_load_preset
-from reports.facts import dashboard, refresh_facts
+from reports.facts import refresh_facts
 from reports.models import FundEntry, ReportFile
+from reports.selectors import dashboard
 from settlements.models import Settlement
 from tests.factories import IdentityFactory, PersonFactory, TownshipFactory
 
