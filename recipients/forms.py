@@ -45,8 +45,7 @@ class PersonSearchForm(forms.Form):
             self.fields["township"].queryset = Township.objects.all()
             self.fields["township"].empty_label = "全部乡镇"
         self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.disable_csrf = True
+        self.helper.form_method = "post"  # the search text stays out of the URL (lib.searches)
         columns = [Column("q", css_class="col-md-6")]
         if "township" in self.fields:
             columns.append(Column("township", css_class="col-md-4"))

@@ -2,41 +2,36 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from lib.pages import paginate
+from lib.searches import post_search, search_data
+
 from .forms import PersonSearchForm
 from .models import Person
+from .panels import person_panels
 from .selectors import person_search
 from .services import person_reveal_pii
 
 
 @permission_required("recipients.view_person", raise_exception=True)
 def person_list(request):
-    form = PersonSearchForm(request.GET or None, user=request.user)
+    if request.method == "POST":  # the search text (an ID number) is kept out of the URL
+        return post_search(request)
+    form = PersonSearchForm(search_data(request) or None, user=request.user)
     query, township_id = "", None
     if form.is_valid():
         query = form.cleaned_data["q"]
         township = form.cleaned_data.get("township")
         township_id = township.id if township else None
     people = person_search(user=request.user, query=query, township_id=township_id)
-    page = Paginator(people, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(
-        request,
-        "recipients/person_list.html",
-        {"form": form, "page": page, "pagination_query": params.urlencode()},
-    )
+    page, query = paginate(request, people, 50)
+    return render(request, "recipients/person_list.html", {"form": form, "page": page, "pagination_query": query})
 
 
 def _visible_person(request, pk) -> Person:
     return get_object_or_404(Person.objects.visible_to(request.user).select_related("township", "village"), pk=pk)
-
-
-# The person page lists the newest settlements only; a long history is read in the settlement browser.
-SETTLEMENTS_SHOWN = 100
 
 
 @permission_required("recipients.view_person", raise_exception=True)
@@ -51,14 +46,6 @@ def person_detail(request, pk):
         revealed = person_reveal_pii(person=person, user=request.user, request=request)
     identities = list(person.identities.order_by("valid_from", "category"))
     today = timezone.localdate()
-    settlements, settlements_more = None, False
-    if request.user.has_perm("settlements.view_settlement"):
-        from settlements.selectors import person_settlements
-
-        # One row past the cap tells whether there are more, without counting them all.
-        settlements = list(person_settlements(id_number=person.id_number)[: SETTLEMENTS_SHOWN + 1])
-        settlements_more = len(settlements) > SETTLEMENTS_SHOWN
-        settlements = settlements[:SETTLEMENTS_SHOWN]
     return render(
         request,
         "recipients/person_detail.html",
@@ -70,21 +57,10 @@ def person_detail(request, pk):
             "valid_today": [i for i in identities if i.is_valid_on(today)],
             "today": today,
             "age": person.age_on(today),
-            "settlements": settlements,
-            "settlements_more": settlements_more,
-            "settlements_shown": SETTLEMENTS_SHOWN,
-            "payments": _payments(request.user, person),
+            # What the parts of the portal built on the registry show of this person (recipients.panels).
+            "panels": person_panels(request=request, person=person),
         },
     )
-
-
-def _payments(user, person):
-    """The person's payout lines, for roles that see cases (money paid is part of the case's history)."""
-    if not user.has_perm("applications.view_case"):
-        return None
-    from payouts.models import PayoutLine
-
-    return PayoutLine.objects.filter(case__person=person).select_related("batch", "case").order_by("-batch__created_at")
 
 
 def _timeline(identities, today):
