@@ -294,7 +294,11 @@ def test_concurrent_approvals_for_one_person_never_pass_the_cap(township, clerk,
     assert entry.granted == D("60000.00")  # 10,000 was left of the 60,000 cap: used exactly, never passed
     approved = sum(a for a in outcomes if isinstance(a, Decimal))
     assert approved == D("10000.00")
-    assert Case.objects.filter(status=S.APPROVED).count() == 6  # later ones approved at 0 once the cap is used
+    # 9,600 and 400 are approved; the later ones would grant 0.00 and, unconfirmed, are refused and wait.
+    assert Case.objects.filter(status=S.APPROVED).count() == 2
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert len(refused) == 4 and all("确认以 0 元批准" in o for o in refused)
+    assert Case.objects.filter(status=S.APPROVAL).count() == 4
 
 
 def test_new_applicant_is_received_and_checked_before_review(township, clerk, reviewer, setting):

@@ -241,7 +241,7 @@ def test_approving_a_first_round_case_queues_the_persons_recompute(
     assert secondary_case(p).proposed_amount == D("6720.00")
 
 
-def test_command_prints_a_summary(maoming, township, capsys):
+def test_the_secondary_assistance_command_prints_a_summary(maoming, township, capsys):
     burden_of(person_with(township, "DB"), D("8000"))
     call_command("secondary_assistance", "--year", "2025")
     assert "二次救助测算完成" in capsys.readouterr().out
