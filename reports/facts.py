@@ -19,6 +19,7 @@ and day, by PolicyBook's rule; each version's key categories; its major-disease 
 are read the same way on PostgreSQL and on the embedded SQLite, and each row finds its policy by a hash join.
 """
 
+import contextlib
 import datetime
 
 from django.db import connection, transaction
@@ -39,7 +40,7 @@ from .models import AssistanceFact, Benefit, Channel, FactRefresh
 DAY_TABLE = "reports_day_policy_tmp"
 KEY_TABLE = "reports_key_category_tmp"
 MAJOR_TABLE = "reports_major_prefix_tmp"
-PG_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL enable_sort = off", "SET LOCAL work_mem = '64MB'")
+PG_SETTINGS = {"jit": "off", "enable_sort": "off", "work_mem": "64MB"}
 
 
 def refresh_facts(*, year: int) -> int:
@@ -49,17 +50,12 @@ def refresh_facts(*, year: int) -> int:
     with transaction.atomic():
         xact_lock("reports.facts", year)
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # The planner underestimates the rows the identity anti-join keeps (by orders of magnitude), so
-                # it would sort a million rows to group them and compile the plan with JIT (seconds, for little
-                # gain). The groups (at most tens of thousands) are hashed in memory instead.
-                for setting in PG_SETTINGS:
-                    cursor.execute(setting)
             fill_policy_tables(cursor, year)
             statement, params = summary_sql(year)
             cursor.execute(f"DELETE FROM {AssistanceFact._meta.db_table} WHERE year = %s", [year])
-            cursor.execute(statement, params)
-            rows = cursor.rowcount
+            with planner_settings(cursor):
+                cursor.execute(statement, params)
+                rows = cursor.rowcount
             for table in (DAY_TABLE, KEY_TABLE, MAJOR_TABLE):
                 cursor.execute(f"DROP TABLE {table}")
         # These two fields only: a refresh requested meanwhile (requested_at) stays requested.
@@ -69,6 +65,27 @@ def refresh_facts(*, year: int) -> int:
                 [FactRefresh(year=year, refreshed_at=now, rows=rows)], ignore_conflicts=True
             )
     return rows
+
+
+@contextlib.contextmanager
+def planner_settings(cursor):
+    """PostgreSQL planner settings for the summary statement, restored afterwards (call inside a transaction).
+
+    The planner underestimates the rows the identity anti-join keeps by orders of magnitude, so it would sort a
+    million rows to group them, and compile the plan with JIT (seconds, for little gain); the groups (at most tens
+    of thousands) are hashed in memory instead."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in PG_SETTINGS))
+    saved = dict(zip(PG_SETTINGS, cursor.fetchone(), strict=True))
+    for name, value in PG_SETTINGS.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def major_prefixes(codes) -> list[str]:

@@ -307,3 +307,43 @@ def test_an_approval_reaches_the_dashboard_through_the_worker(task_worker):
     while FactRefresh.objects.get(year=2025).pending and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not FactRefresh.objects.get(year=2025).pending
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_of_a_year_at_once_leave_one_summary():
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    township = Township.objects.create(county=County.objects.create(name="丁县", code="990004"), name="丁镇")
+    for n in range(20):
+        waiting_case(
+            township, number=f"T{n}", status=Case.Status.APPROVED, discharged=datetime.date(2025, n % 12 + 1, 5)
+        )
+    counts, barrier = [], threading.Barrier(2)
+
+    def refresh():
+        try:
+            barrier.wait()
+            counts.append(refresh_facts(year=2025))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts == [12, 12] and AssistanceFact.objects.filter(year=2025).count() == 12
+
+
+@pytest.mark.django_db
+def test_the_refresh_leaves_the_callers_planner_settings_as_they_were(township):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL planner settings")
+    waiting_case(township, number="Q1", status=Case.Status.APPROVED)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        refresh_facts(year=2025)
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_sort'), current_setting('work_mem')")
+        assert cursor.fetchone() == ("on", "on", "5MB")

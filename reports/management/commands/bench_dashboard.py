@@ -21,7 +21,7 @@ from applications.management.commands.bench_crosscheck import Command as Crossch
 from applications.models import Bill, Case
 from lib.bench import rolled_back
 from recipients.models import Person
-from reports.facts import PG_SETTINGS, refresh_facts, rows_sql
+from reports.facts import planner_settings, refresh_facts, rows_sql
 from reports.selectors import dashboard
 from settlements.importer import import_settlements_file
 
@@ -33,8 +33,9 @@ def timed(work):
 
 
 def aggregate(sql: str, params: list):
-    """One plain aggregate pass over rows: count and money sums, nothing grouped."""
-    with connection.cursor() as cursor:
+    """One plain aggregate pass over rows: count and money sums, nothing grouped (under the planner settings the
+    refresh runs with, so that both are planned alike)."""
+    with connection.cursor() as cursor, planner_settings(cursor):
         cursor.execute(f"SELECT COUNT(*), SUM(u.assisted), SUM(u.self_pay) FROM ({sql}) u", params)
         return cursor.fetchone()
 
@@ -59,9 +60,6 @@ class Command(CrosscheckBench):
             with connection.cursor() as cursor:
                 for table in ("settlements_settlement", "applications_case", "applications_bill"):
                     cursor.execute(f"ANALYZE {table}")
-                # Every pass below under the settings refresh_facts runs with (no JIT, groups hashed in memory).
-                for setting in PG_SETTINGS:
-                    cursor.execute(setting)
             # The floor: the same rows read and joined (settlements ⋈ people ⋈ townships, the anti-join of claimed
             # stays, bills ⋈ cases, secondary cases), summed in one pass, no rule evaluated per row.
             (n_rows, _, _), f["baseline"] = timed(lambda: aggregate(*rows_sql(YEAR, categories=False)))
