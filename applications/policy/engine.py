@@ -369,9 +369,14 @@ def best_first_round(
             )
         except PolicyError as exc:  # e.g. an income standard missing for this category's deductible
             failure = failure or exc
-    if not results:
+    if failure is not None and all(r.pool is None for r in results):
+        # Only categories without a benefit answered: the one that has a benefit could not be calculated, and
+        # its reason (an income standard missing) must be said, not hidden behind a 0.00.
         raise failure
-    best = max(results, key=lambda r: r.amount)  # max keeps the first of equal amounts
+    # The highest amount; on a tie a category with a benefit, whose pool then records the deductible the bill
+    # used (a tie at 0.00 with a category without benefit lost it, and a later bill paid the deductible again);
+    # then the policy's order (max keeps the first of equal keys).
+    best = max(results, key=lambda r: (r.amount, r.pool is not None))
     if not explain:
         return best
     if len(results) > 1:

@@ -87,11 +87,6 @@ def test_the_review_cannot_compute_without_the_income_standard_and_says_so(natio
         case_review(case=case, user=reviewer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (engine.best_first_round): the 0.00 of a category without benefit (JD under the national preset) "
-    "counts as an answer, so the missing income standard BY needs is not reported and 0.00 is proposed",
-)
 def test_the_review_says_the_income_standard_is_missing_even_when_another_identity_has_no_benefit(
     national, township, clerk, reviewer
 ):
@@ -121,14 +116,7 @@ def test_the_review_says_the_income_standard_is_missing_even_when_another_identi
 @pytest.fixture(
     params=[
         "maoming-2018",
-        pytest.param(
-            "national-2021",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug (engine.best_first_round): a tie at 0.00 goes to a category without benefit (JD under the "
-                "national preset), the bill's deductible is not counted and a later bill pays it again",
-            ),
-        ),
+        "national-2021",
     ]
 )
 def preset(request, township):
