@@ -3,6 +3,6 @@ assistance summary): sent inside the transaction that made the change; receivers
 
 from django.dispatch import Signal
 
-# A set of cases moved from one status to another by one action. kwargs: cases (list of Case, as saved),
-# action (str), from_status (str, or "" when they were created), to_status (str), user (or None).
+# A set of cases moved by one action (cases.workflow.TRANSITIONS). kwargs: cases (list of Case, as saved, in
+# their new status), action (str), to_status (str), user (or None for the system).
 cases_transitioned = Signal()
