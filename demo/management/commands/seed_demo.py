@@ -51,14 +51,14 @@ DEMO_USERS = [
     ("clerk2", "梁志强", Role.CLERK, "东岸镇", "Dongan-window-2026"),
     ("reviewer", "黄建国", Role.REVIEWER, None, "County-review-2026"),
     ("approver", "李明德", Role.APPROVER, None, "County-approve-2026"),
-    ("finance", "吴秀英", Role.FINANCE, None, "County-finance-2026"),
+    ("finance", "吴秀英", Role.FINANCE, None, "County-payments-2026"),
     ("supervisor", "林志华", Role.SUPERVISOR, None, "County-oversee-2026"),
     ("admin", "郑文杰", Role.ADMIN, None, "County-config-2026"),
 ]
 
 
 # A second finance user, for the maker-checker review of payout batches.
-DEMO_USERS_EXTRA = {"finance2": "County-finance2-2026"}
+DEMO_USERS_EXTRA = {"finance2": "County-checker-2026"}
 
 
 def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
