@@ -1,9 +1,26 @@
-"""Form fields for personal data that must be typed right: a new bank account is entered twice, never shown back
-in full."""
+"""Form fields the registry's data needs everywhere: the township filter of a list, and a new bank account entered
+twice, never shown back in full."""
 
 from django import forms
 
 from .idnumber import AccountError, mask_bank_account, parse_bank_account
+from .models import Township
+
+
+class TownshipFilter(forms.Form):
+    """Mixed into a list's filter form: a township choice for county staff; a township clerk has none (the list is
+    theirs already)."""
+
+    township = forms.ModelChoiceField(
+        label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.township_scoped:
+            del self.fields["township"]
+        else:
+            self.fields["township"].queryset = Township.objects.all()
 
 
 class NewAccountFields(forms.Form):

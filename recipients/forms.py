@@ -7,8 +7,8 @@ from imports.forms import UploadForm
 from lib.widgets import DateInput
 
 from .categories import Source
+from .fields import TownshipFilter
 from .idnumber import IdNumberError, parse_id_number
-from .models import Township
 
 
 class IdNumberField(forms.CharField):
@@ -28,22 +28,17 @@ class IdNumberField(forms.CharField):
             raise forms.ValidationError(str(exc)) from None
 
 
-class PersonSearchForm(forms.Form):
+class PersonSearchForm(TownshipFilter):
     q = forms.CharField(
         label="身份证号或姓名",
         required=False,
         max_length=50,
         widget=forms.TextInput(attrs={"placeholder": "完整身份证号、前 6 位以上、后 4 位，或姓名"}),
     )
-    township = forms.ModelChoiceField(label="乡镇（街道）", queryset=Township.objects.none(), required=False)
+    field_order = ["q", "township"]
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user.township_scoped:
-            del self.fields["township"]
-        else:
-            self.fields["township"].queryset = Township.objects.all()
-            self.fields["township"].empty_label = "全部乡镇"
+        super().__init__(*args, user=user, **kwargs)
         self.helper = FormHelper()
         self.helper.form_method = "post"  # the search text stays out of the URL (lib.searches)
         columns = [Column("q", css_class="col-md-6")]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from stdnum.cn import ric
 
+from lib.tabular import CellError, cell_digits
+
 _DIGITS = re.compile(r"^[0-9]+$")
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
@@ -136,3 +138,25 @@ def parse_bank_account(text: str) -> str:
     if not low <= len(value) <= high:
         raise AccountError(f"银行账号应为 {low} 至 {high} 位数字，实际为 {len(value)} 位")
     return value
+
+
+class IdCells:
+    """The ID number cells of one file, each distinct value checked once: a file repeats a person on many rows."""
+
+    def __init__(self, *, today: datetime.date | None = None):
+        self.today = today
+        self.cache: dict[str, IdInfo | IdNumberError] = {}
+
+    def parse(self, raw) -> IdInfo:
+        """The ID of a cell, or CellError with the message for the report."""
+        digits = cell_digits(raw, what="身份证号")
+        found = self.cache.get(digits)
+        if found is None:
+            try:
+                found = parse_id_number(digits, today=self.today)
+            except IdNumberError as exc:
+                found = exc
+            self.cache[digits] = found
+        if isinstance(found, IdNumberError):
+            raise CellError(str(found))
+        return found

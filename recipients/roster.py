@@ -22,7 +22,7 @@ from lib.tabular import (
 )
 
 from .categories import parse_category, parse_source
-from .idnumber import IdNumberError, mask_bank_account, mask_id_number, mask_phone, parse_id_number
+from .idnumber import IdCells, mask_bank_account, mask_id_number, mask_phone
 from .models import Person, Township, Village
 
 COL_ID = "身份证号"
@@ -135,7 +135,7 @@ def validate_roster(
         check.error(None, "", "", "文件中没有数据行")
         return check
 
-    id_cache: dict[str, object] = {}
+    id_cells = IdCells(today=today)
     first_seen_key: dict[tuple, int] = {}
     person_seen: dict[str, RosterRow] = {}
 
@@ -158,17 +158,7 @@ def validate_roster(
         raw_id = rec[COL_ID]
         id_info = None
         try:
-            text = cell_digits(raw_id, what="身份证号")
-            cached = id_cache.get(text)
-            if cached is None:
-                try:
-                    cached = parse_id_number(text, today=today)
-                except IdNumberError as exc:
-                    cached = exc
-                id_cache[text] = cached
-            if isinstance(cached, IdNumberError):
-                raise CellError(str(cached))
-            id_info = cached
+            id_info = id_cells.parse(raw_id)
         except CellError as exc:
             check.error(row_no, COL_ID, raw_id, str(exc))
 

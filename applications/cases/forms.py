@@ -4,9 +4,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from lib.widgets import DateInput
-from recipients.fields import NewAccountFields
+from recipients.fields import NewAccountFields, TownshipFilter
 from recipients.forms import IdNumberField
-from recipients.models import Township
 
 from ..models import Bill, Case
 from .services import EDITABLE_FIELDS
@@ -14,12 +13,9 @@ from .services import EDITABLE_FIELDS
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(TownshipFilter):
     q = forms.CharField(label="案件编号、身份证号或姓名", required=False)
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Case.Status.choices])
-    township = forms.ModelChoiceField(
-        label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"
-    )
     source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
     due = forms.ChoiceField(
         label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
@@ -27,12 +23,7 @@ class CaseFilterForm(forms.Form):
     accepted_from = forms.DateField(label="受理日期起", required=False, widget=DateInput())
     accepted_to = forms.DateField(label="受理日期止", required=False, widget=DateInput())
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user.township_scoped:
-            del self.fields["township"]
-        else:
-            self.fields["township"].queryset = Township.objects.all()
+    field_order = ["q", "status", "township", "source", "due", "accepted_from", "accepted_to"]
 
 
 class BillForm(forms.ModelForm):

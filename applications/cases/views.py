@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -54,7 +53,7 @@ def case_list(request):
             cases = cases.filter(accepted_on__lte=data["accepted_to"])
         q = (data.get("q") or "").strip()
         if q:
-            cases = cases.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
+            cases = cases.search(q)
     page, query = paginate(request, cases, 30)
     return render(
         request,

@@ -43,7 +43,17 @@ LIVE_STATUSES = [s for s in S.values if s not in DEAD_STATUSES]
 CLOSED_STATUSES = [S.APPROVED, S.REJECTED, S.WITHDRAWN, S.PAID, S.DRAFT]
 
 
-class CaseQuerySet(models.QuerySet):
+class NumberOrPersonSearch(models.QuerySet):
+    """Lists searched by their own number, the person's full ID number or part of the person's name."""
+
+    def search(self, text: str):
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(Q(number=text.upper()) | Q(person__id_number=text.upper()) | Q(person__name__contains=text))
+
+
+class CaseQuerySet(NumberOrPersonSearch):
     def visible_to(self, user):
         return scoped_to_user(self, user, "applications.view_case")
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from recipients.categories import Category
 from recipients.models import scoped_to_user
 
-from .cases import Case
+from .cases import Case, NumberOrPersonSearch
 from .jobs import Job
 from .policy import MONEY
 
@@ -21,7 +21,7 @@ class ContactOutcome(models.TextChoices):
     MOVED = "moved", "迁出"
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(NumberOrPersonSearch):
     def visible_to(self, user):
         return scoped_to_user(self, user, "applications.view_lead")
 

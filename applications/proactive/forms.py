@@ -3,27 +3,18 @@ from django.utils import timezone
 
 from accounts.forms import BootstrapFormMixin
 from lib.widgets import DateInput
-from recipients.models import Township
+from recipients.fields import TownshipFilter
 
 from ..models import Lead, LeadContact
 
 
-class LeadFilterForm(BootstrapFormMixin, forms.Form):
+class LeadFilterForm(BootstrapFormMixin, TownshipFilter):
     q = forms.CharField(label="线索编号、身份证号或姓名", required=False)
     status = forms.ChoiceField(
         label="状态", required=False, choices=[("", "全部状态"), *Lead.Status.choices], initial=Lead.Status.OPEN
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
-    township = forms.ModelChoiceField(
-        label="乡镇（街道）", required=False, queryset=Township.objects.none(), empty_label="全部乡镇"
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user.township_scoped:
-            del self.fields["township"]
-        else:
-            self.fields["township"].queryset = Township.objects.all()
+    field_order = ["q", "status", "year", "township"]
 
 
 class ContactForm(BootstrapFormMixin, forms.Form):

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -36,7 +36,7 @@ def _filtered_leads(request):
             leads = leads.filter(township=data["township"])
         q = (data.get("q") or "").strip()
         if q:
-            leads = leads.filter(Q(number=q.upper()) | Q(person__id_number=q.upper()) | Q(person__name__contains=q))
+            leads = leads.search(q)
     return form, leads
 
 
