@@ -25,7 +25,6 @@ from lib.tabular import (
     CellError,
     TableError,
     cell_date,
-    cell_digits,
     cell_money,
     cell_text,
     column_index,
@@ -33,7 +32,7 @@ from lib.tabular import (
     iter_records,
     read_table,
 )
-from recipients.idnumber import IdNumberError, mask_id_number, parse_id_number
+from recipients.idnumber import IdCells, mask_id_number
 
 COL_NUMBER = "结算单号"
 COL_ID = "身份证号"
@@ -197,12 +196,12 @@ def validate_settlements(
         check.error(None, "", "", "文件中没有数据行")
         return check
 
-    id_cache: dict[str, object] = {}
+    id_cells = IdCells(today=today)
     first_row: dict[str, int] = {}
     for done, (row_no, rec) in enumerate(records, start=1):
         if progress and done % 20000 == 0:
             progress(done, check.total_rows)
-        row = check_record(row_no, rec, check, today=today, id_cache=id_cache)
+        row = check_record(row_no, rec, check, today=today, id_cells=id_cells)
         if row is None:
             continue
         earlier = first_row.get(row.number)
@@ -217,7 +216,7 @@ def validate_settlements(
     return check
 
 
-def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_cache) -> SettlementRow | None:
+def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_cells) -> SettlementRow | None:
     """Check one row; report every bad cell; return the clean row or None."""
     n_errors = len(check.errors)
     bad_cells = [c for c, raw in rec.items() if isinstance(raw, str) and has_control_characters(raw)]
@@ -243,17 +242,7 @@ def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_ca
     id_number = None
     raw_id = rec[COL_ID]
     try:
-        digits = cell_digits(raw_id, what="身份证号")
-        info = id_cache.get(digits)
-        if info is None:
-            try:
-                info = parse_id_number(digits, today=today)
-            except IdNumberError as exc:
-                info = exc
-            id_cache[digits] = info
-        if isinstance(info, IdNumberError):
-            raise CellError(str(info))
-        id_number = info.number
+        id_number = id_cells.parse(raw_id).number
     except CellError as exc:
         check.error(row_no, COL_ID, raw_id, str(exc))
 
