@@ -4,8 +4,11 @@ import csv
 import datetime
 import io
 import random
+import struct
+import zlib
 from dataclasses import dataclass
 
+from openpyxl import Workbook
 from stdnum.cn import ric
 
 SURNAMES = "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -140,8 +143,6 @@ def to_csv(rows: list[list], *, encoding: str = "utf-8-sig", headers=ROSTER_HEAD
 
 def to_xlsx(rows: list[list], *, headers=ROSTER_HEADERS) -> bytes:
     """An .xlsx with IDs and accounts as text cells, as a careful clerk would save it."""
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "名册"
@@ -158,8 +159,6 @@ def to_xlsx(rows: list[list], *, headers=ROSTER_HEADERS) -> bytes:
 
 def blank_scan_png(width: int = 240, height: int = 160, shade: int = 235) -> bytes:
     """A small valid PNG (a plain grey page) standing in for a scanned invoice in the demo data."""
-    import struct
-    import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)

@@ -10,9 +10,12 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Count
+
 from lib.chunks import chunks
 
-from .models import Identity, Person
+from .categories import Category
+from .models import Identity, Person, Township
 
 IDENTITY_TABLE = Identity._meta.db_table
 
@@ -73,10 +76,6 @@ def person_search(*, user, query: str = "", township_id: int | None = None):
 
 def registry_summary(*, user, day: datetime.date) -> dict:
     """Counts for the home page: people, identities valid on the day by category, windows ending soon."""
-    from django.db.models import Count
-
-    from .categories import Category
-
     people = Person.objects.visible_to(user)
     identities = Identity.objects.filter(person__in=people)
     valid = identities.valid_on(day)
@@ -97,10 +96,6 @@ def registry_summary(*, user, day: datetime.date) -> dict:
 
 def people_by_township(*, user, day: datetime.date):
     """People holding a valid identity on the day, per township (supervisor overview)."""
-    from django.db.models import Count
-
-    from .models import Township
-
     people = Person.objects.visible_to(user)
     counts = dict(
         Identity.objects.filter(person__in=people)

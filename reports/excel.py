@@ -11,6 +11,8 @@ from django.utils import timezone
 from applications.models import Bill, Case
 from recipients.categories import Category
 from recipients.idnumber import mask_id_number
+from recipients.models import Person
+from settlements.models import Settlement
 
 from .models import Channel
 from .selectors import dashboard
@@ -198,9 +200,6 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
 
 def _detail_rows(year, township):
     """Every direct and secondary assistance of the year: one-stop settlements, approved bills, secondary cases."""
-    from recipients.models import Person
-    from settlements.models import Settlement
-
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     people = Person.objects.all() if township is None else Person.objects.filter(township=township)
     names = {n: (name, t) for n, name, t in people.values_list("id_number", "name", "township__name").iterator(5000)}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import working_days_between
+from payouts.models import PayoutLine
 from recipients.models import County, Township
 
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
@@ -201,8 +202,6 @@ def _processing(year, township, month_from, month_to) -> dict:
 
 
 def _fund(year) -> dict:
-    from payouts.models import PayoutLine
-
     income = {
         row["source"]: row["total"]
         for row in FundEntry.objects.filter(year=year).values("source").annotate(total=Sum("amount"))

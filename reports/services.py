@@ -14,8 +14,10 @@ from audit.services import audit_record
 from lib.locks import session_lock
 from lib.tasks import enqueue_on_commit
 
+from .excel import report_workbook
 from .facts import refresh_facts
 from .models import FactRefresh, ReportFile
+from .whatif import whatif
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +62,10 @@ def report_build(*, report_id: int) -> ReportFile | None:
         return report
     try:
         if report.kind == ReportFile.Kind.WHATIF:
-            from .whatif import whatif
-
             report.result = whatif(
                 version=report.policy, year=report.year, progress=lambda phase: _progress(report_id, phase)
             )
         else:
-            from .excel import report_workbook
-
             _progress(report_id, "汇总救助数据", 10)
             refresh_facts(year=report.year)
             report.content = report_workbook(
