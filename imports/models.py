@@ -60,6 +60,9 @@ class ImportRecord(models.Model):
     processed_rows = models.PositiveIntegerField("已处理行数", default=0)
     errors = models.JSONField("错误明细", default=list, blank=True)
     error_count = models.PositiveIntegerField("错误数", default=0)
+    error_kinds = models.JSONField(
+        "错误分类统计", default=list, blank=True, help_text="错误超过明细上限时：每种列和原因各有多少处"
+    )
     message = models.TextField("说明", blank=True)
     applied_at = models.DateTimeField("导入时间", null=True, blank=True)
     applied_by = models.ForeignKey(

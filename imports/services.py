@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.errors import bounded
 from lib.tasks import enqueue_on_commit
 
 from .models import ImportRecord, ImportStatus
@@ -29,7 +30,7 @@ S = ImportStatus
 CHECK_CRASHED = "校验时发生系统错误，未写入任何数据；请联系系统管理员。"
 WRITE_CRASHED = "导入时发生系统错误，未写入任何数据；请联系系统管理员。"
 RECHECK_FAILED = "写入前的校验未通过，未写入任何数据"
-REPORT_FIELDS = ["total_rows", "processed_rows", "errors", "error_count"]
+REPORT_FIELDS = ["total_rows", "processed_rows", "errors", "error_count", "error_kinds"]
 
 
 class ImportRejected(ValueError):
@@ -118,11 +119,13 @@ def _progress(model, pk: int):
 
 
 def _store(record: ImportRecord, report: Report) -> list[str]:
-    """Put the report on the record; returns the fields to save."""
+    """Put the report on the record, its errors bounded (lib.errors); returns the fields to save."""
+    errors = bounded(report.errors)
     record.total_rows = report.total_rows
     record.processed_rows = report.total_rows
-    record.errors = report.errors
-    record.error_count = len(report.errors)
+    record.errors = list(errors)
+    record.error_count = errors.total
+    record.error_kinds = errors.kinds if errors.total > len(errors) else []
     for name, value in report.values.items():
         setattr(record, name, value)
     return [*REPORT_FIELDS, *report.values]
@@ -257,11 +260,13 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
         logger.exception("writing %s import %s failed", kind, pk)
         _fail(fmt, pk, S.APPLYING, WRITE_CRASHED)
         raise
+    errors = bounded(report.errors)
     with transaction.atomic():
         rejected = fmt.model.objects.filter(pk=pk, status=S.APPLYING).update(
             status=S.INVALID,
-            errors=report.errors,
-            error_count=len(report.errors),
+            errors=list(errors),
+            error_count=errors.total,
+            error_kinds=errors.kinds if errors.total > len(errors) else [],
             total_rows=report.total_rows,
             message=RECHECK_FAILED,
         )
@@ -271,7 +276,7 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
                 action=_action(fmt, "validate"),
                 obj=record,
                 before={"status": S.APPLYING},
-                after={"status": S.INVALID, "rows": report.total_rows, "errors": len(report.errors)},
+                after={"status": S.INVALID, "rows": report.total_rows, "errors": errors.total},
                 comment=RECHECK_FAILED,
             )
     record.refresh_from_db()

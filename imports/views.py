@@ -133,7 +133,8 @@ def import_cancel_view(request, fmt: ImportFormat, pk: int):
 def import_errors_download(request, fmt: ImportFormat, pk: int):
     """The full check report as an Excel workbook."""
     record = _visible(request, fmt, pk)
-    return xlsx_response(error_report(record.errors or []), f"{fmt.file_slug}-import-{record.pk}-errors.xlsx")
+    content = error_report(record.errors or [], record.error_kinds, record.error_count)
+    return xlsx_response(content, f"{fmt.file_slug}-import-{record.pk}-errors.xlsx")
 
 
 @format_view("import")

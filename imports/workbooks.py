@@ -52,8 +52,11 @@ def blank_template(
     return buffer.getvalue()
 
 
-def error_report(errors: list[dict]) -> bytes:
-    """Every error of a file, one row each: row number, column, value (as text a spreadsheet will not run) and
-    reason."""
-    rows = ([e.get("row"), e.get("column"), as_text(e.get("value")), e.get("reason")] for e in errors)
+def error_report(errors: list[dict], kinds: list[dict] | None = None, total: int | None = None) -> bytes:
+    """The errors of a file, one row each: row number, column, value (as text a spreadsheet will not run) and
+    reason. When there were more than the report keeps, a last row says so and `kinds` counts them all."""
+    rows = [[e.get("row"), e.get("column"), as_text(e.get("value")), e.get("reason")] for e in errors]
+    if total is not None and total > len(errors):
+        rows.append(["", "", "", f"共 {total:,} 处错误，以上为前 {len(errors):,} 处；各类错误的数量见下"])
+        rows += [["", k["column"], f"{k['count']:,} 处", k["reason"]] for k in kinds or []]
     return list_workbook("错误明细", ["行号", "列", "值", "原因"], rows, widths={1: 16, 2: 24, 3: 60})

@@ -14,8 +14,10 @@ import csv
 import datetime
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 
+from lib.errors import ERRORS_KEPT, ErrorReport, count_kinds
 from lib.tabular import TableError, clean_header
 
 from . import checks as C
@@ -434,11 +436,11 @@ def check_raw(cursor, headers: list[str], *, today: datetime.date, padded: bool 
     if total == 0:
         return 0, [C.make_error(None, "", "", "文件中没有数据行")]
     errors: list[dict] = []
+    counts: Counter = Counter()
     if bad:
-        errors = _report(cursor, columns, rules, cell_bad, row_bad)
+        errors = _report(cursor, columns, rules, cell_bad, row_bad, counts)
     # Duplicated numbers among rows that are otherwise clean (as the Python checks do).
-    cursor.execute(
-        f"""
+    duplicates = f"""
         SELECT line, number, first_line FROM (
             SELECT line, number, min(line) OVER (PARTITION BY number) AS first_line
             FROM settle_checked
@@ -448,12 +450,17 @@ def check_raw(cursor, headers: list[str], *, today: datetime.date, padded: bool 
                 GROUP BY number HAVING count(*) > 1)
               AND NOT ({cell_bad} OR coalesce({row_bad}, false))
         ) d WHERE line > first_line
-        """
-    )
-    for line, number, first_line in cursor.fetchall():
-        errors.append(C.make_error(line + 1, C.COL_NUMBER, number, C.MSG["duplicate"].format(row=first_line + 1)))
+    """
+    cursor.execute(f"SELECT count(*) FROM ({duplicates}) n")
+    (duplicated,) = cursor.fetchone()
+    if duplicated:
+        counts[(C.COL_NUMBER, C.MSG["duplicate"].format(row=0))] += duplicated  # one kind, whatever the row
+        cursor.execute(f"{duplicates} ORDER BY line LIMIT {ERRORS_KEPT}")
+        for line, number, first_line in cursor.fetchall():
+            errors.append(C.make_error(line + 1, C.COL_NUMBER, number, C.MSG["duplicate"].format(row=first_line + 1)))
     if errors:
-        return total, C.sort_errors(errors)
+        kept = C.sort_errors(errors)[:ERRORS_KEPT]
+        return total, ErrorReport(kept, total=sum(counts.values()), kinds=count_kinds([], counts))
     cursor.execute(_STAGE_DDL)
     cursor.execute(
         f"""
@@ -471,8 +478,9 @@ def check_raw(cursor, headers: list[str], *, today: datetime.date, padded: bool 
     return total, []
 
 
-def _report(cursor, columns, rules, cell_bad, row_bad) -> list[dict]:
-    """Every error of the bad rows, with the raw cell value where the Python checks show it."""
+def _report(cursor, columns, rules, cell_bad, row_bad, counts: Counter) -> list[dict]:
+    """The first errors of the bad rows in report order (as checks.sort_errors orders them), with the raw cell
+    value where the Python checks show it; `counts` gets every error by column and reason."""
     parts = []
     for name, e in CELL_ERRORS:
         raw = f"r.c{columns[name]}" if name in columns else "NULL::text"
@@ -487,14 +495,19 @@ def _report(cursor, columns, rules, cell_bad, row_bad) -> list[dict]:
     )
     for name, cond, reason, value in rules:
         parts.append(f"SELECT line, {_lit(name)}, {value}, {_lit(reason)} FROM bad WHERE {cond}")
-    cursor.execute(
-        f"WITH bad AS MATERIALIZED (SELECT * FROM settle_checked WHERE {cell_bad} OR coalesce({row_bad}, false)) "
-        + " UNION ALL ".join(parts)
+    order = " ".join(f"WHEN {_lit(name)} THEN {i}" for i, name in enumerate(C.ALL_COLUMNS))
+    every = (
+        f"WITH bad AS MATERIALIZED (SELECT * FROM settle_checked WHERE {cell_bad} OR coalesce({row_bad}, false)), "
+        f"found (line, col, value, reason) AS ({' UNION ALL '.join(parts)}) "
     )
-    errors = []
-    for line, column, value, reason in cursor.fetchall():
-        errors.append(C.make_error(line + 1, column, value, reason))
-    return errors
+    cursor.execute(every + "SELECT col, reason, count(*) FROM found GROUP BY col, reason")
+    for column, reason, n in cursor.fetchall():
+        counts[(column, reason)] += n
+    cursor.execute(
+        every + f"SELECT line, col, value, reason FROM found "
+        f'ORDER BY line, CASE col {order} ELSE -1 END, reason COLLATE "C" LIMIT {ERRORS_KEPT}'
+    )
+    return [C.make_error(line + 1, column, value, reason) for line, column, value, reason in cursor.fetchall()]
 
 
 # --- rows checked in Python -------------------------------------------------------------------

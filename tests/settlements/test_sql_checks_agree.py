@@ -130,3 +130,24 @@ def test_sql_and_python_checks_agree(seed):
     assert sql_errors == py_errors
     assert sql_total == py_total
     assert sql_rows == py_rows
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", range(3))
+def test_bounded_reports_agree_when_errors_overflow(seed, monkeypatch):
+    """More errors than a report keeps: both paths keep the same first ones and count the same kinds."""
+    if connection.vendor != "postgresql":
+        pytest.skip("compares the SQL checks with the Python ones: needs PostgreSQL")
+    from lib import errors as error_module
+    from settlements import sql
+
+    monkeypatch.setattr(error_module, "ERRORS_KEPT", 25)
+    monkeypatch.setattr(sql, "ERRORS_KEPT", 25)
+    rng = random.Random(1000 + seed)
+    content = make_file(rng, 120, mutate=0.5)
+    _, py_errors, _ = python_report(content)
+    _, sql_errors, _ = sql_report(content)
+    py = error_module.bounded(py_errors)
+    assert len(py_errors) > 25
+    assert list(sql_errors) == list(py) and sql_errors.total == py.total and sql_errors.kinds == py.kinds
