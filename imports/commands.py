@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from .models import ImportRecord, ImportStatus
-from .services import ImportRejected, import_create, import_run
+from .services import OUT_OF_MEMORY, WRITE_CRASHED, ImportRejected, import_create, import_run
 
 
 class ImportCommand(BaseCommand):
@@ -48,6 +48,9 @@ class ImportCommand(BaseCommand):
             record = import_run(record=record, user=None, content=content)
         except ImportRejected as exc:
             raise CommandError(str(exc)) from None
+        except Exception as exc:  # marked FAILED with its reason by the flow; the details are in the log
+            message = OUT_OF_MEMORY if isinstance(exc, MemoryError) else WRITE_CRASHED
+            raise CommandError(message) from None
         if record.status != ImportStatus.DONE:
             self.print_errors(record, max_errors)
             if record.status == ImportStatus.INVALID:

@@ -69,6 +69,11 @@ class ImportRecord(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"
     )
     duration_seconds = models.FloatField("耗时（秒）", null=True, blank=True)
+    queued_at = models.DateTimeField(
+        "排队时间", null=True, blank=True, help_text="当前这一步（校验或写入）交给后台的时间"
+    )
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True, help_text="校验或写入进行中每隔几秒更新")
+    attempts = models.PositiveSmallIntegerField("运行次数", default=0, help_text="进程中断后任务重新投递会再次运行")
 
     objects = ImportQuerySet.as_manager()
 

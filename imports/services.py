@@ -14,21 +14,29 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
 from lib.errors import bounded
+from lib.heartbeat import heartbeat
 from lib.tasks import enqueue_on_commit
 
 from .models import ImportRecord, ImportStatus
-from .registry import ImportFormat, Report, get_format
+from .registry import ImportFormat, Report, all_formats, get_format
 
 logger = logging.getLogger(__name__)
 S = ImportStatus
 
 CHECK_CRASHED = "校验时发生系统错误，未写入任何数据；请联系系统管理员。"
 WRITE_CRASHED = "导入时发生系统错误，未写入任何数据；请联系系统管理员。"
+OUT_OF_MEMORY = "文件太大，处理时超出了内存上限，未写入任何数据；请分成几个文件导入，或改用 CSV。"
+INTERRUPTED = "处理中断：运行它的进程已停止响应，未写入任何数据。可点“重新校验”再次处理，或取消。"
+TOO_MANY_ATTEMPTS = "处理已中断 {n} 次，不再自动重试，未写入任何数据。可点“重新校验”再次处理，或取消。"
+MAX_ATTEMPTS = 3
+STALE_AFTER = datetime.timedelta(minutes=3)  # a running check or write without a heartbeat for this long is dead
+RESEND_AFTER = datetime.timedelta(minutes=30)  # a queued step whose task never started is sent again
 RECHECK_FAILED = "写入前的校验未通过，未写入任何数据"
 REPORT_FIELDS = ["total_rows", "processed_rows", "errors", "error_count", "error_kinds"]
 
@@ -93,6 +101,7 @@ def import_create(
             file_hash=hashlib.sha256(content).hexdigest(),
             file_size=len(content),
             content=content if keep_content else b"",
+            queued_at=timezone.now(),
             **fields,
         )
         audit_record(
@@ -131,9 +140,16 @@ def _store(record: ImportRecord, report: Report) -> list[str]:
     return [*REPORT_FIELDS, *report.values]
 
 
+def _crashed(exc: Exception, default: str) -> str:
+    return OUT_OF_MEMORY if isinstance(exc, MemoryError) else default
+
+
 def _fail(fmt: ImportFormat, pk: int, from_status: str, message: str) -> None:
     """Mark a record FAILED after a system error. The details, which may quote personal data from the file,
-    go to the log, not to the page."""
+    go to the log, not to the page. A connection the error broke (killed by the database) is replaced first, so
+    that the record does not stay 导入中."""
+    if not connection.in_atomic_block:  # (inside a caller's transaction the connection is the caller's)
+        connection.close_if_unusable_or_obsolete()
     with transaction.atomic():
         if fmt.model.objects.filter(pk=pk, status=from_status).update(status=S.FAILED, message=message):
             record = fmt.model.objects.defer("content", "errors").get(pk=pk)
@@ -155,24 +171,29 @@ def import_validate(*, kind: str, pk: int) -> ImportRecord:
     """
     fmt = get_format(kind)
     claimed = fmt.model.objects.filter(pk=pk, status__in=[S.PENDING, S.VALIDATING]).update(
-        status=S.VALIDATING, processed_rows=0, message="正在校验…"
+        status=S.VALIDATING, processed_rows=0, message="正在校验…", attempts=F("attempts") + 1
     )
     record = fmt.model.objects.get(pk=pk)
     if not claimed:
         return record
+    if record.attempts > MAX_ATTEMPTS:  # delivered again and again: each time the worker died on this file
+        _fail(fmt, pk, S.VALIDATING, TOO_MANY_ATTEMPTS.format(n=record.attempts - 1))
+        return fmt.model.objects.get(pk=pk)
     started = time.monotonic()
     try:
-        report = fmt.check(record, bytes(record.content), progress=_progress(fmt.model, pk))
-    except Exception:
+        with heartbeat(fmt.model, pk):
+            report = fmt.check(record, bytes(record.content), progress=_progress(fmt.model, pk))
+    except Exception as exc:
         logger.exception("checking %s import %s failed", kind, pk)
-        _fail(fmt, pk, S.VALIDATING, CHECK_CRASHED)
+        _fail(fmt, pk, S.VALIDATING, _crashed(exc, CHECK_CRASHED))
         raise
     fields = _store(record, report)
     record.status = S.VALID if report.ok else S.INVALID
     record.message = ""
     record.duration_seconds = round(time.monotonic() - started, 2)
+    record.heartbeat_at = None  # the check is over: nothing runs until the user confirms
     with transaction.atomic():
-        record.save(update_fields=[*fields, "status", "message", "duration_seconds"])
+        record.save(update_fields=[*fields, "status", "message", "duration_seconds", "heartbeat_at"])
         audit_record(
             actor=None,
             action=_action(fmt, "validate"),
@@ -187,7 +208,12 @@ def import_confirm(*, record: ImportRecord, user, enqueue: bool = True) -> Impor
     fmt = record.import_format
     with transaction.atomic():
         claimed = fmt.model.objects.filter(pk=record.pk, status=S.VALID).update(
-            status=S.APPLYING, applied_by=user, processed_rows=0, message="正在导入…"
+            status=S.APPLYING,
+            applied_by=user,
+            processed_rows=0,
+            message="正在导入…",
+            queued_at=timezone.now(),
+            heartbeat_at=None,
         )
         if not claimed:
             raise ImportRejected("该文件当前状态不能确认导入（可能已导入、已取消或未通过校验）")
@@ -227,14 +253,18 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
     APPLYING and does nothing.
     """
     fmt = get_format(kind)
+    claimed = fmt.model.objects.filter(pk=pk, status=S.APPLYING).update(attempts=F("attempts") + 1)
     record = fmt.model.objects.defer("content", "errors").get(pk=pk)
-    if record.status != S.APPLYING:
+    if not claimed:
         return record  # written by an earlier delivery of the task, or cancelled
+    if record.attempts > MAX_ATTEMPTS:
+        _fail(fmt, pk, S.APPLYING, TOO_MANY_ATTEMPTS.format(n=record.attempts - 1))
+        return fmt.model.objects.get(pk=pk)
     if content is None:
         content = bytes(fmt.model.objects.values_list("content", flat=True).get(pk=pk))
     started = time.monotonic()
     try:
-        with transaction.atomic():
+        with heartbeat(fmt.model, pk), transaction.atomic():
             locked = fmt.model.objects.select_for_update().defer("content", "errors").get(pk=pk)
             if locked.status != S.APPLYING:
                 return locked
@@ -256,9 +286,9 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
                     fmt.announce(locked, report)
                 return locked
             transaction.set_rollback(True)  # nothing of a file that no longer checks out stays written
-    except Exception:
+    except Exception as exc:
         logger.exception("writing %s import %s failed", kind, pk)
-        _fail(fmt, pk, S.APPLYING, WRITE_CRASHED)
+        _fail(fmt, pk, S.APPLYING, _crashed(exc, WRITE_CRASHED))
         raise
     errors = bounded(report.errors)
     with transaction.atomic():
@@ -284,11 +314,11 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
 
 
 def import_cancel(*, record: ImportRecord, user) -> ImportRecord:
-    """Drop a checked file (valid or not) without writing it."""
+    """Drop a checked or failed file without writing it."""
     fmt = record.import_format
     with transaction.atomic():
         locked = fmt.model.objects.select_for_update().defer("content", "errors").get(pk=record.pk)
-        if locked.status not in (S.VALID, S.INVALID):
+        if locked.status not in (S.VALID, S.INVALID, S.FAILED):
             raise ImportRejected("该文件当前状态不能取消")
         fmt.model.objects.filter(pk=record.pk).update(status=S.CANCELLED)
         audit_record(
@@ -300,3 +330,48 @@ def import_cancel(*, record: ImportRecord, user) -> ImportRecord:
         )
     record.refresh_from_db()
     return record
+
+
+def import_retry(*, record: ImportRecord, user) -> ImportRecord:
+    """Check a failed file again from the start (the file is kept in the record)."""
+    fmt = record.import_format
+    with transaction.atomic():
+        locked = fmt.model.objects.select_for_update().defer("content", "errors").get(pk=record.pk)
+        if locked.status != S.FAILED:
+            raise ImportRejected("只有处理失败的文件可以重新校验")
+        if not fmt.model.objects.filter(pk=record.pk).exclude(content=b"").exists():
+            raise ImportRejected("该文件是命令行导入的，系统没有保存文件内容；请重新运行导入命令")
+        fmt.model.objects.filter(pk=record.pk).update(
+            status=S.PENDING, message="", attempts=0, heartbeat_at=None, processed_rows=0, queued_at=timezone.now()
+        )
+        audit_record(
+            actor=user,
+            action=_action(fmt, "retry"),
+            obj=record,
+            before={"status": S.FAILED},
+            after={"status": S.PENDING},
+        )
+        enqueue_on_commit("imports.validate", fmt.kind, record.pk)
+    record.refresh_from_db()
+    return record
+
+
+def imports_sweep() -> dict[str, int]:
+    """Nothing stays stuck (periodic, config/schedules.py): a check or write whose heartbeat stopped is marked
+    FAILED — a write is one transaction, so nothing of it was written — and a step whose task never started (a
+    broker restarted) is sent again; both tasks do nothing twice."""
+    now = timezone.now()
+    found = {"failed": 0, "resent": 0}
+    for fmt in all_formats():
+        running = fmt.model.objects.filter(status__in=[S.VALIDATING, S.APPLYING], heartbeat_at__lt=now - STALE_AFTER)
+        for pk, status in running.values_list("pk", "status"):
+            _fail(fmt, pk, status, INTERRUPTED)
+            found["failed"] += 1
+        waiting = fmt.model.objects.filter(
+            status__in=[S.PENDING, S.APPLYING], heartbeat_at__isnull=True, queued_at__lt=now - RESEND_AFTER
+        ).exclude(content=b"")
+        for pk, status in waiting.values_list("pk", "status"):
+            fmt.model.objects.filter(pk=pk).update(queued_at=now)
+            enqueue_on_commit("imports.validate" if status == S.PENDING else "imports.apply", fmt.kind, pk)
+            found["resent"] += 1
+    return found

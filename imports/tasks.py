@@ -14,3 +14,9 @@ def validate(kind: str, pk: int) -> None:
 @shared_task(name="imports.apply")
 def apply(kind: str, pk: int) -> None:
     services.import_apply(kind=kind, pk=pk)
+
+
+@shared_task(name="imports.sweep")
+def sweep() -> None:
+    """Every few minutes (config/schedules.py): imports whose worker died are failed, lost steps sent again."""
+    services.imports_sweep()

@@ -15,5 +15,6 @@ def import_urls(kind: str, prefix: str = "imports/") -> list:
         path(f"{prefix}<int:pk>/", views.import_detail, k, name="import_detail"),
         path(f"{prefix}<int:pk>/confirm/", views.import_confirm_view, k, name="import_confirm"),
         path(f"{prefix}<int:pk>/cancel/", views.import_cancel_view, k, name="import_cancel"),
+        path(f"{prefix}<int:pk>/retry/", views.import_retry_view, k, name="import_retry"),
         path(f"{prefix}<int:pk>/errors.xlsx", views.import_errors_download, k, name="import_errors_download"),
     ]

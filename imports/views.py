@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from lib.spreadsheet import xlsx_response
 
 from .registry import ImportFormat, get_format
-from .services import ImportRejected, import_cancel, import_confirm, import_create
+from .services import ImportRejected, import_cancel, import_confirm, import_create, import_retry
 from .workbooks import error_report
 
 
@@ -44,6 +44,7 @@ def _urls(fmt: ImportFormat, record=None) -> dict:
             "detail": url("import_detail", record.pk),
             "confirm": url("import_confirm", record.pk),
             "cancel": url("import_cancel", record.pk),
+            "retry": url("import_retry", record.pk),
             "errors": url("import_errors_download", record.pk),
         }
     return urls
@@ -127,6 +128,12 @@ def import_confirm_view(request, fmt: ImportFormat, pk: int):
 @format_view("import")
 def import_cancel_view(request, fmt: ImportFormat, pk: int):
     return _step(request, fmt, pk, import_cancel, messages.info, "已取消本次导入，未写入任何数据")
+
+
+@require_POST
+@format_view("import")
+def import_retry_view(request, fmt: ImportFormat, pk: int):
+    return _step(request, fmt, pk, import_retry, messages.success, "已重新提交校验")
 
 
 @format_view("view")

@@ -8,7 +8,7 @@ from audit.actions import ACTION_LABELS
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WRITTEN = re.compile(r'(?:audit_)?action="([a-z_]+\.[a-z_]+)"')
 PREFIXED = re.compile(r'audit_prefix="([a-z_]+)"')
-STEPS = ["upload", "validate", "confirm", "apply", "cancel", "fail"]
+STEPS = ["upload", "validate", "confirm", "apply", "cancel", "fail", "retry"]
 
 
 def test_every_written_action_has_a_label():
