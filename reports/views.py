@@ -1,7 +1,5 @@
 """The supervisor dashboard, report downloads and the what-if page."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
@@ -66,6 +64,7 @@ def dashboard_view(request):
             "values": [float(r["amount"]) for r in data["by_township"]],
         },
         "channel": {
+            "keys": [r["channel"] for r in data["by_channel"]],
             "labels": [channels.get(r["channel"], r["channel"]) for r in data["by_channel"]],
             "values": [r["count"] for r in data["by_channel"]],
         },
@@ -82,7 +81,7 @@ def dashboard_view(request):
             "month_to": month_to,
             "months": range(1, 13),
             "townships": None if request.user.township_scoped else Township.objects.all(),
-            "charts_json": json.dumps(charts, ensure_ascii=False),
+            "charts": charts,
             "reports": reports,
             "any_active": any(r.is_active for r in reports),
             "drafts": PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT),

@@ -358,3 +358,37 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
     book = load_workbook(path)
     assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "明细"]
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def test_a_hostile_township_name_does_not_run_in_the_supervisors_dashboard(
+    live_server, browser_page, township, task_worker
+):
+    """A township renamed `</script><script>…` in 系统管理: the dashboard draws its charts and runs nothing of it."""
+    from applications.policy.services import policy_load_preset
+    from recipients.models import Township
+    from reports.facts import refresh_facts
+    from tests.factories import IdentityFactory, PersonFactory, settle
+
+    policy_load_preset(name="maoming-2018", county=township.county)
+    person = PersonFactory(township=township)
+    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2024, 1, 1))
+    settle(person, onestop=3200)
+    Township.objects.filter(pk=township.pk).update(name="石鼓</script><script>alert('xss')</script>")
+    refresh_facts(year=2025)
+    UserFactory(username="sue", role=Role.SUPERVISOR, password="County-oversee-2026")
+    page = browser_page
+    dialogs, violations = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "sue")
+    page.fill("input[name=password]", "County-oversee-2026")
+    page.click("button[type=submit]")
+    page.goto(live_server.url + "/reports/?year=2025")
+    page.wait_for_selector("#chart-township")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 4")
+    assert dialogs == [] and violations == []
+    assert "</script><script>" in page.inner_text("body")  # the name is shown, as text
