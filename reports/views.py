@@ -56,7 +56,7 @@ def dashboard_view(request):
             "values": [float(r["amount"]) for r in data["by_month"]],
         },
         "category": {
-            "labels": [categories.get(r["category"], "未识别") for r in data["by_category"]],
+            "labels": [categories.get(r["category"], "无有效身份（未识别）") for r in data["by_category"]],
             "values": [float(r["amount"]) for r in data["by_category"]],
         },
         "township": {
