@@ -87,7 +87,9 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         f = Formats(book)
         scope = township.name if township else "全县"
         unidentified = next((r for r in data["by_category"] if not r["category"]), None)
-        _summary_sheet(book, f, data, year=year, scope=scope, unidentified=unidentified)
+        _summary_sheet(
+            book, f, data, year=year, scope=scope, unidentified=unidentified, township_scoped=township is not None
+        )
         _table_sheets(book, f, data, unidentified=unidentified)
         if progress:
             progress("写入明细", 30)
@@ -99,7 +101,7 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         os.unlink(path)
 
 
-def _summary_sheet(book, f, data, *, year, scope, unidentified):
+def _summary_sheet(book, f, data, *, year, scope, unidentified, township_scoped=False):
     s = book.add_worksheet("汇总")
     _setup(s)
     for col, width in enumerate(SUMMARY_WIDTHS):
@@ -136,7 +138,8 @@ def _summary_sheet(book, f, data, *, year, scope, unidentified):
             _kpi_row(s, f, r, f"　其中 {county['county']}", county)
 
     r += 2
-    _text(s, r, 0, "救助资金", f.head_left)
+    # The fund is the county's (it is not kept by township): a township's report says so.
+    _text(s, r, 0, "救助资金（全县）" if township_scoped else "救助资金", f.head_left)
     _text(s, r, 1, "金额（元）", f.head)
     fund = data["fund"]
     for label, value in [

@@ -223,6 +223,7 @@ def test_a_township_report_keeps_to_the_township(year):
     detail = list(book["明细"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[6]) for r in detail] == [("一站式结算", "特困供养人员")]
     assert book["汇总"]["A1"].value.endswith("）") and "HYPERLINK" in book["汇总"]["A1"].value
+    assert "救助资金（全县）" in {r[0] for r in book["汇总"].iter_rows(values_only=True)}  # not the township's
 
 
 def test_the_month_table_lists_every_month_up_to_the_last_with_data(year):
