@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.cases.selectors import case_queues
+from applications.cases.selectors import case_queues, case_reminders
 from applications.models import Lead
 from payouts.models import PayoutBatch
 from payouts.services import awaiting_correction, payable_cases
@@ -65,6 +65,7 @@ def home(request):
         context["recent_imports"] = RosterImport.objects.visible_to(user).select_related("created_by")[:5]
     if user.has_perm("applications.view_case"):
         context["queues"] = case_queues(user=user, day=today)
+        context["reminders"] = case_reminders(user=user, day=today)
     context["queues"] = context.get("queues", []) + _work_queues(user)
     if user.role == Role.SUPERVISOR or user.is_superuser:
         context["by_township"] = people_by_township(user=user, day=today)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from lib.pages import paginate
 from lib.spreadsheet import xlsx_response
 
 from .registry import ImportFormat, get_format
@@ -69,7 +70,7 @@ def import_list(request, fmt: ImportFormat):
         for link in fmt.pages.links
         if request.user.has_perm(link.permission)
     ]
-    page = Paginator(records, 30).get_page(request.GET.get("page"))
+    page, _ = paginate(request, records, 30)
     return render(request, "imports/list.html", {**_page_context(request, fmt), "page": page, "links": links})
 
 

@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from lib.pages import paginate
 from recipients.models import Person
 
 from .forms import SettlementFilterForm
@@ -18,14 +18,16 @@ def hospital_list(request):
     year = form.filters()["year"]
     hospitals = hospital_summary(user=request.user, year=year)
     totals = {
+        "hospitals": len(hospitals),
         "count": sum(h["count"] for h in hospitals),
         "total": sum((h["total"] for h in hospitals), start=Decimal(0)),
         "without_onestop": sum(h["without_onestop"] for h in hospitals),
     }
+    page, query = paginate(request, hospitals, 50)
     return render(
         request,
         "settlements/hospital_list.html",
-        {"form": form, "year": year, "hospitals": hospitals, "totals": totals},
+        {"form": form, "year": year, "page": page, "hospitals": page.object_list, "query": query, "totals": totals},
     )
 
 
@@ -36,11 +38,9 @@ def settlement_list(request):
     if not filters["hospital"]:
         return redirect("settlements:hospital_list")
     settlements = hospital_settlements(user=request.user, hospital=filters["hospital"], year=filters["year"])
-    page = Paginator(settlements, 50).get_page(request.GET.get("page"))
+    page, query = paginate(request, settlements, 50)
     page.object_list = list(page.object_list)
     _link_people(request.user, page.object_list)
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "settlements/settlement_list.html",
@@ -50,7 +50,7 @@ def settlement_list(request):
             "year": filters["year"],
             "page": page,
             "can_open_people": request.user.has_perm("recipients.view_person"),
-            "query": params.urlencode(),
+            "query": query,
         },
     )
 

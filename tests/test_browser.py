@@ -211,9 +211,10 @@ def test_case_from_window_to_approval(live_server, browser_page, township, task_
     approver = login("dora", "County-approve-2026")
     approver.goto(f"{live_server.url}/cases/approval/")
     approver.check(f"input[name=case][value='{case.pk}']")
-    approver.once("dialog", lambda d: d.accept())
-    approver.click("button:has-text('批准选中的案件')")
-    approver.wait_for_selector(f"text=已批准 1 件：{case.number}")
+    approver.click("[data-testid=approve-selected]")
+    assert "9,600.00 元" in approver.inner_text("[data-testid=confirm-total]")
+    approver.click("[data-testid=confirm]")
+    approver.wait_for_selector(f"text=已批准 1 件，批准金额合计 9,600.00 元：{case.number}")
     approver.goto(f"{live_server.url}/cases/{case.pk}/")
     approver.screenshot(path=str(ARTIFACTS / "case-approved.png"), full_page=True)
     case.refresh_from_db()
@@ -392,3 +393,67 @@ def test_a_hostile_township_name_does_not_run_in_the_supervisors_dashboard(
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 4")
     assert dialogs == [] and violations == []
     assert "</script><script>" in page.inner_text("body")  # the name is shown, as text
+
+
+def test_approver_filters_the_queue_and_approves_two_after_a_confirmation(
+    live_server, browser_page, township, other_township, task_worker
+):
+    """At a township office's 1366×768: the queue filtered to one township, two cases ticked, the confirmation
+    with their count, total and breakdown, then the result; nothing else is approved."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from applications.models import Case
+    from applications.policy.services import policy_load_preset
+    from tests.factories import IdentityFactory, PersonFactory, bill_on, case_in_approval
+
+    policy_load_preset(name="maoming-2018", county=township.county)
+    reviewer = UserFactory(username="bob", role=Role.REVIEWER)
+    UserFactory(username="dora", full_name="李明德", role=Role.APPROVER, password="County-approve-2026")
+    clerks = {
+        township: UserFactory(username="alice", role=Role.CLERK, township=township),
+        other_township: UserFactory(username="charlie", role=Role.CLERK, township=other_township),
+    }
+    stay = timezone.localdate() - datetime.timedelta(days=40)
+
+    def reviewed(where, invoice):
+        person = PersonFactory(township=where)
+        IdentityFactory(person=person, category="DB", valid_from=datetime.date(2024, 1, 1))
+        money = {"total": Decimal("42000"), "in_policy": Decimal("38000"), "basic": Decimal("20000")}
+        bill = bill_on(stay, invoice=invoice, critical=Decimal("6000"), **money)
+        return case_in_approval(person, clerk=clerks[where], reviewer=reviewer, bills=[bill])
+
+    ours = [reviewed(township, f"S{k}") for k in range(3)]
+    theirs = reviewed(other_township, "E1")
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "dora")
+    page.fill("input[name=password]", "County-approve-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=县局审批工作台")
+
+    page.goto(live_server.url + "/cases/approval/")
+    page.select_option("select[name=township]", label=township.name)
+    page.click("[data-testid=queue-filters] button:has-text('查询')")
+    page.wait_for_url("**township=*")
+    listed = page.inner_text("[data-testid=queue]")
+    assert all(c.number in listed for c in ours) and theirs.number not in listed
+    ticked = [ours[0], ours[2]]
+    for case in ticked:
+        page.check(f"input[name=case][value='{case.pk}']")
+    page.click("[data-testid=approve-selected]")
+    page.wait_for_selector("[data-testid=confirm-summary]")
+    assert page.inner_text("[data-testid=confirm-count]").strip() == "2 件"
+    assert page.inner_text("[data-testid=confirm-total]").strip() == "19,200.00 元"
+    assert township.name in page.inner_text("[data-testid=by-township]")
+    assert "窗口申请" in page.inner_text("[data-testid=by-source]")
+    assert Case.objects.filter(status=Case.Status.APPROVED).count() == 0  # nothing yet
+    page.screenshot(path=str(ARTIFACTS / "approval-confirm.png"))
+
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("text=已批准 2 件，批准金额合计 19,200.00 元")
+    page.screenshot(path=str(ARTIFACTS / "approval-result.png"))
+    assert {c.pk for c in Case.objects.filter(status=Case.Status.APPROVED)} == {c.pk for c in ticked}
+    assert "township=" in page.url  # back on the filtered queue

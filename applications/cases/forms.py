@@ -3,27 +3,74 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from accounts.forms import BootstrapFormMixin
 from lib.widgets import DateInput
 from recipients.fields import NewAccountFields, TownshipFilter
 from recipients.forms import IdNumberField
 
 from ..models import Bill, Case
+from .selectors import DUE_CHOICES, QUEUE_SORTS, WINDOW_CHOICE
 from .services import EDITABLE_FIELDS
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
 
-class CaseFilterForm(TownshipFilter):
+class CaseFilterForm(BootstrapFormMixin, TownshipFilter):
     q = forms.CharField(label="案件编号、身份证号或姓名", required=False)
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *Case.Status.choices])
     source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
-    due = forms.ChoiceField(
-        label="办理时限", required=False, choices=[("", "全部"), ("soon", "5 天内到期"), ("overdue", "已超期")]
-    )
+    due = forms.ChoiceField(label="办理时限", required=False, choices=DUE_CHOICES)
     accepted_from = forms.DateField(label="受理日期起", required=False, widget=DateInput())
     accepted_to = forms.DateField(label="受理日期止", required=False, widget=DateInput())
 
     field_order = ["q", "status", "township", "source", "due", "accepted_from", "accepted_to"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        if user.has_perm("applications.receive_case"):
+            self.fields["due"].choices = [*DUE_CHOICES, WINDOW_CHOICE]
+
+
+class ApprovalQueueFilterForm(BootstrapFormMixin, TownshipFilter):
+    """The approval queue's filters and order, all in the URL (nothing personal is typed here)."""
+
+    source = forms.ChoiceField(label="来源", required=False, choices=[("", "全部来源"), *Case.Source.choices])
+    amount_from = forms.DecimalField(label="金额起（元）", required=False, **MONEY_FIELD)
+    amount_to = forms.DecimalField(label="金额止（元）", required=False, **MONEY_FIELD)
+    due = forms.ChoiceField(label="办理时限", required=False, choices=DUE_CHOICES)
+    sort = forms.ChoiceField(
+        label="排序", required=False, choices=[(key, label) for key, (label, _) in QUEUE_SORTS.items()]
+    )
+    order = forms.ChoiceField(label="顺序", required=False, choices=[("asc", "升序"), ("desc", "降序")])
+
+    field_order = ["township", "source", "amount_from", "amount_to", "due", "sort", "order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("amount_from", "amount_to"):
+            self.fields[name].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("amount_from"), data.get("amount_to")
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_to", "金额止不能小于金额起")
+        return data
+
+    def filters(self) -> dict:
+        """The filters for `approval_queue_cases`: those entered correctly (the others are shown with their
+        error and left out)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "township": data.get("township"),
+            "source": data.get("source") or "",
+            "amount_from": data.get("amount_from"),
+            "amount_to": data.get("amount_to"),
+            "due": data.get("due") or "",
+            "sort": data.get("sort") or "due",
+            "descending": data.get("order") == "desc",
+        }
 
 
 class BillForm(forms.ModelForm):
@@ -72,6 +119,8 @@ class BillForm(forms.ModelForm):
 class DecisionForm(forms.Form):
     comment = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     accept_zero = forms.BooleanField(label="确认以 0 元批准", required=False)
+    # The amount the reviewer saw before confirming 审核通过; the review is refused if it has changed since.
+    expected_amount = forms.DecimalField(required=False, max_digits=14, decimal_places=2, widget=forms.HiddenInput)
 
 
 class CaseEditForm(NewAccountFields, forms.ModelForm):

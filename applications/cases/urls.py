@@ -1,10 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import list_views, views
 
 urlpatterns = [
-    path("cases/", views.case_list, name="case_list"),
-    path("cases/approval/", views.approval_queue, name="approval_queue"),
+    path("cases/", list_views.case_list, name="case_list"),
+    path("cases/approval/", list_views.approval_queue, name="approval_queue"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
     path("cases/new-applicant/", views.case_new_applicant, name="case_new_applicant"),

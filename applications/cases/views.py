@@ -1,6 +1,5 @@
 """Pages of the 零星报销 workflow: thin views over case_services."""
 
-import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -11,8 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from lib.pages import paginate
-from lib.searches import post_search, search_data
 from recipients.models import Person
 from recipients.selectors import identities_valid_on
 
@@ -20,52 +17,12 @@ from ..models import Case
 from ..policy.selectors import policy_in_force
 from . import attachments, services
 from .checks import case_duplicates
-from .forms import BillForm, CaseEditForm, CaseFilterForm, DecisionForm, NewApplicantForm
+from .forms import BillForm, CaseEditForm, DecisionForm, NewApplicantForm
 from .workflow import ACTION_LABELS, ACTION_PERMISSIONS, TransitionRefused
 
 
 def _visible_case(request, pk) -> Case:
     return get_object_or_404(Case.objects.visible_to(request.user).select_related("person", "township"), pk=pk)
-
-
-@permission_required("applications.view_case", raise_exception=True)
-def case_list(request):
-    if request.method == "POST":
-        return post_search(request)
-    today = timezone.localdate()
-    form = CaseFilterForm(search_data(request) or None, user=request.user)
-    cases = Case.objects.visible_to(request.user).select_related("person", "township").order_by("due_on", "-created_at")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data.get("status"):
-            cases = cases.filter(status=data["status"])
-        if data.get("township"):
-            cases = cases.filter(township=data["township"])
-        if data.get("source"):
-            cases = cases.filter(source=data["source"])
-        if data.get("due") == "overdue":
-            cases = cases.overdue(today)
-        elif data.get("due") == "soon":
-            cases = cases.due_soon(today, today + datetime.timedelta(days=5))
-        if data.get("accepted_from"):
-            cases = cases.filter(accepted_on__gte=data["accepted_from"])
-        if data.get("accepted_to"):
-            cases = cases.filter(accepted_on__lte=data["accepted_to"])
-        q = (data.get("q") or "").strip()
-        if q:
-            cases = cases.search(q)
-    page, query = paginate(request, cases, 30)
-    return render(
-        request,
-        "applications/case_list.html",
-        {
-            "form": form,
-            "page": page,
-            "today": today,
-            "soon": today + datetime.timedelta(days=5),
-            "query": query,
-        },
-    )
 
 
 @permission_required("applications.view_case", raise_exception=True)
@@ -165,38 +122,6 @@ def case_action(request, pk, action):
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     return redirect("applications:case_detail", pk=case.pk)
-
-
-@permission_required("applications.approve_case", raise_exception=True)
-def approval_queue(request):
-    """Cases waiting for a decision; several can be approved at once after one confirmation."""
-    cases = (
-        Case.objects.visible_to(request.user)
-        .filter(status=Case.Status.APPROVAL)
-        .select_related("person", "township", "reviewed_by")
-        .order_by("due_on", "pk")
-    )
-    source = request.GET.get("source", "")
-    if source in Case.Source.values:
-        cases = cases.filter(source=source)
-    if request.method == "POST":
-        chosen = list(cases.filter(pk__in=request.POST.getlist("case")).values_list("pk", flat=True))
-        accept_zero = request.POST.get("accept_zero") == "1"
-        approved, refused = (
-            services.cases_approve(case_ids=chosen, user=request.user, accept_zero=accept_zero) if chosen else ([], [])
-        )
-        if approved:
-            messages.success(request, f"已批准 {len(approved)} 件：{'、'.join(c.number for c in approved)}")
-        for line in refused:
-            messages.error(request, line)
-        if not approved and not refused:
-            messages.info(request, "没有选择案件")
-        return redirect(request.get_full_path())
-    return render(
-        request,
-        "applications/approval_queue.html",
-        {"cases": cases, "today": timezone.localdate(), "source": source, "sources": Case.Source.choices},
-    )
 
 
 @require_POST

@@ -9,6 +9,7 @@ from django_celery_beat.models import PeriodicTask
 
 from audit.services import audit_record
 from config.schedules import NIGHTLY_CROSSCHECK, NIGHTLY_SECONDARY
+from lib.pages import paginate
 
 from ..models import Job
 from ..proactive.crosscheck import crosscheck_request
@@ -17,6 +18,7 @@ from .forms import RunForm, ScheduleForm
 from .runner import JobRefused, job_cancel, job_retry
 
 NIGHTLY_TASK = NIGHTLY_CROSSCHECK
+JOBS_PAGE = 30
 
 
 def _clock(task) -> str:
@@ -31,7 +33,7 @@ def _clock(task) -> str:
 
 @permission_required("applications.view_job", raise_exception=True)
 def job_list(request):
-    jobs = Job.objects.select_related("requested_by")[:50]
+    jobs, _ = paginate(request, Job.objects.select_related("requested_by"), JOBS_PAGE)
     task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_TASK).first()
     secondary_task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_SECONDARY).first()
     schedule_form = None

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from applications.models import Case, LedgerEntry
 from applications.policy.services import policy_load_preset
+from tests.applications.cases.queue import approve_through_queue
 from tests.conftest import client_for
 from tests.factories import IdentityFactory, PersonFactory
 
@@ -152,7 +153,7 @@ def test_bulk_approval_approves_each_and_explains_refusals(client, clerk, review
     client_for(client, approver)
     queue = client.get(reverse("applications:approval_queue")).text
     assert a.number in queue and dup.number in queue
-    response = client.post(reverse("applications:approval_queue"), {"case": [a.pk, b.pk, dup.pk]}, follow=True)
+    response = approve_through_queue(client, [a.pk, b.pk, dup.pk])
     # a and dup claim the same invoice: neither may be approved until one is resolved; b goes through
     assert Case.objects.get(pk=b.pk).status == Case.Status.APPROVED
     assert Case.objects.get(pk=a.pk).status == Case.Status.APPROVAL

@@ -14,6 +14,7 @@ from applications.policy.services import policy_load_preset
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.burden import yearly_burdens
 from applications.secondary.services import secondary_now
+from tests.applications.cases.queue import approve_through_queue
 from tests.factories import IdentityFactory, PersonFactory, settle
 
 D = Decimal
@@ -316,7 +317,7 @@ def test_approver_bulk_approves_secondary_cases(client, maoming, township, appro
     queue = client.get(reverse("applications:approval_queue"), {"source": "secondary"})
     assert queue.status_code == 200 and "系统测算" in queue.content.decode()
     ids = [secondary_case(p).pk for p in people]
-    client.post(reverse("applications:approval_queue") + "?source=secondary", {"case": ids})
+    approve_through_queue(client, ids, query="source=secondary")
     assert Case.objects.filter(pk__in=ids, status=Case.Status.APPROVED).count() == 3
     assert sum(e.granted for e in LedgerEntry.objects.filter(pool=LedgerEntry.SECONDARY)) == D("16800.00")
 
