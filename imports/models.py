@@ -64,6 +64,9 @@ class ImportRecord(models.Model):
         "错误分类统计", default=list, blank=True, help_text="错误超过明细上限时：每种列和原因各有多少处"
     )
     message = models.TextField("说明", blank=True)
+    sample = models.JSONField(
+        "前几行（读取结果）", default=dict, blank=True, help_text="确认前核对：文件的前几行按系统读取的结果"
+    )
     applied_at = models.DateTimeField("导入时间", null=True, blank=True)
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="确认人", on_delete=models.PROTECT, null=True, related_name="+"

@@ -121,6 +121,8 @@ class ImportFormat:
     related: tuple[str, ...] = ()  # select_related of the pages beside created_by and applied_by
     confirm_prompt: Callable[[Any], str] = lambda record: "确认导入？导入后数据将写入系统，不能撤销。"
     detail_context: Callable[[Any], dict] | None = None
+    # The first rows as read (imports.samples.sample_rows over the format's columns), shown before confirming.
+    sample: Callable[[Any, bytes], dict] | None = None
     pages: Pages
     fragments: Fragments
 

@@ -140,6 +140,17 @@ def _store(record: ImportRecord, report: Report) -> list[str]:
     return [*REPORT_FIELDS, *report.values]
 
 
+def _sample(fmt: ImportFormat, record: ImportRecord) -> dict:
+    """The first rows as read, for the page; a preview that cannot be made leaves the check as it is."""
+    if fmt.sample is None or not record.content:
+        return {}
+    try:
+        return fmt.sample(record, bytes(record.content))
+    except Exception:
+        logger.exception("the sample of %s import %s could not be read", fmt.kind, record.pk)
+        return {}
+
+
 def _crashed(exc: Exception, default: str) -> str:
     return OUT_OF_MEMORY if isinstance(exc, MemoryError) else default
 
@@ -188,6 +199,8 @@ def import_validate(*, kind: str, pk: int) -> ImportRecord:
         _fail(fmt, pk, S.VALIDATING, _crashed(exc, CHECK_CRASHED))
         raise
     fields = _store(record, report)
+    record.sample = _sample(fmt, record)
+    fields.append("sample")
     record.status = S.VALID if report.ok else S.INVALID
     record.message = ""
     record.duration_seconds = round(time.monotonic() - started, 2)

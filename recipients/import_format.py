@@ -4,13 +4,16 @@ and written, and what the registry announces once it is."""
 from django.utils import timezone
 
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
+from imports.samples import SampleColumn, sample_rows
 from imports.services import ImportRejected, dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
+from lib.tabular import cell_date, cell_digits, cell_text
 
-from .categories import Category, Source
+from .categories import Category, Source, parse_category, parse_source
 from .demo import ROSTER_HEADERS
 from .forms import RosterUploadForm
+from .idnumber import mask_bank_account, mask_id_number, mask_phone
 from .models import RosterImport
 from .roster import (
     COL_ACCOUNT,
@@ -19,8 +22,11 @@ from .roster import (
     COL_FROM,
     COL_ID,
     COL_NAME,
+    COL_PHONE,
     COL_SOURCE,
     COL_TO,
+    COL_TOWNSHIP,
+    COL_VILLAGE,
     REQUIRED_COLUMNS,
     clerk_scope_errors,
     validate_roster,
@@ -113,6 +119,39 @@ def _announce(record: RosterImport, report: Report) -> None:
     )
 
 
+def _date(value) -> str:
+    day = cell_date(value)
+    return day.isoformat() if day else ""
+
+
+def _labelled(parse, labels):
+    def read(value) -> str:
+        text = cell_text(value)
+        code = parse(text) if text else None
+        return f"{labels[code]}（{code}）" if code else (f"（不认识：{text}）" if text else "")
+
+    return read
+
+
+SAMPLE = [
+    SampleColumn(COL_ID, lambda v: mask_id_number(cell_digits(v, what="身份证号"))),
+    SampleColumn(COL_NAME, cell_text),
+    SampleColumn(COL_CATEGORY, _labelled(parse_category, dict(Category.choices))),
+    SampleColumn(COL_FROM, _date),
+    SampleColumn(COL_TO, _date),
+    SampleColumn(COL_TOWNSHIP, cell_text),
+    SampleColumn(COL_VILLAGE, cell_text),
+    SampleColumn(COL_PHONE, lambda v: mask_phone(cell_text(v))),
+    SampleColumn(COL_BANK, cell_text),
+    SampleColumn(COL_ACCOUNT, lambda v: mask_bank_account(cell_digits(v, what="银行账号"))),
+    SampleColumn(COL_SOURCE, _labelled(parse_source, dict(Source.choices))),
+]
+
+
+def _sample(record: RosterImport, content: bytes) -> dict:
+    return sample_rows(content, record.file_name, SAMPLE)
+
+
 def _blank_template() -> bytes:
     return blank_template(
         sheet="名册",
@@ -155,6 +194,7 @@ ROSTER = register(
         check=_check,
         write=_write,
         announce=_announce,
+        sample=_sample,
         upload_form=RosterUploadForm,
         blank_template=_blank_template,
         file_slug="roster",

@@ -15,6 +15,12 @@ class SettlementFilterForm(forms.Form):
     """The browser's filters, read from the query string; anything unreadable is simply not applied."""
 
     hospital = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    q = forms.CharField(
+        label="结算单号",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "结算单号（可只输前几位）"}),
+    )
     year = forms.TypedChoiceField(
         label="服务年度",
         required=False,
@@ -34,5 +40,6 @@ class SettlementFilterForm(forms.Form):
         self.is_valid()  # fills cleaned_data with the fields that are valid
         return {
             "hospital": (self.cleaned_data.get("hospital") or "").strip(),
+            "q": (self.cleaned_data.get("q") or "").strip(),
             "year": self.cleaned_data.get("year"),
         }

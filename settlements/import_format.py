@@ -4,9 +4,12 @@ is checked and written, and what the settlement data announces once it is."""
 from django.utils import timezone
 
 from imports.registry import Column, Fragments, ImportFormat, Link, Pages, Report, register
+from imports.samples import SampleColumn, sample_rows
 from imports.services import dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
+from lib.tabular import cell_date, cell_digits, cell_money, cell_text
+from recipients.idnumber import mask_id_number
 
 from . import checks as C
 from .demo import HEADERS
@@ -73,6 +76,42 @@ def _confirm_prompt(record: SettlementImport) -> str:
     return f"确认导入？导入后 {record.rows_added} 条新增、{record.rows_updated} 条更新将写入结算数据，不能撤销。"
 
 
+def _date(value) -> str:
+    day = cell_date(value)
+    return day.isoformat() if day else ""
+
+
+def _money(value) -> str:
+    amount = cell_money(value)
+    return "" if amount is None else f"{amount:,.2f}"
+
+
+# The diagnosis is left out: the import pages are seen by more roles than may read diagnoses.
+SAMPLE = [
+    SampleColumn(C.COL_NUMBER, cell_text),
+    SampleColumn(C.COL_ID, lambda v: mask_id_number(cell_digits(v, what="身份证号"))),
+    SampleColumn(C.COL_NAME, cell_text),
+    SampleColumn(C.COL_HOSPITAL, cell_text),
+    SampleColumn(C.COL_VISIT_TYPE, cell_text),
+    SampleColumn(C.COL_ADMITTED, _date),
+    SampleColumn(C.COL_DISCHARGED, _date),
+    SampleColumn(C.COL_VISIT, _date),
+    SampleColumn(C.COL_SETTLED, _date),
+    SampleColumn(C.COL_TOTAL, _money),
+    SampleColumn(C.COL_IN_POLICY, _money),
+    SampleColumn(C.COL_BASIC, _money),
+    SampleColumn(C.COL_CRITICAL, _money),
+    SampleColumn(C.COL_OTHER, _money),
+    SampleColumn(C.COL_ONESTOP, _money),
+    SampleColumn(C.COL_REMOTE, cell_text),
+    SampleColumn(C.COL_MAJOR, cell_text),
+]
+
+
+def _sample(record: SettlementImport, content: bytes) -> dict:
+    return sample_rows(content, record.file_name, SAMPLE)
+
+
 def _blank_template() -> bytes:
     return blank_template(
         sheet="结算数据",
@@ -115,6 +154,7 @@ SETTLEMENT = register(
         check=_check,
         write=_write,
         announce=_announce,
+        sample=_sample,
         upload_form=SettlementUploadForm,
         blank_template=_blank_template,
         file_slug="settlement",

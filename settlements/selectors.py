@@ -54,6 +54,12 @@ def hospital_settlements(*, user, hospital: str, year: int | None = None) -> Que
     return _in_year(settlements, year).only(*LIST_FIELDS).order_by("-service_date", "number")
 
 
+def numbered_settlements(*, user, number: str, year: int | None = None) -> QuerySet:
+    """The settlements the user may see whose 结算单号 is or begins with the text (the key's index serves it)."""
+    settlements = Settlement.objects.visible_to(user).filter(number__startswith=number)
+    return _in_year(settlements, year).only(*LIST_FIELDS).order_by("number")
+
+
 def person_settlements(*, id_number: str) -> QuerySet:
     """The settlements under one ID number, newest first. The caller has checked the person is visible."""
     return Settlement.objects.filter(id_number=id_number).only(*LIST_FIELDS).order_by("-service_date", "number")

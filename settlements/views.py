@@ -9,7 +9,7 @@ from lib.pages import paginate
 from recipients.models import Person
 
 from .forms import SettlementFilterForm
-from .selectors import hospital_settlements, hospital_summary
+from .selectors import hospital_settlements, hospital_summary, numbered_settlements
 
 
 @permission_required("settlements.view_settlement", raise_exception=True)
@@ -35,9 +35,12 @@ def hospital_list(request):
 def settlement_list(request):
     form = SettlementFilterForm(request.GET)
     filters = form.filters()
-    if not filters["hospital"]:
+    if filters["q"]:
+        settlements = numbered_settlements(user=request.user, number=filters["q"], year=filters["year"])
+    elif filters["hospital"]:
+        settlements = hospital_settlements(user=request.user, hospital=filters["hospital"], year=filters["year"])
+    else:
         return redirect("settlements:hospital_list")
-    settlements = hospital_settlements(user=request.user, hospital=filters["hospital"], year=filters["year"])
     page, query = paginate(request, settlements, 50)
     page.object_list = list(page.object_list)
     _link_people(request.user, page.object_list)
@@ -47,6 +50,7 @@ def settlement_list(request):
         {
             "form": form,
             "hospital": filters["hospital"],
+            "number": filters["q"],
             "year": filters["year"],
             "page": page,
             "can_open_people": request.user.has_perm("recipients.view_person"),
