@@ -1,37 +1,70 @@
 from django.urls import reverse
 
 
+def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The menus by task, each with the entries the user's permissions open."""
+    has = user.has_perm
+    work = []
+    if has("recipients.view_person"):
+        work.append(("救助对象查询", reverse("recipients:person_list")))
+    if has("applications.view_case"):
+        work.append(("救助案件", reverse("applications:case_list")))
+    if has("applications.approve_case"):
+        work.append(("审批队列", reverse("applications:approval_queue")))
+    if has("applications.receive_case") and user.township_scoped:
+        work.append(("新申请人登记", reverse("applications:case_new_applicant")))
+    found = []
+    if has("applications.view_lead"):
+        found.append(("主动救助线索", reverse("applications:lead_list")))
+    if has("applications.view_yearlyburden"):
+        found.append(("二次救助", reverse("applications:secondary_list")))
+    if has("applications.view_job"):
+        found.append(("比对任务", reverse("applications:job_list")))
+    data = []
+    if has("recipients.view_rosterimport"):
+        data.append(("名册导入", reverse("recipients:import_list")))
+    if has("settlements.view_settlementimport"):
+        data.append(("结算数据导入", reverse("settlements:import_list")))
+    if has("settlements.view_settlement") and not user.township_scoped:
+        data.append(("医疗机构结算", reverse("settlements:hospital_list")))
+    money = []
+    if has("payouts.view_payoutbatch"):
+        money.append(("支付批次", reverse("payouts:batch_list")))
+    stats = []
+    if has("reports.view_dashboard"):
+        stats.append(("统计看板", reverse("reports:dashboard")))
+    policy = []
+    if has("applications.view_policyversion"):
+        policy.append(("救助政策", reverse("applications:policy_list")))
+        policy.append(("救助测算", reverse("applications:calculator")))
+    system = []
+    if has("audit.view_auditevent"):
+        system.append(("审计日志", reverse("audit:event_list")))
+    if user.is_staff:
+        system.append(("系统管理", reverse("admin:index")))
+    menus = [
+        ("救助办理", work),
+        ("主动救助", found),
+        ("数据", data),
+        ("支付", money),
+        ("统计", stats),
+        ("政策", policy),
+        ("系统", system),
+    ]
+    return [(label, entries) for label, entries in menus if entries]
+
+
 def portal(request):
-    """Navigation entries for the signed-in user's role."""
+    """Navigation for the signed-in user's role: menus by task; a menu of one entry is a plain link."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    nav = [("首页", reverse("home"))]
-    if user.has_perm("reports.view_dashboard"):
-        nav.append(("统计看板", reverse("reports:dashboard")))
-    if user.has_perm("recipients.view_person"):
-        nav.append(("救助对象", reverse("recipients:person_list")))
-    if user.has_perm("applications.view_case"):
-        nav.append(("救助案件", reverse("applications:case_list")))
-    if user.has_perm("applications.view_lead"):
-        nav.append(("主动救助线索", reverse("applications:lead_list")))
-    if user.has_perm("applications.view_yearlyburden"):
-        nav.append(("二次救助", reverse("applications:secondary_list")))
-    if user.has_perm("recipients.view_rosterimport"):
-        nav.append(("名册导入", reverse("recipients:import_list")))
-    if user.has_perm("settlements.view_settlementimport"):
-        nav.append(("结算数据", reverse("settlements:import_list")))
-    elif user.has_perm("settlements.view_settlement") and not user.township_scoped:
-        nav.append(("结算数据", reverse("settlements:hospital_list")))
-    if user.has_perm("payouts.view_payoutbatch"):
-        nav.append(("支付批次", reverse("payouts:batch_list")))
-    if user.has_perm("applications.view_job"):
-        nav.append(("比对任务", reverse("applications:job_list")))
-    if user.has_perm("applications.view_policyversion"):
-        nav.append(("救助政策", reverse("applications:policy_list")))
-        nav.append(("救助测算", reverse("applications:calculator")))
-    if user.has_perm("audit.view_auditevent"):
-        nav.append(("审计日志", reverse("audit:event_list")))
-    if user.is_staff:
-        nav.append(("系统管理", reverse("admin:index")))
+    path = request.path
+    nav = [{"label": "首页", "url": reverse("home"), "active": path == reverse("home")}]
+    for label, entries in _menus(user):
+        active = any(path == url or (url != "/" and path.startswith(url)) for _, url in entries)
+        if len(entries) == 1:
+            nav.append({"label": entries[0][0], "url": entries[0][1], "active": active})
+        else:
+            nav.append({"label": label, "entries": entries, "active": active})
     return {"portal_nav": nav}

@@ -7,6 +7,8 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self):
         # The receivers import the models: only once the app registry is ready.
+        from .panels import register
         from .receivers import connect
 
         connect()
+        register()

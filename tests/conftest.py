@@ -5,11 +5,14 @@ import os
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
+from applications.cases.materials import materials_listed
 
+from .browser import browser_page, stray_connections  # noqa: F401  (fixtures of the browser tests)
 from .factories import TownshipFactory, UserFactory, VillageFactory
 
 
@@ -151,3 +154,11 @@ def db_examples(max_examples: int):
 @pytest.fixture
 def second_approver(db):
     return UserFactory(username="approver2", role=Role.APPROVER)
+
+
+def accept_with_every_material(client, case):
+    """受理 through the case page's checklist with every listed material ticked as received."""
+    listed, _ = materials_listed(case)
+    return client.post(
+        reverse("applications:case_materials", args=[case.pk]), {"supplied": listed, "do": "accept"}, follow=True
+    )

@@ -1,70 +1,15 @@
 """End to end in headless Chromium (Debian's chromium package): a clerk imports a roster and finds a person."""
 
 import datetime
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from accounts.roles import Role
 from recipients.demo import to_csv
+from tests.browser import ARTIFACTS
 from tests.factories import UserFactory, VillageFactory, valid_id_number
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture
-def browser_page(_stray_connections):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture(scope="session", autouse=False)
-def _stray_connections(django_db_blocker):
-    """End idle connections left by requests the browser abandoned, once all browser tests are done.
-
-    An htmx poll cut short by navigation never reaches request_finished, so its server thread's
-    connection stays open and the test database could not be dropped at the end of the run. This
-    runs after the last browser test, before the live server and the test database are torn down.
-    """
-    yield
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-                )
-        connection.close()
 
 
 def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, township, task_worker, tmp_path):
@@ -128,7 +73,8 @@ def test_clerk_imports_a_roster_and_finds_a_person(live_server, browser_page, to
     page.wait_for_selector("[data-testid=result]")
     assert "新增 3 条" in page.inner_text("[data-testid=result]")
 
-    page.click("nav >> text=救助对象")
+    page.click("nav >> text=救助办理")  # the menu of the window's work
+    page.click("nav >> text=救助对象查询")
     page.fill("input[name=q]", "王秀英")
     page.click("input[type=submit], button:has-text('查询')")
     results = page.inner_text("[data-testid=person-results]")
@@ -189,12 +135,23 @@ def test_case_from_window_to_approval(live_server, browser_page, township, task_
         clerk.fill("input[name=basic]", str(int(total) // 2))
         clerk.click("button:has-text('保存就诊记录')")
         clerk.wait_for_selector(f"text=MM-{n}")
-    clerk.fill("input[name=material]", "住院（门诊）医疗费用发票")
+    clerk.select_option("select[name=material]", "住院（门诊）医疗费用发票")
     clerk.set_input_files("input[name=file]", str(scan))
     clerk.click("button:has-text('上传')")
     clerk.wait_for_selector("text=住院发票.pdf")
-    clerk.click("button:has-text('受理')")
-    clerk.wait_for_selector("text=已受理")
+    # The scan ticked its material; the clerk ticks the paper ones handed in, all but the 费用清单.
+    assert clerk.is_checked("input[name=supplied][value='住院（门诊）医疗费用发票']")
+    for box in clerk.query_selector_all("input[name=supplied]"):
+        if box.get_attribute("value") != "费用清单":
+            box.check()
+    clerk.click("[data-testid=accept]")
+    clerk.wait_for_selector("text=已容缺受理")
+    assert "费用清单" in clerk.inner_text("[data-testid=missing-summary]")
+    receipt = clerk.get_attribute("[data-testid=receipt-link]", "href")
+    clerk.goto(live_server.url + receipt)
+    assert "费用清单" in clerk.inner_text("[data-testid=receipt-missing]")
+    clerk.screenshot(path=str(ARTIFACTS / "case-receipt.png"), full_page=True)
+    clerk.go_back()
     clerk.once("dialog", lambda d: d.accept())
     clerk.click("button:has-text('提交县局审核')")
     clerk.wait_for_selector("text=待审核")
@@ -202,8 +159,11 @@ def test_case_from_window_to_approval(live_server, browser_page, township, task_
 
     reviewer = login("bob", "County-review-2026")
     reviewer.goto(f"{live_server.url}/cases/{case.pk}/")
-    reviewer.fill("textarea[name=comment]", "材料齐全")
-    reviewer.click("button:has-text('审核通过并计算')")
+    # The calculation is shown before the reviewer confirms, and the button names the amount.
+    assert "9,600.00 元" in reviewer.inner_text("[data-testid=review-preview]")
+    reviewer.fill("textarea[name=comment]", "材料齐全（费用清单待补）")
+    reviewer.once("dialog", lambda d: d.accept())
+    reviewer.click("[data-testid=review]")
     reviewer.wait_for_selector("[data-testid=calculation]")
     # 2 bills: (18,000 − 10,000) × 80% = 6,400 and (9,000 − 5,000) × 80% = 3,200
     assert "9,600.00 元" in reviewer.inner_text("body")

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from audit.services import audit_record
 
-from ..models import Attachment, Case
+from ..models import CLOSED_STATUSES, Attachment, Case
+from .materials import OTHER, case_supplement, materials_listed, materials_tick_on_upload
 from .workflow import TransitionRefused, check_actor
 
 S = Case.Status
@@ -32,11 +33,19 @@ def sniff_content_type(content: bytes) -> str | None:
 
 @transaction.atomic
 def case_attach(*, case: Case, user, name: str, content: bytes, material: str = ""):
-    """Store a scan (PDF, JPEG or PNG, by content) on a case still at the window."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    """Store a scan (PDF, JPEG or PNG, by content) for a listed material of a case still at the window.
+
+    The scan ticks its material as received; after submission only a material still to be supplemented
+    (容缺受理) may be uploaded, and that supplements it."""
+    locked = Case.objects.select_for_update().select_related("township").get(pk=case.pk)
     check_actor(locked, user, "submit")
-    if locked.status not in AT_THE_WINDOW:
-        raise TransitionRefused("案件已提交审核，不能再上传材料；如需补充请由审核人退回补正")
+    material = material.strip() or OTHER
+    listed, _ = materials_listed(locked)
+    if material != OTHER and material not in listed and material not in locked.missing_materials:
+        raise TransitionRefused(f"材料清单中没有“{material[:40]}”，请选择这份扫描件对应的材料")
+    supplementing = material in locked.missing_materials and locked.status not in CLOSED_STATUSES
+    if locked.status not in AT_THE_WINDOW and not supplementing:
+        raise TransitionRefused("案件已提交审核，只能上传待补齐的容缺材料；其他补充请由审核人退回补正")
     if not content:
         raise TransitionRefused("文件是空的")
     if len(content) > MAX_ATTACHMENT_BYTES:
@@ -62,6 +71,10 @@ def case_attach(*, case: Case, user, name: str, content: bytes, material: str = 
         actor=user,
         action="case.attach",
         obj=locked,
-        after={"file": attachment.original_name, "sha256": attachment.sha256},
+        after={"file": attachment.original_name, "material": material, "sha256": attachment.sha256},
     )
+    if supplementing:
+        case_supplement(case=locked, user=user, names=[material])
+    else:
+        materials_tick_on_upload(locked, material)
     return attachment

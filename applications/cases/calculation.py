@@ -61,3 +61,12 @@ def case_calculate(case: Case) -> CaseCalculation:
             }
         )
     return CaseCalculation(amount=total, lines=lines)
+
+
+def review_preview(case: Case) -> tuple[CaseCalculation | None, str]:
+    """What 审核通过 would propose now (read-only), or None and the reason it cannot be calculated: shown to
+    the reviewer, who then confirms the amount."""
+    try:
+        return case_calculate(case), ""
+    except TransitionRefused as exc:
+        return None, str(exc)

@@ -17,7 +17,6 @@ from lib.chunks import chunks
 from recipients.idnumber import IdNumberError, parse_id_number
 from recipients.models import Person
 from recipients.selectors import identities_valid_on
-from settlements.visits import INPATIENT
 
 from ..models import Bill, Case
 from ..policy import engine
@@ -25,8 +24,10 @@ from ..policy.ledger import CapExceeded, ledger_post
 from ..policy.selectors import time_limit_on
 from ..policy.workdays import add_working_days
 from ..policy.workdays import covered as workdays_covered
+from .bills import check_bill, lock_for_bills
 from .calculation import case_calculate
 from .checks import case_duplicates
+from .materials import acceptance
 from .workflow import TransitionRefused, check_actor, lock_case, move, record_created, transition, transition_many
 
 S = Case.Status
@@ -62,11 +63,29 @@ def register_source(source: str, rules: SourceRules) -> None:
 # --- receiving ---------------------------------------------------------------------------------------
 
 
+class OpenDraftExists(TransitionRefused):
+    """The person already has a draft at the window; a second one is opened only when the clerk confirms."""
+
+    def __init__(self, drafts: list[Case]):
+        self.drafts = drafts
+        numbers = "、".join(d.number for d in drafts)
+        super().__init__(f"此人已有未受理的草稿案件 {numbers}：请在原草稿中继续录入；确需另立申请时请确认")
+
+
 @transaction.atomic
-def case_create(*, person, user, source: str = Case.Source.WINDOW) -> Case:
-    """A draft case for a person of the registry, in the person's township."""
+def case_create(*, person, user, source: str = Case.Source.WINDOW, another_draft: bool = False) -> Case:
+    """A draft case for a person of the registry, in the person's township.
+
+    A window application is refused while the person has another draft (a second press of 受理申请), unless
+    the clerk confirmed a second one (`another_draft`)."""
     if user is not None and user.township_scoped and person.township_id != user.township_id:
         raise TransitionRefused("只能为本乡镇人员受理申请")
+    if source == Case.Source.WINDOW and not another_draft:
+        # The person's row lock makes two presses at the same moment wait for each other.
+        Person.objects.select_for_update().filter(pk=person.pk).first()
+        drafts = list(Case.objects.filter(person=person, status=S.DRAFT).order_by("pk"))
+        if drafts:
+            raise OpenDraftExists(drafts)
     case = Case.objects.create(
         number=f"T{uuid.uuid4().hex[:18]}",  # replaced below once the id is known
         person=person,
@@ -120,26 +139,9 @@ def case_create_for_new_person(
 @transaction.atomic
 def case_add_bill(*, case: Case, user, **fields) -> Bill:
     """Add a bill to a case still being received, after checking amounts, dates and identity."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.status not in (S.DRAFT, S.RETURNED):
-        raise TransitionRefused("只有草稿或退回补正的案件可以修改就诊记录")
+    locked = lock_for_bills(case, user)
     bill = Bill(case=locked, **fields)
-    try:
-        engine.Amounts.of(bill)
-    except engine.PolicyError as exc:
-        raise TransitionRefused(str(exc)) from None
-    if bill.visit_type == INPATIENT:
-        if not (bill.admitted_on and bill.discharged_on):
-            raise TransitionRefused("住院须填写入院日期和出院日期")
-        if bill.discharged_on < bill.admitted_on:
-            raise TransitionRefused("出院日期早于入院日期")
-    elif not bill.visit_on:
-        raise TransitionRefused("门诊须填写就诊日期")
-    day = bill.service_date
-    if day > timezone.localdate():
-        raise TransitionRefused("就诊（出院）日期不能晚于今天")
-    if not locked.identity_pending and not identities_valid_on(person=locked.person_id, day=day).exists():
-        raise TransitionRefused(f"申请人在 {day} 没有有效的救助身份")
+    check_bill(locked, bill)
     bill.save()
     locked.revision += 1
     locked.save(update_fields=["revision", "updated_at"])
@@ -188,24 +190,32 @@ def case_update(*, case: Case, user, revision: int, **fields) -> Case:
 
 
 @transaction.atomic
-def case_accept(*, case: Case, user, missing_materials: list[str] | None = None, materials_deadline=None) -> Case:
-    """受理 (or 容缺受理 when non-key materials are missing, with a deadline to supply them)."""
+def case_accept(
+    *,
+    case: Case,
+    user,
+    supplied: list[str] | None = None,
+    missing_materials: list[str] | None = None,
+    materials_deadline=None,
+) -> Case:
+    """受理, or 容缺受理 when non-key materials are missing, with a deadline to supply them.
+
+    `supplied` is the clerk's ticks on the policy's materials list (materials.py); `missing_materials` names
+    the unticked ones directly; with neither, every listed material was received."""
     if not case.bills.exists():
         raise TransitionRefused("请至少录入一张就诊记录后再受理")
     today = timezone.localdate()
     due_on = add_working_days(today, time_limit_on(county_id=case.township.county_id, day=today))
     changes = {"received_by": user, "accepted_on": today, "due_on": due_on}
+    changes.update(acceptance(case, supplied=supplied, missing=missing_materials, deadline=materials_deadline))
     uncovered = [year for year in range(today.year, due_on.year + 1) if not workdays_covered(year)]
     note = (
         f"注意：{'、'.join(map(str, uncovered))} 年的法定节假日尚未录入（系统管理 → 节假日调整），期限暂按周一至周五计算"
         if uncovered
         else ""
     )
-    if missing_materials:
-        if materials_deadline is None:
-            raise TransitionRefused("容缺受理须写明补齐材料的期限")
-        changes.update(missing_materials=list(missing_materials), materials_deadline=materials_deadline)
-        comment = "缺：" + "、".join(missing_materials) + (f"。{note}" if note else "")
+    if changes["missing_materials"]:
+        comment = "缺：" + "、".join(changes["missing_materials"]) + (f"。{note}" if note else "")
         return transition(case, user=user, action="accept_pending", comment=comment, **changes)
     return transition(case, user=user, action="accept", comment=note, **changes)
 
@@ -233,7 +243,7 @@ def case_return(*, case: Case, user, reason: str) -> Case:
 
 
 @transaction.atomic
-def case_review(*, case: Case, user, comment: str = "") -> Case:
+def case_review(*, case: Case, user, comment: str = "", expected_amount: Decimal | None = None) -> Case:
     """审核: run the calculation, record it line by line and propose the amount.
 
     A case received for a newly registered person can only pass once the person holds an identity
@@ -259,6 +269,11 @@ def case_review(*, case: Case, user, comment: str = "") -> Case:
     else:
         result = case_calculate(locked)
         amount, calculation = result.amount, result.lines
+    if expected_amount is not None and amount != expected_amount:
+        raise TransitionRefused(
+            f"计算结果已变为 {engine.yuan(amount)}（确认时为 {engine.yuan(expected_amount)}，台账或身份在此期间有变化），"
+            "请核对新的计算后再确认"
+        )
     return move(
         locked,
         user=user,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import list_views, views
+from . import bill_views, list_views, materials_views, views
 
 urlpatterns = [
     path("cases/", list_views.case_list, name="case_list"),
@@ -9,7 +9,12 @@ urlpatterns = [
     path("cases/new/<int:person_pk>/", views.case_new, name="case_new"),
     path("cases/new-applicant/", views.case_new_applicant, name="case_new_applicant"),
     path("cases/<int:pk>/bills/", views.case_add_bill, name="case_add_bill"),
-    path("cases/<int:pk>/notice/", views.case_notice, name="case_notice"),
+    path("cases/<int:pk>/bills/<int:bill_pk>/edit/", bill_views.bill_edit, name="bill_edit"),
+    path("cases/<int:pk>/bills/<int:bill_pk>/remove/", bill_views.bill_remove, name="bill_remove"),
+    path("cases/<int:pk>/receipt/", views.case_receipt, name="case_receipt"),
+    path("cases/<int:pk>/notice/", materials_views.case_notice, name="case_notice"),
+    path("cases/<int:pk>/materials/", materials_views.case_materials, name="case_materials"),
+    path("cases/<int:pk>/supplement/", materials_views.case_supplement_view, name="case_supplement"),
     path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:pk>/print/", views.case_print, name="case_print"),
     path("cases/<int:pk>/attachments/", views.case_upload, name="case_upload"),

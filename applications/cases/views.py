@@ -14,10 +14,13 @@ from recipients.models import Person
 from recipients.selectors import identities_valid_on
 
 from ..models import Case
-from ..policy.selectors import policy_in_force
+from ..policy.selectors import time_limit_on
 from . import attachments, services
+from .calculation import review_preview
 from .checks import case_duplicates
 from .forms import BillForm, CaseEditForm, DecisionForm, NewApplicantForm
+from .materials import OTHER, case_checklist
+from .materials_views import checklist_context
 from .workflow import ACTION_LABELS, ACTION_PERMISSIONS, TransitionRefused
 
 
@@ -33,10 +36,19 @@ def case_detail(request, pk):
         day = bill.service_date
         bill.identities = list(identities_valid_on(person=case.person_id, day=day)) if day else []
         bill.insurance = bill.basic + bill.critical + bill.other
-    problems = case_duplicates(case) if case.status in (Case.Status.REVIEW, Case.Status.APPROVAL) else []
-    preview = preview_reason = None
+    at_window = case.status in (Case.Status.DRAFT, Case.Status.RETURNED)
+    problems = (
+        case_duplicates(case, with_drafts=at_window)
+        if at_window or case.status in (Case.Status.REVIEW, Case.Status.APPROVAL)
+        else []
+    )
+    linked = {p.other_case.pk for p in problems if p.other_case is not None}
+    visible = set(Case.objects.visible_to(request.user).filter(pk__in=linked).values_list("pk", flat=True))
+    preview = preview_reason = review = None
     if case.status == Case.Status.APPROVAL and request.user.has_perm("applications.approve_case"):
         preview, preview_reason = services.approval_preview(case)
+    if case.status == Case.Status.REVIEW and request.user.has_perm("applications.review_case"):
+        review, preview_reason = review_preview(case)
     totals = {
         name: sum((getattr(b, name) for b in bills), Decimal("0")) for name in ("total", "in_policy", "insurance")
     }
@@ -48,6 +60,9 @@ def case_detail(request, pk):
             "bills": bills,
             "totals": totals,
             "problems": problems,
+            "problems_blocking": not at_window,
+            "visible_cases": visible,
+            "review": review,
             "transitions": case.transitions.select_related("actor"),
             "bill_form": BillForm() if case.status in (Case.Status.DRAFT, Case.Status.RETURNED) else None,
             "decision_form": DecisionForm(),
@@ -55,6 +70,7 @@ def case_detail(request, pk):
             "payments": case.payout_lines.select_related("batch").order_by("batch__created_at", "pk"),
             "preview": preview,
             "preview_reason": preview_reason,
+            **checklist_context(case),
         },
     )
 
@@ -64,7 +80,11 @@ def case_detail(request, pk):
 def case_new(request, person_pk):
     person = get_object_or_404(Person.objects.visible_to(request.user), pk=person_pk)
     try:
-        case = services.case_create(person=person, user=request.user)
+        case = services.case_create(
+            person=person, user=request.user, another_draft=request.POST.get("another_draft") == "1"
+        )
+    except services.OpenDraftExists as exc:
+        return render(request, "applications/case_new_confirm.html", {"person": person, "drafts": exc.drafts})
     except TransitionRefused as exc:
         messages.error(request, str(exc))
         return redirect("recipients:person_detail", pk=person.pk)
@@ -91,9 +111,10 @@ def case_add_bill(request, pk):
 
 
 ACTIONS = {
-    "accept": lambda case, user, form: services.case_accept(case=case, user=user),
     "submit": lambda case, user, form: services.case_submit(case=case, user=user, comment=form["comment"]),
-    "review": lambda case, user, form: services.case_review(case=case, user=user, comment=form["comment"]),
+    "review": lambda case, user, form: services.case_review(
+        case=case, user=user, comment=form["comment"], expected_amount=form["expected_amount"]
+    ),
     "return": lambda case, user, form: services.case_return(case=case, user=user, reason=form["comment"]),
     "approve": lambda case, user, form: services.case_approve(
         case=case, user=user, comment=form["comment"], accept_zero=form["accept_zero"]
@@ -116,7 +137,11 @@ def case_action(request, pk, action):
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        data = {"comment": form.cleaned_data.get("comment", ""), "accept_zero": form.cleaned_data.get("accept_zero")}
+        data = {
+            "comment": form.cleaned_data.get("comment", ""),
+            "accept_zero": form.cleaned_data.get("accept_zero"),
+            "expected_amount": form.cleaned_data.get("expected_amount"),
+        }
         case = ACTIONS[action](case, request.user, data)
         messages.success(request, f"已{ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
     except TransitionRefused as exc:
@@ -159,28 +184,6 @@ def case_attachment(request, pk, attachment_pk):
     return response
 
 
-def _missing_materials(case: Case) -> list[str]:
-    version = policy_in_force(county_id=case.township.county_id, day=case.accepted_on or timezone.localdate())
-    required = list(version.materials) if version else []
-    supplied = {a.material for a in case.attachments.all() if a.material}
-    missing = [m for m in required if m not in supplied]
-    for m in case.missing_materials:
-        if m not in missing:
-            missing.append(m)
-    return missing
-
-
-@permission_required("applications.view_case", raise_exception=True)
-def case_notice(request, pk):
-    """一次告知书: one printable notice listing every material still missing."""
-    case = _visible_case(request, pk)
-    return render(
-        request,
-        "applications/case_notice.html",
-        {"case": case, "missing": _missing_materials(case), "today": timezone.localdate()},
-    )
-
-
 @permission_required("applications.view_case", raise_exception=True)
 def case_print(request, pk):
     """审批表: the case, its bills, the calculation explained, and the signature block."""
@@ -193,6 +196,28 @@ def case_print(request, pk):
             "case": case,
             "bills": bills,
             "transitions": case.transitions.select_related("actor"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@permission_required("applications.view_case", raise_exception=True)
+def case_receipt(request, pk):
+    """受理回执: what the applicant takes home — the case number, what was received and the promised date."""
+    case = _visible_case(request, pk)
+    if case.accepted_on is None:
+        messages.error(request, "案件尚未受理，没有受理回执")
+        return redirect("applications:case_detail", pk=case.pk)
+    items = case_checklist(case)
+    return render(
+        request,
+        "applications/case_receipt.html",
+        {
+            "case": case,
+            "received": [m for m in items if m.supplied and m.name != OTHER],
+            "missing": [m.name for m in items if not m.supplied],
+            "bills": case.bills.count(),
+            "time_limit": time_limit_on(county_id=case.township.county_id, day=case.accepted_on),
             "today": timezone.localdate(),
         },
     )

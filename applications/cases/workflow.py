@@ -22,6 +22,7 @@ S = Case.Status
 TRANSITIONS = {
     "accept": ({S.DRAFT}, S.ACCEPTED),
     "accept_pending": ({S.DRAFT}, S.ACCEPTED_PENDING),
+    "supplement": ({S.ACCEPTED_PENDING}, S.ACCEPTED),
     "submit": ({S.ACCEPTED, S.ACCEPTED_PENDING, S.RETURNED}, S.REVIEW),
     "review": ({S.REVIEW}, S.APPROVAL),
     "return": ({S.REVIEW, S.APPROVAL}, S.RETURNED),
@@ -37,6 +38,7 @@ TRANSITIONS = {
 ACTION_LABELS = {
     "accept": "受理",
     "accept_pending": "容缺受理",
+    "supplement": "补齐材料",
     "submit": "提交审核",
     "review": "审核通过",
     "return": "退回补正",
@@ -51,6 +53,7 @@ ACTION_LABELS = {
 ACTION_PERMISSIONS = {
     "accept": "applications.receive_case",
     "accept_pending": "applications.receive_case",
+    "supplement": "applications.receive_case",
     "submit": "applications.receive_case",
     "withdraw": "applications.receive_case",
     "review": "applications.review_case",

@@ -63,6 +63,10 @@ class CaseQuerySet(NumberOrPersonSearch):
     def due_soon(self, day, until):
         return self.filter(due_on__gte=day, due_on__lte=until).exclude(status__in=CLOSED_STATUSES)
 
+    def materials_overdue(self, day):
+        """容缺受理 cases whose materials were not all supplied by their deadline."""
+        return self.filter(materials_deadline__lt=day).exclude(missing_materials=[]).exclude(status__in=CLOSED_STATUSES)
+
 
 class Case(models.Model):
     """A 零星报销 case (申请) and, later, proactive-lead and secondary-assistance cases."""
@@ -112,6 +116,9 @@ class Case(models.Model):
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     identity_pending = models.BooleanField(
         "身份待核实", default=False, help_text="申请人在窗口新登记，救助身份尚待县局核实"
+    )
+    materials_supplied = models.JSONField(
+        "已收材料", default=list, blank=True, help_text="窗口在材料清单上勾选的已收材料（含上传了扫描件的）"
     )
     missing_materials = models.JSONField("缺少的材料", default=list, blank=True)
     materials_deadline = models.DateField("补齐材料期限", null=True, blank=True)

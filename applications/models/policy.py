@@ -50,6 +50,9 @@ class PolicyVersion(models.Model):
     claim_deadline_days = models.PositiveSmallIntegerField("申请期限（出院后天数）", null=True, blank=True)
     public_notice_required = models.BooleanField("需要公示", default=False)
     materials = models.JSONField("申请材料清单", default=list, blank=True)
+    key_materials = models.JSONField(
+        "关键材料", default=list, blank=True, help_text="清单中缺少时不能受理（也不能容缺受理）的材料"
+    )
     to_confirm = models.JSONField(
         "待确认的参数", default=list, blank=True, help_text="来源文件未给出、需管理员确认的参数说明"
     )

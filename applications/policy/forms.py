@@ -94,6 +94,10 @@ def format_bands(bands: list[dict]) -> str:
     )
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class PolicyVersionForm(forms.ModelForm):
     key_categories = forms.MultipleChoiceField(
         label="重点救助对象类别", choices=Category.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -103,6 +107,12 @@ class PolicyVersionForm(forms.ModelForm):
     )
     materials_text = forms.CharField(
         label="申请材料清单（每行一项）", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    key_materials_text = forms.CharField(
+        label="关键材料（每行一项，须在清单中）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="缺少时不能受理，也不能容缺受理；清单中其余材料可容缺受理、限期补齐",
     )
     major_disease_codes_text = forms.CharField(
         label="重特大疾病诊断编码（ICD-10 前缀，逗号分隔）",
@@ -134,6 +144,7 @@ class PolicyVersionForm(forms.ModelForm):
             self.initial["key_categories"] = self.instance.key_categories
             self.initial["to_confirm_text"] = "\n".join(self.instance.to_confirm)
             self.initial["materials_text"] = "\n".join(self.instance.materials)
+            self.initial["key_materials_text"] = "\n".join(self.instance.key_materials)
             self.initial["major_disease_codes_text"] = ", ".join(self.instance.major_disease_codes)
 
     def clean_major_disease_codes_text(self):
@@ -147,16 +158,35 @@ class PolicyVersionForm(forms.ModelForm):
                 raise forms.ValidationError(f"“{code}”不是有效的 ICD-10 编码前缀")
         return codes
 
+    def clean_materials_text(self):
+        names = _lines(self.cleaned_data["materials_text"])
+        too_long = [name for name in names if len(name) > 100]
+        if too_long:
+            raise forms.ValidationError(f"材料名称不能超过 100 个字：{too_long[0][:20]}…")
+        if len(set(names)) != len(names):
+            raise forms.ValidationError("材料清单中有重复的名称")
+        return "\n".join(names)
+
+    def clean(self):
+        data = super().clean()
+        if "materials_text" in data and "key_materials_text" in data:
+            listed = _lines(data["materials_text"])
+            key = _lines(data["key_materials_text"])
+            unknown = [name for name in key if name not in listed]
+            if unknown:
+                self.add_error("key_materials_text", f"不在申请材料清单中：{'、'.join(unknown)}")
+            else:
+                data["key_materials_text"] = [name for name in listed if name in key]
+        return data
+
     def extra_fields(self) -> dict:
-        lines = lambda text: [line.strip() for line in text.splitlines() if line.strip()]  # noqa: E731
         return {
             "key_categories": self.cleaned_data["key_categories"],
-            "to_confirm": lines(self.cleaned_data["to_confirm_text"]),
-            "materials": lines(self.cleaned_data["materials_text"]),
+            "to_confirm": _lines(self.cleaned_data["to_confirm_text"]),
+            "materials": _lines(self.cleaned_data["materials_text"]),
             "major_disease_codes": self.cleaned_data["major_disease_codes_text"],
+            "key_materials": self.cleaned_data["key_materials_text"],
         }
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 class FirstRoundRowForm(forms.Form):

@@ -38,6 +38,8 @@ MATERIALS = [
     "基本医保、大病保险结算单",
     "银行账户信息",
 ]
+# Without these a case cannot be accepted, not even under 容缺受理: who applies, for which bills.
+KEY_MATERIALS = ["医疗救助申请表", "申请人身份证或户口簿", "住院（门诊）医疗费用发票"]
 
 
 def _separate(ratio: str, cap: str | None, deductible: Deductible | None = None) -> dict[str, FirstRoundRule]:

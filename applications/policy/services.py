@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.services import audit_record
 
 from ..models import FirstRoundRule, PolicyVersion, SecondaryRule
-from .presets import MATERIALS, preset
+from .presets import KEY_MATERIALS, MATERIALS, preset
 
 
 class PolicyRejected(ValueError):
@@ -74,6 +74,7 @@ def policy_load_preset(*, name: str, county, user=None, activate: bool = True) -
         notes=spec.get("notes", ""),
         key_categories=spec.get("key_categories", []),
         materials=MATERIALS,
+        key_materials=KEY_MATERIALS,
         to_confirm=spec.get("to_confirm", []),
     )
     rows = []
@@ -127,6 +128,7 @@ def policy_copy_to_draft(*, version: PolicyVersion, user) -> PolicyVersion:
         claim_deadline_days=version.claim_deadline_days,
         public_notice_required=version.public_notice_required,
         materials=version.materials,
+        key_materials=version.key_materials,
         to_confirm=version.to_confirm,
     )
     rules = list(version.first_round_rules.all())

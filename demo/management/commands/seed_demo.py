@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
@@ -251,7 +252,7 @@ class Command(BaseCommand):
                             case=case,
                             user=clerk,
                             missing_materials=["费用清单"],
-                            materials_deadline=day + datetime.timedelta(days=90),
+                            materials_deadline=timezone.localdate() + datetime.timedelta(days=10),
                         )
                     elif step == "submit":
                         cs.case_submit(case=case, user=clerk)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from applications.models import Case, LedgerEntry
 from applications.policy.services import policy_load_preset
 from tests.applications.cases.queue import approve_through_queue
-from tests.conftest import client_for
+from tests.conftest import accept_with_every_material, client_for
 from tests.factories import IdentityFactory, PersonFactory
 
 
@@ -50,7 +50,7 @@ def test_case_goes_from_window_to_approval_through_the_pages(client, clerk, revi
     assert response.url == reverse("applications:case_detail", args=[case.pk])
     client.post(reverse("applications:case_add_bill", args=[case.pk]), BILL)
     assert case.bills.count() == 1
-    client.post(reverse("applications:case_action", args=[case.pk, "accept"]))
+    accept_with_every_material(client, case)
     client.post(reverse("applications:case_action", args=[case.pk, "submit"]))
     client_for(client, reviewer)
     client.post(reverse("applications:case_action", args=[case.pk, "review"]), {"comment": "材料齐全"})
@@ -88,7 +88,7 @@ def test_reviewer_cannot_approve_through_the_page(client, clerk, reviewer, perso
     client.post(reverse("applications:case_new", args=[person.pk]))
     case = Case.objects.get()
     client.post(reverse("applications:case_add_bill", args=[case.pk]), BILL)
-    client.post(reverse("applications:case_action", args=[case.pk, "accept"]))
+    accept_with_every_material(client, case)
     client.post(reverse("applications:case_action", args=[case.pk, "submit"]))
     client_for(client, reviewer)
     client.post(reverse("applications:case_action", args=[case.pk, "review"]))
@@ -208,10 +208,10 @@ def test_scan_is_stored_outside_static_and_served_only_to_who_may_see_it(
     case = _draft(client, clerk, person)
     client.post(
         reverse("applications:case_upload", args=[case.pk]),
-        {"file": SimpleUploadedFile("发票.pdf", PDF), "material": "住院发票"},
+        {"file": SimpleUploadedFile("发票.pdf", PDF), "material": "住院（门诊）医疗费用发票"},
     )
     attachment = case.attachments.get()
-    assert attachment.content_type == "application/pdf" and attachment.material == "住院发票"
+    assert attachment.content_type == "application/pdf" and attachment.material == "住院（门诊）医疗费用发票"
     assert str(settings.MEDIA_ROOT) in attachment.file.path and "static" not in attachment.file.path
     url = reverse("applications:case_attachment", args=[case.pk, attachment.pk])
     client_for(client, reviewer)
@@ -364,7 +364,7 @@ def test_the_new_applicant_page_refuses_a_bad_id_and_registers_with_the_identity
 
 ROLE_ACTIONS = {
     # role fixture: actions it may take (every other action answers 403)
-    "clerk": {"accept", "submit", "withdraw"},
+    "clerk": {"submit", "withdraw"},
     "reviewer": {"review", "return"},
     "approver": {"approve", "reject"},
     "finance": set(),
@@ -373,7 +373,7 @@ ROLE_ACTIONS = {
 
 
 @pytest.mark.parametrize("role", [*ROLE_ACTIONS, "outsider", "admin_user"])
-@pytest.mark.parametrize("action", ["accept", "submit", "withdraw", "review", "return", "approve", "reject"])
+@pytest.mark.parametrize("action", ["submit", "withdraw", "review", "return", "approve", "reject"])
 def test_each_action_answers_only_the_roles_that_may_take_it(request, client, clerk, person, role, action):
     case = _draft(client, clerk, person)
     user = request.getfixturevalue(role)
