@@ -241,6 +241,11 @@ ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 10
 REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
+# 公示名单: the days a notice stays posted (公示期, from the notice date), the 监督电话 printed on it (empty: a line
+# to fill in by hand), and the issuing office (empty: the county's 医疗保障局).
+PUBLIC_NOTICE_DAYS = max(1, int(os.environ.get("PUBLIC_NOTICE_DAYS", "7")))
+PUBLIC_NOTICE_PHONE = os.environ.get("PUBLIC_NOTICE_PHONE", "")
+PUBLIC_NOTICE_ISSUER = os.environ.get("PUBLIC_NOTICE_ISSUER", "")
 # What an uploaded spreadsheet may hold (checked before it is read): columns, cells of the grid the .xlsx
 # reader allocates (about 30 bytes each), and the size of an .xlsx once unzipped.
 IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "256"))

@@ -47,3 +47,10 @@ class PayeeForm(BootstrapFormMixin, NewAccountFields, forms.Form):
             "payee_account": data["new_account"],
             "reason": data["reason"],
         }
+
+
+class NoticeForm(forms.Form):
+    """Options of the 公示名单 download: the notice date (the 公示期 starts that day) and one sheet per township."""
+
+    date = forms.DateField(label="公示日期", required=False, widget=DateInput())
+    by_township = forms.BooleanField(label="按乡镇分表", required=False)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from applications.models import Case
@@ -14,9 +15,9 @@ from lib.pages import paginate
 from lib.spreadsheet import xlsx_response
 
 from . import services
-from .bankfile import public_notice
-from .forms import BatchFilterForm, PayeeForm, ReturnUploadForm
+from .forms import BatchFilterForm, NoticeForm, PayeeForm, ReturnUploadForm
 from .models import PayoutBatch, PayoutLine
+from .notice import public_notice
 
 
 def _filters(form) -> dict:
@@ -152,8 +153,21 @@ def public_notice_view(request, pk):
     if batch.status == PayoutBatch.Status.CANCELLED:
         messages.error(request, "已作废的批次没有公示名单")
         return redirect("payouts:batch_detail", pk=batch.pk)
-    audit_record(actor=request.user, action="payout.notice", obj=batch, request=request)
-    return xlsx_response(public_notice(batch), f"gongshi-{batch.number}.xlsx")
+    form = NoticeForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "公示日期格式不正确")
+        return redirect("payouts:batch_detail", pk=batch.pk)
+    day, by_township = form.cleaned_data["date"] or timezone.localdate(), form.cleaned_data["by_township"]
+    audit_record(
+        actor=request.user,
+        action="payout.notice",
+        obj=batch,
+        after={"date": day.isoformat(), "by_township": by_township},
+        request=request,
+    )
+    return xlsx_response(
+        public_notice(batch, notice_date=day, by_township=by_township), f"gongshi-{batch.number}-{day:%Y%m%d}.xlsx"
+    )
 
 
 @require_POST

@@ -1,24 +1,44 @@
+import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from audit.services import audit_record
 from payouts.models import PayoutBatch
+from payouts.notice import public_notice
 from payouts.services import PayoutRefused, batch_export
 
 
+def _xlsx(out: str) -> Path:
+    path = Path(out)
+    if path.suffix.lower() != ".xlsx":
+        raise CommandError(f"输出文件须为 .xlsx：{out}")
+    if not path.parent.exists():
+        raise CommandError(f"目录不存在：{path.parent}")
+    return path
+
+
 class Command(BaseCommand):
-    help = "导出支付批次的代发文件（DATA-FORMATS §5）。只能导出已复核的批次；同一批次每次导出内容相同。"
+    help = (
+        "导出支付批次的代发文件（DATA-FORMATS §5）。只能导出已复核的批次；同一批次每次导出内容相同。"
+        "可同时导出公示名单（--notice）。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("batch", help="批次号，如 ZF20261123001")
         parser.add_argument("out", help="输出文件 .xlsx")
+        parser.add_argument("--notice", help="同时导出公示名单到此 .xlsx 文件")
+        parser.add_argument("--notice-date", help="公示日期 YYYY-MM-DD（默认今天），公示期从这一天起算")
+        parser.add_argument("--by-township", action="store_true", help="公示名单按乡镇分表")
 
-    def handle(self, *args, batch, out, **options):
-        path = Path(out)
-        if path.suffix.lower() != ".xlsx":
-            raise CommandError("输出文件须为 .xlsx")
-        if not path.parent.exists():
-            raise CommandError(f"目录不存在：{path.parent}")
+    def handle(self, *args, batch, out, notice, notice_date, by_township, **options):
+        path = _xlsx(out)
+        notice_path = _xlsx(notice) if notice else None
+        try:
+            day = datetime.date.fromisoformat(notice_date) if notice_date else timezone.localdate()
+        except ValueError:
+            raise CommandError(f"公示日期应为 YYYY-MM-DD：{notice_date}") from None
         record = PayoutBatch.objects.filter(number=batch.strip().upper()).first()
         if record is None:
             raise CommandError(f"没有批次 {batch}")
@@ -31,3 +51,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已导出 {record.number}：{record.line_count} 笔，合计 {record.total} 元，SHA-256 {record.content_hash} → {path}"
         )
+        if notice_path:
+            notice_path.write_bytes(public_notice(record, notice_date=day, by_township=by_township))
+            audit_record(
+                actor=None,
+                action="payout.notice",
+                obj=record,
+                after={"date": day.isoformat(), "by_township": by_township},
+            )
+            self.stdout.write(f"公示名单（公示日期 {day:%Y-%m-%d}）→ {notice_path}")
