@@ -209,5 +209,6 @@ def bulk_approval_preview(*, cases: list[Case], user, accept_zero: bool) -> dict
         "granted_count": len(granted),
         "granted": sum((c.preview for c in granted), Decimal("0")),
         "refused_count": len(cases) - len(granted),
+        "zero_count": sum(1 for c in cases if c.refusal == ZERO_REFUSED),
         "accept_zero": accept_zero,
     }

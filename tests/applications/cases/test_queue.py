@@ -229,6 +229,7 @@ def test_the_zero_grant_checkbox_is_carried_to_the_confirmation(client, county, 
     client_for(client, approver)
     refused = tick(client, [case.pk])
     assert "不能批准：按当前台账重新计算，本次批准金额为 0.00 元" in refused.text
+    assert 'data-testid="zero-hint"' in refused.text
     assert Case.objects.get(pk=case.pk).status == S.APPROVAL
     accepted = tick(client, [case.pk], accept_zero=True)
     assert "0 元批准：已勾选" in accepted.text and 'data-testid="confirm-granted">0.00 元' in accepted.text
