@@ -243,3 +243,29 @@ def test_only_approvers_reach_the_queue(client, clerk, reviewer, finance):
         client_for(client, user)
         assert client.get(reverse("applications:approval_queue")).status_code == 403
         assert client.post(reverse("applications:approval_queue"), {"step": "confirm"}).status_code == 403
+
+
+def test_the_confirmation_escapes_names_and_carries_no_inline_script(client, county, clerk, reviewer, approver):
+    from recipients.models import Township
+    from tests.test_hostile_text import HANDLER, HOSTILE, SCRIPT_TAG
+
+    township, _ = county
+    case = reviewed(township, clerk, reviewer, "H1")
+    Township.objects.filter(pk=township.pk).update(name=f"石鼓{HOSTILE}")
+    client_for(client, approver)
+    for response in (client.get(queue_url()), tick(client, [case.pk])):
+        html = response.text
+        assert HOSTILE not in html and not SCRIPT_TAG.search(html) and not HANDLER.search(html)
+
+
+def test_the_queue_page_query_count_does_not_grow_with_cases(
+    client, approver, township, other_township, django_assert_max_num_queries
+):
+    waiting(3, township)
+    client_for(client, approver)
+    client.get(queue_url())  # warm the session and permission caches
+    with django_assert_max_num_queries(15) as few:
+        client.get(queue_url())
+    waiting(QUEUE_PAGE, other_township, source=Case.Source.SECONDARY, year=2025)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(queue_url())
