@@ -5,6 +5,7 @@ reads as 鍖婚櫌 instead of 医院, a date column may come out empty. Each for
 how each cell is read (the same cell readers its check uses); personal data is masked by the format.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from lib.tabular import CellError, TableError, column_index, iter_records, read_
 
 SAMPLE_ROWS = 10
 CELL_SHOWN = 60  # characters of one cell
+# Control characters (NUL, which PostgreSQL's JSON refuses, and the like) are shown as a replacement mark: the
+# check reports them as errors; the preview only has to show that something is there.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ def _shown(column: SampleColumn, value) -> str:
         text = f"（无法读取：{exc}）"
     except (TypeError, ValueError):
         text = "（无法读取）"
-    text = "" if text is None else str(text)
+    text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "" if text is None else str(text))
     return text if len(text) <= CELL_SHOWN else text[: CELL_SHOWN - 1] + "…"
 
 

@@ -73,3 +73,10 @@ def test_a_settlement_file_sample_shows_money_with_separators_and_no_diagnosis(r
     expected = [f"{Decimal(str(row[settlement_demo.HEADERS.index('医疗总费用')])):,.2f}" for row in rows]
     assert totals == expected
     assert record.sample["rows"][0][columns.index("结算单号")] == "JS00000"
+
+
+def test_control_characters_in_a_cell_are_shown_as_a_mark_and_can_be_stored(village, reviewer):
+    record = checked_roster(reviewer, [roster_row(name="王\x00秀\x07英")])
+    assert record.status == RosterImport.Status.INVALID  # the check reports them
+    record.refresh_from_db()  # and the preview was stored (PostgreSQL's JSON refuses NUL)
+    assert record.sample["rows"][0][2] == "王\N{REPLACEMENT CHARACTER}秀\N{REPLACEMENT CHARACTER}英"
