@@ -12,6 +12,7 @@ from applications.models import Case
 from applications.policy.engine import yuan
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.searches import post_search, search_data
 from lib.spreadsheet import xlsx_response
 
 from . import services
@@ -72,13 +73,16 @@ def batch_new(request):
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
 def batch_detail(request, pk, return_errors=None):
     batch = get_object_or_404(PayoutBatch.objects.select_related("created_by", "locked_by", "reviewed_by"), pk=pk)
+    if request.method == "POST" and request.POST.get("search") == "1":
+        return post_search(request)  # a name or ID number typed in stays out of the URL
     lines = batch.lines.select_related("township", "case").order_by("reference")
-    q = request.GET.get("q", "").strip()
+    filters = search_data(request) if request.method == "GET" else request.GET
+    q = filters.get("q", "").strip()[:50]
     if q:
         lines = lines.filter(
             Q(reference=q.upper()) | Q(payee_name__contains=q) | Q(id_number=q.upper()) | Q(case__number=q.upper())
         )
-    status = request.GET.get("status", "")
+    status = filters.get("status", "")
     if status in PayoutLine.Status.values:
         lines = lines.filter(status=status)
     page, query = paginate(request, lines, 50)
@@ -201,7 +205,9 @@ def return_upload(request, pk):
 
 @permission_required("payouts.view_payoutline", raise_exception=True)
 def line_search(request):
-    q = request.GET.get("q", "").strip()
+    if request.method == "POST":
+        return post_search(request)  # a name or ID number typed in stays out of the URL
+    q = search_data(request).get("q", "").strip()[:50]
     lines = PayoutLine.objects.none()
     if q:
         lines = (

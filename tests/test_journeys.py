@@ -1,0 +1,182 @@
+"""Each role's day on the demo county, in headless Chromium at 1366×768 (the township offices' screen).
+
+One test: the demo county is built once (seed_demo, as `make run` does) and every role walks its journey on it.
+Every page visited is checked with axe-core (no serious or critical violation) and screenshotted into
+test-artifacts/journeys/, where the README's screenshots are taken from.
+"""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from applications.models import Case, Lead
+from recipients.models import Person
+from tests.browser import ARTIFACTS, axe_violations, sign_in
+
+pytestmark = [pytest.mark.browser]
+SHOTS = ARTIFACTS / "journeys"
+PASSWORDS = {
+    "clerk": "Shigu-window-2026",
+    "reviewer": "County-review-2026",
+    "approver": "County-approve-2026",
+    "finance": "County-payments-2026",
+    "supervisor": "County-oversee-2026",
+    "admin": "County-config-2026",
+}
+
+
+class Journey:
+    """One role's pages: each visited page is checked by axe and kept as a screenshot."""
+
+    def __init__(self, browser, base_url, role):
+        self.page = sign_in(browser, base_url, role, PASSWORDS[role])
+        self.base_url, self.role, self.problems = base_url, role, []
+
+    def look(self, name: str, *, full_page=False):
+        self.page.wait_for_load_state("networkidle")
+        for line in axe_violations(self.page):
+            self.problems.append(f"{self.role} {name} {self.page.url}: {line}")
+        # Nothing of the menu may wrap into a second line at this width.
+        heights = self.page.eval_on_selector_all("nav .nav-link", "links => links.map(a => a.offsetHeight)")
+        assert heights and max(heights) < 50, f"{name}: a menu label wraps ({heights})"
+        self.page.screenshot(path=str(SHOTS / f"{self.role}-{name}.png"), full_page=full_page)
+
+    def go(self, path: str, name: str, **kwargs):
+        self.page.goto(self.base_url + path)
+        self.look(name, **kwargs)
+
+
+def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, task_worker):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    call_command("seed_demo", verbosity=0)
+    browser = browser_page.context.browser
+    problems = []
+    today = timezone.localdate()
+
+    # The window clerk: reminders, a person found, an application received with one material to follow.
+    clerk = Journey(browser, live_server.url, "clerk")
+    clerk.look("home")
+    assert "到期提醒" in clerk.page.inner_text("main")
+    person = Person.objects.filter(
+        township__name="石鼓镇",
+        cases__isnull=True,
+        leads__isnull=True,
+        identities__category="DB",
+        identities__valid_to__isnull=True,
+        identities__valid_from__lte=today - datetime.timedelta(days=60),
+    )[0]
+    clerk.page.click("nav >> text=救助办理")
+    clerk.page.click("nav >> text=救助对象查询")
+    clerk.page.fill("input[name=q]", person.name)
+    clerk.page.keyboard.press("Enter")
+    clerk.page.click(f"a:has-text('{person.name}')")
+    clerk.look("person")
+    clerk.page.click("button:has-text('受理申请')")
+    clerk.page.wait_for_selector("[data-testid=checklist]")
+    discharged = today - datetime.timedelta(days=20)
+    clerk.page.fill("input[name=hospital]", "高州市人民医院")
+    clerk.page.select_option("select[name=visit_type]", "住院")
+    clerk.page.fill("input[name=admitted_on]", (discharged - datetime.timedelta(days=6)).isoformat())
+    clerk.page.fill("input[name=discharged_on]", discharged.isoformat())
+    clerk.page.fill("input[name=invoice_number]", "JOURNEY-1")
+    clerk.page.fill("input[name=total]", "42000")
+    clerk.page.fill("input[name=in_policy]", "38000")
+    clerk.page.fill("input[name=basic]", "20000")
+    clerk.page.click("button:has-text('保存就诊记录')")
+    clerk.page.wait_for_selector("text=JOURNEY-1")
+    for box in clerk.page.query_selector_all("input[name=supplied]"):
+        if box.get_attribute("value") != "费用清单":
+            box.check()
+    clerk.look("case-draft", full_page=True)
+    clerk.page.click("[data-testid=accept]")
+    clerk.page.wait_for_selector("text=已容缺受理")
+    clerk.look("case-accepted", full_page=True)
+    case = Case.objects.get(bills__invoice_number="JOURNEY-1")
+    assert case.status == Case.Status.ACCEPTED_PENDING and case.missing_materials == ["费用清单"]
+    clerk.go(f"/cases/{case.pk}/receipt/", "receipt", full_page=True)
+    assert case.number in clerk.page.inner_text("[data-testid=receipt-number]")
+    clerk.go(f"/cases/{case.pk}/notice/", "notice")
+    assert clerk.page.inner_text("[data-testid=notice] ol").strip() == "费用清单"
+    # A lead: the contact date is today, already filled in.
+    lead = Lead.objects.filter(township__name="石鼓镇", status=Lead.Status.OPEN).first()
+    clerk.page.click("nav >> text=主动救助")
+    clerk.page.click("nav >> text=主动救助线索")
+    clerk.look("leads")
+    clerk.go(f"/leads/{lead.pk}/", "lead", full_page=True)
+    assert clerk.page.input_value("input[name=contacted_on]") == today.isoformat()
+    clerk.page.goto(f"{live_server.url}/cases/{case.pk}/")
+    clerk.page.click("button:has-text('提交县局审核')")
+    clerk.page.wait_for_selector("text=待审核")
+    problems += clerk.problems
+
+    # The reviewer: the calculation first, then the confirm with its amount.
+    reviewer = Journey(browser, live_server.url, "reviewer")
+    reviewer.look("home")
+    reviewer.go(f"/cases/{case.pk}/", "case-review", full_page=True)
+    preview = reviewer.page.inner_text("[data-testid=review-preview]")
+    # (38,000 − 20,000 − 0 deductible) × 80% for a 低保 recipient's stay
+    assert "拟救助 14,400.00 元" in preview
+    assert reviewer.page.inner_text("[data-testid=review]").strip() == "审核通过：拟救助 14,400.00 元"
+    reviewer.page.fill("textarea[name=comment]", "身份、票据核对无误，费用清单待补")
+    reviewer.page.click("[data-testid=review]")
+    reviewer.page.wait_for_selector("[data-testid=calculation]")
+    case.refresh_from_db()
+    assert case.status == Case.Status.APPROVAL
+    problems += reviewer.problems
+
+    # The approver: the queue filtered to one township, a confirm that says what will be paid.
+    approver = Journey(browser, live_server.url, "approver")
+    approver.look("home")
+    approver.page.click("nav >> text=救助办理")
+    approver.page.click("nav >> text=审批队列")
+    approver.look("queue")
+    # Filtered to the township and the amount, ordered by acceptance, newest first: the case is on page 1.
+    approver.page.select_option("select[name=township]", label="石鼓镇")
+    amount = f"{case.proposed_amount:.2f}"
+    approver.page.fill("input[name=amount_from]", amount)
+    approver.page.fill("input[name=amount_to]", amount)
+    approver.page.select_option("select[name=sort]", "accepted")
+    approver.page.select_option("select[name=order]", "desc")
+    approver.page.click("[data-testid=queue-filters] button:has-text('查询')")
+    approver.page.wait_for_selector(f"input[name=case][value='{case.pk}']")
+    approver.page.check(f"input[name=case][value='{case.pk}']")
+    approver.page.click("[data-testid=approve-selected]")
+    approver.page.wait_for_selector("[data-testid=confirm-summary]")
+    approver.look("queue-confirm")
+    assert approver.page.inner_text("[data-testid=confirm-count]").strip() == "1 件"
+    approver.page.click("[data-testid=confirm]")
+    approver.page.wait_for_selector("text=已批准 1 件")
+    case.refresh_from_db()
+    assert case.status == Case.Status.APPROVED
+    problems += approver.problems
+
+    # Finance: the batches and one batch's lines.
+    finance = Journey(browser, live_server.url, "finance")
+    finance.look("home")
+    finance.page.click("nav >> text=支付批次")
+    finance.look("batches")
+    finance.page.click("[data-testid=batches] a >> nth=0")
+    finance.look("batch", full_page=True)
+    problems += finance.problems
+
+    # The supervisor: the dashboard.
+    supervisor = Journey(browser, live_server.url, "supervisor")
+    supervisor.look("home")
+    supervisor.page.click("nav >> text=统计看板")
+    supervisor.page.wait_for_selector("[data-testid=kpis]")
+    supervisor.look("dashboard", full_page=True)
+    problems += supervisor.problems
+
+    # The administrator: the policy in force and its draft's editing page.
+    admin = Journey(browser, live_server.url, "admin")
+    admin.look("home")
+    admin.page.click("nav >> text=政策")
+    admin.page.click("nav >> text=救助政策")
+    admin.look("policies")
+    admin.page.click("[data-testid=policies] a >> nth=0")
+    admin.look("policy", full_page=True)
+    problems += admin.problems
+
+    assert not problems, "axe-core found:\n" + "\n".join(problems)
