@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from applications.models import Case, Lead
+from recipients.demo import to_csv
 from recipients.models import Person
 from tests.browser import ARTIFACTS, axe_violations, sign_in
 
@@ -48,7 +49,7 @@ class Journey:
         self.look(name, **kwargs)
 
 
-def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, task_worker):
+def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, task_worker, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     call_command("seed_demo", verbosity=0)
     browser = browser_page.context.browser
@@ -109,6 +110,29 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     clerk.page.goto(f"{live_server.url}/cases/{case.pk}/")
     clerk.page.click("button:has-text('提交县局审核')")
     clerk.page.wait_for_selector("text=待审核")
+    clerk.go(f"/recipients/people/{person.pk}/", "person-history", full_page=True)
+    assert case.number in clerk.page.inner_text("[data-testid=person-history]")
+    # A roster with a mistyped ID and an unknown township: the whole file is refused, row by row; the first
+    # rows are shown as read.
+    bad = tmp_path / "石鼓镇12月名册.csv"
+    good_id = person.id_number
+    bad.write_bytes(
+        to_csv(
+            [
+                [good_id, person.name, "低保", "2026-01-01", "", "石鼓镇", "", "", "", "", ""],
+                [good_id[:-1] + ("0" if good_id[-1] != "0" else "1"), "谢文", "低保", "2026-13-01", "", "石鼓镇"]
+                + [""] * 5,
+                ["", "林芳", "特困", "2026-02-01", "", "不存在镇"] + [""] * 5,
+            ]
+        )
+    )
+    clerk.page.click("nav >> text=名册导入")
+    clerk.page.click("text=导入名册")
+    clerk.page.set_input_files("input[name=file]", str(bad))
+    clerk.page.click("button:has-text('上传并校验')")
+    clerk.page.wait_for_selector("[data-testid=errors]", timeout=60_000)
+    clerk.look("import-errors", full_page=True)
+    assert clerk.page.is_visible("[data-testid=sample]")
     problems += clerk.problems
 
     # The reviewer: the calculation first, then the confirm with its amount.
@@ -124,6 +148,17 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     reviewer.page.wait_for_selector("[data-testid=calculation]")
     case.refresh_from_db()
     assert case.status == Case.Status.APPROVAL
+    reviewer.page.click("nav >> text=数据")
+    reviewer.page.click("nav >> text=医疗机构结算")
+    reviewer.look("settlements-by-hospital")
+    reviewer.page.click("nav >> text=主动救助")
+    reviewer.page.click("nav >> text=比对任务")
+    reviewer.look("jobs")
+    reviewer.page.click("nav >> text=主动救助")
+    reviewer.page.click("nav >> text=二次救助")
+    reviewer.look("secondary")
+    secondary = Case.objects.filter(source=Case.Source.SECONDARY, status=Case.Status.APPROVAL).first()
+    reviewer.go(f"/cases/{secondary.pk}/", "secondary-case", full_page=True)
     problems += reviewer.problems
 
     # The approver: the queue filtered to one township, a confirm that says what will be paid.
@@ -167,6 +202,8 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     supervisor.page.click("nav >> text=统计看板")
     supervisor.page.wait_for_selector("[data-testid=kpis]")
     supervisor.look("dashboard", full_page=True)
+    supervisor.page.click("nav >> text=审计日志")
+    supervisor.look("audit")
     problems += supervisor.problems
 
     # The administrator: the policy in force and its draft's editing page.
@@ -177,6 +214,9 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     admin.look("policies")
     admin.page.click("[data-testid=policies] a >> nth=0")
     admin.look("policy", full_page=True)
+    admin.page.click("nav >> text=政策")
+    admin.page.click("nav >> text=救助测算")
+    admin.look("calculator")
     problems += admin.problems
 
     assert not problems, "axe-core found:\n" + "\n".join(problems)
