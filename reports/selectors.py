@@ -14,9 +14,12 @@ from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import working_days_between
 from payouts.models import PayoutLine
+from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
 
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
+
+CATEGORY_RANK = {code: rank for rank, code in enumerate(CATEGORY_ORDER)}
 
 ZERO = Decimal("0")
 DIRECT = [Channel.ONESTOP, Channel.MANUAL]
@@ -61,13 +64,13 @@ def _kpis(totals: dict, version) -> list[dict]:
         {
             "name": "重特大疾病救助人次占直接救助人次比例",
             "value": _ratio(totals["major"], totals["count"]),
-            "detail": f"{totals['major']} ÷ {totals['count']}",
+            "detail": f"{totals['major']:,} ÷ {totals['count']:,}",
             "target": version.major_share_target if version else None,
         },
         {
             "name": "一站式结算率",
             "value": _ratio(totals["onestop"], totals["count"]),
-            "detail": f"{totals['onestop']} ÷ {totals['count']}",
+            "detail": f"{totals['onestop']:,} ÷ {totals['count']:,}",
             "target": None,
         },
     ]
@@ -133,7 +136,8 @@ def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 
         "secondary": secondary,
         "kpis": kpis,
         "by_benefit": by("benefit"),
-        "by_category": by("category"),
+        # In order of precedence, as the Excel report lists them; assistance without a valid identity last.
+        "by_category": sorted(by("category"), key=lambda r: CATEGORY_RANK.get(r["category"], len(CATEGORY_RANK))),
         "by_township": list(
             counted.values("township__name")
             .annotate(count=Sum("visits"), amount=Sum("assisted"))

@@ -1,5 +1,7 @@
 """An ID number typed into a search box never lands in a URL: the form posts, the list is shown by a key."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -32,3 +34,16 @@ def test_another_session_cannot_use_the_key(client, clerk, township):
     client_for(client, clerk)  # a new session
     page = client.get(location)
     assert page.status_code == 200 and page.context["form"]["q"].value() in (None, "")
+
+
+def test_the_home_page_search_posts(client, clerk, township):
+    """The home page's person search posts like the lists do."""
+    client_for(client, clerk)
+    home = client.get("/").text
+    forms = re.findall(r"<form[^>]*>.*?</form>", home, re.S)
+    searching = [f for f in forms if 'name="q"' in f]
+    assert searching and all('method="post"' in f for f in searching)
+    assert 'action="/recipients/people/"' in searching[0]
+    person = PersonFactory(township=township)
+    response = client.post(reverse("recipients:person_list"), {"q": person.id_number})
+    assert response.status_code == 302 and person.id_number not in response["Location"]
