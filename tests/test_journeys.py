@@ -202,6 +202,11 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     supervisor.page.click("nav >> text=统计看板")
     supervisor.page.wait_for_selector("[data-testid=kpis]")
     supervisor.look("dashboard", full_page=True)
+    # The role with the most menus: at 1024 px the menu bar is still one line.
+    supervisor.page.set_viewport_size({"width": 1024, "height": 768})
+    assert supervisor.page.eval_on_selector("nav.navbar", "n => n.offsetHeight") < 70
+    supervisor.page.screenshot(path=str(SHOTS / "supervisor-dashboard-1024.png"))
+    supervisor.page.set_viewport_size({"width": 1366, "height": 768})
     supervisor.page.click("nav >> text=审计日志")
     supervisor.look("audit")
     problems += supervisor.problems
