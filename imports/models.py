@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import registry
+from .mapping import Entry, shown_rows
 
 
 class ImportStatus(models.TextChoices):
@@ -77,6 +78,10 @@ class ImportRecord(models.Model):
     )
     heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True, help_text="校验或写入进行中每隔几秒更新")
     attempts = models.PositiveSmallIntegerField("运行次数", default=0, help_text="进程中断后任务重新投递会再次运行")
+    # The column profile the file was read through, as it was then (imports.profiles): a later edit of the profile
+    # does not change what the history says, and the write reads the file as the preview did.
+    profile_name = models.CharField("列对应方案", max_length=100, blank=True)
+    profile_mapping = models.JSONField("列对应（读取时）", default=dict, blank=True)
 
     objects = ImportQuerySet.as_manager()
 
@@ -106,6 +111,51 @@ class ImportRecord(models.Model):
         return min(100, int(self.processed_rows * 100 / self.total_rows))
 
     @property
+    def profile_rows(self) -> list[dict]:
+        """The kept column profile as the pages show it (file header → the format's column)."""
+        if not self.profile_mapping:
+            return []
+        return shown_rows(self.import_format.file_columns, self.profile_mapping)
+
+    @property
+    def profile_is_template(self) -> bool:
+        return bool(self.profile_mapping.get("template")) if self.profile_mapping else True
+
+    @property
     def count_values(self) -> list:
         """The format's counts in the order of its columns (the history table's cells)."""
         return [getattr(self, column.field) for column in self.import_format.columns]
+
+
+class ColumnProfile(models.Model):
+    """How the files of one department map to a format's columns: 民政's 身份证号码 is our 身份证号, the platform's
+    居民大病保险资金支出 + 职工大额医疗费用补助基金支出 is our 大病保险支付. A file is read through the profile whose
+    headers it holds (imports.profiles.choose); the format's own template needs none."""
+
+    kind = models.CharField("导入类型", max_length=30, help_text="名册或结算数据")
+    name = models.CharField("方案名称", max_length=100, help_text="如：民政低保系统导出名册")
+    note = models.TextField("说明", blank=True, help_text="文件从哪里导出、由谁提供等，便于以后核对")
+    mapping = models.JSONField("列对应", default=list, help_text="本系统的列 ← 文件的表头")
+    active = models.BooleanField("启用", default=True, help_text="停用后，导入文件时不再按本方案识别")
+    builtin = models.BooleanField("系统内置", default=False, editable=False)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "列对应方案"
+        verbose_name_plural = "列对应方案"
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="column_profile_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            spec = registry.get_format(self.kind).file_columns
+        except LookupError:
+            return self.kind
+        return spec.label if spec else self.kind
+
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(Entry.from_json(e) for e in self.mapping or [])

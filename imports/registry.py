@@ -9,7 +9,9 @@ list) brings: a model inheriting imports.models.ImportRecord with its options (t
 and its counts; an upload form inheriting imports.forms.UploadForm with those options, which `prepare` checks
 and turns into the record's fields; `check` and `write` over its own reading and matching code; the signal it
 sends in `announce`; `import_urls(kind)` in its app's urlpatterns; labels for its audit actions; and, for the
-operator, a command inheriting imports.commands.ImportCommand.
+operator, a command inheriting imports.commands.ImportCommand. A format that declares its columns
+(`file_columns`) also reads files of other departments' layouts, through column profiles (imports.profiles): its
+checks read the table through `imports.profiles.profile_of(record)`.
 """
 
 from collections.abc import Callable
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
+
+from .mapping import FileColumns
 
 
 class Column(NamedTuple):
@@ -123,6 +127,9 @@ class ImportFormat:
     detail_context: Callable[[Any], dict] | None = None
     # The first rows as read (imports.samples.sample_rows over the format's columns), shown before confirming.
     sample: Callable[[Any, bytes], dict] | None = None
+    # The format's columns, for column profiles (imports.profiles): a file whose headers differ from the template
+    # is read through the profile its headers match. None: files are read by the template's headers only.
+    file_columns: FileColumns | None = None
     pages: Pages
     fragments: Fragments
 

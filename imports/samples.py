@@ -2,7 +2,8 @@
 
 Counts say how many rows a file holds, not whether they were read right: a CSV saved in another encoding
 reads as 鍖婚櫌 instead of 医院, a date column may come out empty. Each format names the columns it shows and
-how each cell is read (the same cell readers its check uses); personal data is masked by the format.
+how each cell is read (the same cell readers its check uses); personal data is masked by the format. A file
+read through a column profile (imports.profiles) is shown through it: the format's columns, as the check reads them.
 """
 
 import re
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lib.tabular import CellError, TableError, column_index, iter_records, read_table
+
+from .mapping import FileColumns, Profile
 
 SAMPLE_ROWS = 10
 CELL_SHOWN = 60  # characters of one cell
@@ -36,13 +39,24 @@ def _shown(column: SampleColumn, value) -> str:
     return text if len(text) <= CELL_SHOWN else text[: CELL_SHOWN - 1] + "…"
 
 
-def sample_rows(content: bytes, file_name: str, columns: list[SampleColumn], *, limit: int = SAMPLE_ROWS) -> dict:
+def sample_rows(
+    content: bytes,
+    file_name: str,
+    columns: list[SampleColumn],
+    *,
+    limit: int = SAMPLE_ROWS,
+    profile: Profile | None = None,
+    spec: FileColumns | None = None,
+) -> dict:
     """{"columns": [...], "rows": [[row number, cell, ...], ...]} for the first `limit` data rows; columns the
-    file lacks are left out. Empty when the file cannot be read at all (its check reports why)."""
+    file lacks are left out. Empty when the file cannot be read at all (its check reports why). With a `profile`
+    (and the format's `spec`), the file's columns are first mapped to the format's."""
     try:
         table = read_table(content, file_name)
     except TableError:
         return {}
+    if profile is not None and spec is not None:
+        table = profile.read(table, spec).table
     found, _ = column_index(table.headers, [c.header for c in columns])
     present = [c for c in columns if c.header in found]
     if not present:

@@ -4,7 +4,8 @@ upload (`import_create`) → background check and preview (`import_validate`) �
 confirm (`import_confirm`) → background write, all or nothing (`import_apply`) → history; `import_cancel` for a
 checked file; `import_run` checks and writes in one go for the operator commands. A system error marks the
 record FAILED with a message in Chinese. Every transition is a conditional update and writes its audit row
-in the same transaction; the work is queued by task name once that transaction commits.
+in the same transaction; the work is queued by task name once that transaction commits. A format that declares
+its columns has its file's column profile chosen when the file is checked (imports.profiles) and kept on the record.
 """
 
 import contextlib
@@ -24,6 +25,7 @@ from lib.heartbeat import heartbeat
 from lib.tasks import enqueue_on_commit
 
 from .models import ImportRecord, ImportStatus
+from .profiles import Choice, choose_for
 from .registry import ImportFormat, Report, all_formats, get_format
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ STALE_AFTER = datetime.timedelta(minutes=3)  # a running check or write without 
 RESEND_AFTER = datetime.timedelta(minutes=30)  # a queued step whose task never started is sent again
 RECHECK_FAILED = "写入前的校验未通过，未写入任何数据"
 REPORT_FIELDS = ["total_rows", "processed_rows", "errors", "error_count", "error_kinds"]
+PROFILE_FIELDS = ["profile_name", "profile_mapping"]
 
 
 class ImportRejected(ValueError):
@@ -191,14 +194,16 @@ def import_validate(*, kind: str, pk: int) -> ImportRecord:
         _fail(fmt, pk, S.VALIDATING, TOO_MANY_ATTEMPTS.format(n=record.attempts - 1))
         return fmt.model.objects.get(pk=pk)
     started = time.monotonic()
+    content = bytes(record.content)
     try:
         with heartbeat(fmt.model, pk):
-            report = fmt.check(record, bytes(record.content), progress=_progress(fmt.model, pk))
+            choice = choose_for(record, content)
+            report = _checked(choice, lambda: fmt.check(record, content, progress=_progress(fmt.model, pk)))
     except Exception as exc:
         logger.exception("checking %s import %s failed", kind, pk)
         _fail(fmt, pk, S.VALIDATING, _crashed(exc, CHECK_CRASHED))
         raise
-    fields = _store(record, report)
+    fields = [*_store(record, report), *PROFILE_FIELDS]
     record.sample = _sample(fmt, record)
     fields.append("sample")
     record.status = S.VALID if report.ok else S.INVALID
@@ -214,6 +219,17 @@ def import_validate(*, kind: str, pk: int) -> ImportRecord:
             after={"status": record.status, "rows": record.total_rows, "errors": record.error_count},
         )
     return record
+
+
+def _checked(choice: Choice, check) -> Report:
+    """The format's check of a file read through the chosen profile; a file no profile can read is refused
+    without it, and a profile the file nearly matches is named before the check's errors."""
+    if choice.errors:
+        return Report(errors=choice.errors)
+    report = check()
+    if choice.hints and not report.ok:
+        report.errors = [*choice.hints, *report.errors]
+    return report
 
 
 def import_confirm(*, record: ImportRecord, user, enqueue: bool = True) -> ImportRecord:
@@ -281,9 +297,11 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
             locked = fmt.model.objects.select_for_update().defer("content", "errors").get(pk=pk)
             if locked.status != S.APPLYING:
                 return locked
-            report = fmt.write(locked, content)
+            # The profile of the check, as the preview showed it; chosen now for a command's file.
+            choice = choose_for(locked, content, reuse=True)
+            report = _checked(choice, lambda: fmt.write(locked, content))
             if report.ok:
-                fields = _store(locked, report)
+                fields = [*_store(locked, report), *PROFILE_FIELDS]
                 locked.status = S.DONE
                 locked.applied_at = timezone.now()
                 locked.message = ""
@@ -312,6 +330,8 @@ def import_apply(*, kind: str, pk: int, content: bytes | None = None) -> ImportR
             error_kinds=errors.kinds if errors.total > len(errors) else [],
             total_rows=report.total_rows,
             message=RECHECK_FAILED,
+            profile_name=locked.profile_name,
+            profile_mapping=locked.profile_mapping,
         )
         if rejected:
             audit_record(

@@ -1,8 +1,10 @@
 """The roster (救助对象名册, DATA-FORMATS §1) as a format of the import flow (imports/): how a file is checked
-and written, and what the registry announces once it is."""
+and written, and what the registry announces once it is. Its columns (roster.FILE_COLUMNS) let rosters of other
+departments' layouts be read through the column profiles an administrator maps."""
 
 from django.utils import timezone
 
+from imports.profiles import profile_of
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
 from imports.samples import SampleColumn, sample_rows
 from imports.services import ImportRejected, dry_run
@@ -27,6 +29,7 @@ from .roster import (
     COL_TO,
     COL_TOWNSHIP,
     COL_VILLAGE,
+    FILE_COLUMNS,
     REQUIRED_COLUMNS,
     clerk_scope_errors,
     validate_roster,
@@ -60,6 +63,7 @@ def _read(record: RosterImport, content: bytes, progress=None):
         township=record.township,
         progress=progress,
         today=timezone.localdate(),
+        profile=profile_of(record),
     )
 
 
@@ -149,7 +153,7 @@ SAMPLE = [
 
 
 def _sample(record: RosterImport, content: bytes) -> dict:
-    return sample_rows(content, record.file_name, SAMPLE)
+    return sample_rows(content, record.file_name, SAMPLE, profile=profile_of(record), spec=FILE_COLUMNS)
 
 
 def _blank_template() -> bytes:
@@ -195,6 +199,7 @@ ROSTER = register(
         write=_write,
         announce=_announce,
         sample=_sample,
+        file_columns=FILE_COLUMNS,
         upload_form=RosterUploadForm,
         blank_template=_blank_template,
         file_slug="roster",

@@ -1,7 +1,9 @@
 """Validation of a 救助对象名册 (DATA-FORMATS §1): every bad row is reported, nothing is written.
 
 The result of `validate_roster` is the list of clean rows ready to be applied, or the list of
-errors (row, column, value, reason) that the user sees.
+errors (row, column, value, reason) that the user sees. A roster exported by 民政 or 乡村振兴 under its own headers
+(身份证号码, 救助类型 …) is read through the column profile an administrator mapped once (imports.profiles): the
+rules are the same, and errors name the file's header beside ours.
 """
 
 import datetime
@@ -9,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from imports.mapping import DATE, FileColumn, FileColumns, Profile
 from lib.tabular import (
     CellError,
     TableError,
@@ -39,6 +42,27 @@ COL_SOURCE = "数据来源"
 
 REQUIRED_COLUMNS = [COL_ID, COL_NAME, COL_CATEGORY, COL_FROM, COL_TOWNSHIP]
 OPTIONAL_COLUMNS = [COL_TO, COL_VILLAGE, COL_PHONE, COL_BANK, COL_ACCOUNT, COL_SOURCE]
+
+# The format's columns for column profiles (imports.mapping).
+FILE_COLUMNS = FileColumns(
+    label="救助对象名册",
+    template_name="名册模板（系统表头）",
+    columns=tuple(
+        FileColumn(
+            name,
+            required=name in REQUIRED_COLUMNS,
+            kind=DATE if name in (COL_FROM, COL_TO) else "text",
+            help={
+                COL_CATEGORY: "类别名称或代码，如 低保、特困供养、DB",
+                COL_FROM: "如 保障起始日期、认定时间",
+                COL_TO: "如 保障终止日期、退出时间；空表示仍有效",
+                COL_TOWNSHIP: "名称须与系统中的乡镇（街道）一致",
+                COL_SOURCE: "民政、乡村振兴、残联 或 医保；没有这一列时按导入时选择的来源",
+            }.get(name, ""),
+        )
+        for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    ),
+)
 
 _MASKED_COLUMNS = {COL_ID: mask_id_number, COL_ACCOUNT: mask_bank_account, COL_PHONE: mask_phone}
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
@@ -104,15 +128,25 @@ def validate_roster(
     township: Township | None = None,
     progress: Callable[[int, int], None] | None = None,
     today: datetime.date | None = None,
+    profile: Profile | None = None,
 ) -> RosterCheck:
-    """Read and check a roster file. `township` restricts it to one township (a clerk's upload)."""
+    """Read and check a roster file. `township` restricts it to one township (a clerk's upload); `profile` is the
+    column profile the file is read through (None: §1's own headers)."""
     check = RosterCheck()
     try:
         table = read_table(content, file_name)
     except TableError as exc:
         check.error(None, "", "", str(exc))
         return check
+    if profile is None:
+        return _validate(table, check, default_source=default_source, township=township, progress=progress, today=today)
+    reading = profile.read(table, FILE_COLUMNS)
+    _validate(reading.table, check, default_source=default_source, township=township, progress=progress, today=today)
+    check.errors = reading.relabel(check.errors)
+    return check
 
+
+def _validate(table, check: RosterCheck, *, default_source, township, progress, today) -> RosterCheck:
     columns, repeated = column_index(table.headers, REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     for name in repeated:
         check.error(1, name, name, f"表头“{name}”出现了不止一次")

@@ -14,6 +14,11 @@ Rules, per data row (blank rows are skipped):
   the others 0 when empty; P ≤ T and B + C + O + A0 ≤ T.
 - 是否异地 / 是否重特大疾病: 是 / 否 (or empty); 主要诊断 at most 200 characters.
 - no cell holds control characters.
+
+A file read through a column profile (imports.profiles: the platform's own settlement list, DATA-FORMATS §8) is
+first mapped to these columns, and may fill the columns the platform adds (KEPT_COLUMNS, kept on the settlement):
+就诊ID and 人员编号 (≤ 50 characters), 全自费金额 and 个人负担总金额 (money, not negative); the latter must equal
+T − B − C − O − A0 within 0.01. Errors then name the file's header beside ours. Such files are always checked here.
 """
 
 import datetime
@@ -21,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from imports.mapping import DATE, MONEY, FileColumn, FileColumns, Profile, ValueTable
+from imports.mapping import Reading as ProfileReading
 from lib.tabular import (
     CellError,
     TableError,
@@ -33,6 +40,8 @@ from lib.tabular import (
     read_table,
 )
 from recipients.idnumber import IdCells, mask_id_number
+
+from .selectors import medical_category_rows
 
 COL_NUMBER = "结算单号"
 COL_ID = "身份证号"
@@ -76,13 +85,65 @@ OPTIONAL_COLUMNS = [
     COL_MAJOR,
 ]
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Columns of the platform's list (DATA-FORMATS §8) that only a profile fills, and the Settlement fields keeping them.
+COL_VISIT_ID = "就诊ID"
+COL_PERSON_NO = "人员编号"
+COL_OWN_EXPENSE = "全自费金额"
+COL_BURDEN = "个人负担总金额"
+KEPT_COLUMNS = {
+    COL_VISIT_ID: "mdtrt_id",
+    COL_PERSON_NO: "psn_no",
+    COL_OWN_EXPENSE: "fulamt_ownpay_amt",
+    COL_BURDEN: "psn_part_amt",
+}
+BURDEN_TOLERANCE = Decimal("0.01")
 
 VISIT_TYPES = ("门诊", "门诊慢特病", "住院")
 INPATIENT = "住院"
 YES_NO = {"是": True, "否": False}
 ZERO = Decimal("0")
-MAX_LEN = {COL_NUMBER: 50, COL_NAME: 50, COL_HOSPITAL: 100, COL_DIAGNOSIS: 200}
+MAX_LEN = {COL_NUMBER: 50, COL_NAME: 50, COL_HOSPITAL: 100, COL_DIAGNOSIS: 200, COL_VISIT_ID: 50, COL_PERSON_NO: 50}
 MONEY_LIMIT = Decimal("999999999999.99")
+
+_KINDS = {
+    **dict.fromkeys((COL_ADMITTED, COL_DISCHARGED, COL_VISIT, COL_SETTLED), DATE),
+    **dict.fromkeys((COL_TOTAL, COL_IN_POLICY, COL_BASIC, COL_CRITICAL, COL_OTHER, COL_ONESTOP), MONEY),
+    **dict.fromkeys((COL_OWN_EXPENSE, COL_BURDEN), MONEY),
+}
+_HELP = {
+    COL_VISIT_TYPE: "门诊、门诊慢特病 或 住院；文件中是医疗类别代码时，勾选“按医疗类别对照表转换”",
+    COL_ADMITTED: "住院记录填写",
+    COL_DISCHARGED: "住院记录填写（服务日期）",
+    COL_VISIT: "门诊记录填写（服务日期）；可与入院日期对应同一个表头",
+    COL_CRITICAL: "可由几列相加，如 居民大病保险资金支出 + 职工大额医疗费用补助基金支出",
+    COL_OTHER: "可由几列相加，如 企业补充医疗保险基金支出 + 公务员医疗补助资金支出 + 其他支出",
+    COL_BURDEN: "填写后逐行核对：医疗总费用 − 基本医保 − 大病保险 − 其他保险 − 医疗救助支付 应等于它（误差 0.01 以内）",
+}
+# The format's columns for column profiles (imports.mapping): the template's, then the platform's kept ones.
+FILE_COLUMNS = FileColumns(
+    label="医保结算数据",
+    template_name="结算数据模板（系统表头）",
+    columns=(
+        *(
+            FileColumn(name, required=name in REQUIRED_COLUMNS, kind=_KINDS.get(name, "text"), help=_HELP.get(name, ""))
+            for name in ALL_COLUMNS
+        ),
+        *(
+            FileColumn(name, kind=_KINDS.get(name, "text"), kept=True, help=_HELP.get(name, ""))
+            for name in KEPT_COLUMNS
+        ),
+    ),
+    tables=(
+        ValueTable(
+            name="med_type",
+            label="医疗类别对照表",
+            column=COL_VISIT_TYPE,
+            accepts=VISIT_TYPES,
+            load=medical_category_rows,
+            where="系统管理 → 医保结算数据 → 医疗类别对照",
+        ),
+    ),
+)
 
 # Messages shared with the SQL checks: one wording per rule.
 MSG = {
@@ -101,6 +162,7 @@ MSG = {
     "in_policy_gt_total": "政策范围内费用不能大于医疗总费用",
     "paid_gt_total": "基本医保、大病保险、其他保险和医疗救助支付之和不能大于医疗总费用",
     "control": "含有不可见的控制字符，请删除后重新录入",
+    "burden": "个人负担总金额应等于医疗总费用减去基本医保、大病保险、其他保险和医疗救助支付，即 {expected}，相差 {diff}",
 }
 
 
@@ -125,6 +187,11 @@ class SettlementRow:
     out_of_area: bool | None
     diagnosis: str
     major_disease: bool
+    # The platform's own columns, when a profile fills them (None otherwise).
+    mdtrt_id: str | None = None
+    psn_no: str | None = None
+    fulamt_ownpay_amt: Decimal | None = None
+    psn_part_amt: Decimal | None = None
 
     @property
     def service_date(self) -> datetime.date:
@@ -136,6 +203,7 @@ class SettlementCheck:
     rows: list[SettlementRow] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     total_rows: int = 0
+    kept: list[str] = field(default_factory=list)  # the Settlement fields of KEPT_COLUMNS the file fills
 
     @property
     def ok(self) -> bool:
@@ -159,12 +227,13 @@ def make_error(row: int | None, column: str, value, reason: str) -> dict:
 
 
 def sort_errors(errors: list[dict]) -> list[dict]:
-    order = {name: i for i, name in enumerate(ALL_COLUMNS)}
+    order = {name: i for i, name in enumerate([*ALL_COLUMNS, *KEPT_COLUMNS])}
     return sorted(errors, key=lambda e: (e["row"] or 0, order.get(e["column"], -1), e["reason"]))
 
 
-def check_header(headers: list[str], check: SettlementCheck) -> dict[str, int] | None:
-    columns, repeated = column_index(headers, ALL_COLUMNS)
+def check_header(headers: list[str], check: SettlementCheck, *, kept: bool = False) -> dict[str, int] | None:
+    """The columns' positions; `kept`: the platform's columns too (a file read through a profile)."""
+    columns, repeated = column_index(headers, ALL_COLUMNS + list(KEPT_COLUMNS) if kept else ALL_COLUMNS)
     for name in repeated:
         check.error(1, name, name, f"表头“{name}”出现了不止一次")
     for name in REQUIRED_COLUMNS:
@@ -179,17 +248,30 @@ def validate_settlements(
     *,
     today: datetime.date,
     progress: Callable[[int, int], None] | None = None,
+    profile: Profile | None = None,
 ) -> SettlementCheck:
-    """Read and check a settlement file; on any error `rows` is empty and `errors` lists every one."""
+    """Read and check a settlement file; on any error `rows` is empty and `errors` lists every one.
+
+    `profile`: the column profile the file is read through (None: §2's own headers)."""
     check = SettlementCheck()
     try:
         table = read_table(content, file_name)
     except TableError as exc:
         check.error(None, "", "", str(exc))
         return check
-    columns = check_header(table.headers, check)
+    if profile is None:
+        return _validate(table, check, today=today, progress=progress, reading=None)
+    reading = profile.read(table, FILE_COLUMNS)
+    _validate(reading.table, check, today=today, progress=progress, reading=reading)
+    check.errors = reading.relabel(check.errors)
+    return check
+
+
+def _validate(table, check: SettlementCheck, *, today, progress, reading: ProfileReading | None) -> SettlementCheck:
+    columns = check_header(table.headers, check, kept=reading is not None)
     if columns is None:
         return check
+    check.kept = [name for column, name in KEPT_COLUMNS.items() if column in columns]
     records = list(iter_records(table, columns, key=COL_NUMBER))
     check.total_rows = len(records)
     if not records:
@@ -309,6 +391,8 @@ def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_ce
     if None not in (t, b, c, o, a0) and b + c + o + a0 > t:
         check.error(row_no, COL_TOTAL, t, MSG["paid_gt_total"])
 
+    kept = _kept_cells(row_no, rec, check, t=t, paid=(b, c, o, a0)) if any(c in rec for c in KEPT_COLUMNS) else {}
+
     flags = {}
     for column in (COL_REMOTE, COL_MAJOR):
         value = cell_text(rec.get(column))
@@ -338,4 +422,44 @@ def check_record(row_no: int, rec: dict, check: SettlementCheck, *, today, id_ce
         out_of_area=flags[COL_REMOTE],
         diagnosis=diagnosis,
         major_disease=bool(flags[COL_MAJOR]),
+        **kept,
     )
+
+
+def _kept_cells(row_no: int, rec: dict, check: SettlementCheck, *, t, paid) -> dict:
+    """The platform's own columns a profile filled (DATA-FORMATS §8), checked; 个人负担总金额 must equal
+    T − B − C − O − A0 within 0.01 (the platform computes it so: a file where it does not is wrong somewhere)."""
+    values = {}
+    for column in (COL_VISIT_ID, COL_PERSON_NO):
+        if column in rec:
+            text = cell_text(rec[column])
+            limit = MAX_LEN[column]
+            if len(text) > limit:
+                check.error(row_no, column, text, MSG["too_long"].format(column=column, limit=limit))
+            values[KEPT_COLUMNS[column]] = text or None
+    for column in (COL_OWN_EXPENSE, COL_BURDEN):
+        if column not in rec:
+            continue
+        raw = rec[column]
+        try:
+            value = cell_money(raw)
+        except CellError as exc:
+            check.error(row_no, column, raw, str(exc))
+            continue
+        if value is not None and value < 0:
+            check.error(row_no, column, raw, MSG["negative"])
+        elif value is not None and value > MONEY_LIMIT:
+            check.error(row_no, column, raw, MSG["too_large"])
+        else:
+            values[KEPT_COLUMNS[column]] = value
+    burden = values.get(KEPT_COLUMNS[COL_BURDEN])
+    if burden is not None and t is not None and None not in paid:
+        expected = t - sum(paid)
+        if abs(expected - burden) > BURDEN_TOLERANCE:
+            check.error(
+                row_no,
+                COL_BURDEN,
+                burden,
+                MSG["burden"].format(expected=f"{expected:,.2f}", diff=f"{burden - expected:,.2f}"),
+            )
+    return values

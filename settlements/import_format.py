@@ -1,15 +1,17 @@
 """The settlement extract (医保结算数据, DATA-FORMATS §2) as a format of the import flow (imports/): how a file
-is checked and written, and what the settlement data announces once it is."""
+is checked and written, and what the settlement data announces once it is. Its columns (checks.FILE_COLUMNS) let
+files of other layouts be read through column profiles: the national platform's own list (§8) is built in."""
 
 from django.utils import timezone
 
+from imports.profiles import profile_of
 from imports.registry import Column, Fragments, ImportFormat, Link, Pages, Report, register
 from imports.samples import SampleColumn, sample_rows
 from imports.services import dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
 from lib.tabular import cell_date, cell_digits, cell_money, cell_text
-from recipients.idnumber import mask_id_number
+from recipients.idnumber import mask_bank_account, mask_id_number
 
 from . import checks as C
 from .demo import HEADERS
@@ -43,7 +45,12 @@ def _check(record: SettlementImport, content: bytes, *, progress) -> Report:
     # The preview stages the file and counts in SQL: inside a transaction that is rolled back.
     with dry_run():
         outcome = import_settlements_file(
-            content, record.file_name, import_id=None, today=timezone.localdate(), write=False
+            content,
+            record.file_name,
+            import_id=None,
+            today=timezone.localdate(),
+            write=False,
+            profile=profile_of(record),
         )
     return _report(outcome)
 
@@ -51,7 +58,12 @@ def _check(record: SettlementImport, content: bytes, *, progress) -> Report:
 def _write(record: SettlementImport, content: bytes) -> Report:
     xact_lock(LOCK)
     outcome = import_settlements_file(
-        content, record.file_name, import_id=record.pk, today=timezone.localdate(), write=True
+        content,
+        record.file_name,
+        import_id=record.pk,
+        today=timezone.localdate(),
+        write=True,
+        profile=profile_of(record),
     )
     return _report(outcome)
 
@@ -105,11 +117,16 @@ SAMPLE = [
     SampleColumn(C.COL_ONESTOP, _money),
     SampleColumn(C.COL_REMOTE, cell_text),
     SampleColumn(C.COL_MAJOR, cell_text),
+    # The platform's own columns, when a profile reads them (人员编号 identifies the insured person: masked).
+    SampleColumn(C.COL_VISIT_ID, cell_text),
+    SampleColumn(C.COL_PERSON_NO, lambda v: mask_bank_account(cell_digits(v, what="人员编号"))),
+    SampleColumn(C.COL_OWN_EXPENSE, _money),
+    SampleColumn(C.COL_BURDEN, _money),
 ]
 
 
 def _sample(record: SettlementImport, content: bytes) -> dict:
-    return sample_rows(content, record.file_name, SAMPLE)
+    return sample_rows(content, record.file_name, SAMPLE, profile=profile_of(record), spec=C.FILE_COLUMNS)
 
 
 def _blank_template() -> bytes:
@@ -155,6 +172,7 @@ SETTLEMENT = register(
         write=_write,
         announce=_announce,
         sample=_sample,
+        file_columns=C.FILE_COLUMNS,
         upload_form=SettlementUploadForm,
         blank_template=_blank_template,
         file_slug="settlement",

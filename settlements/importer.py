@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import connection, transaction
 
+from imports.mapping import Profile
+from lib.stats import refresh_statistics
 from recipients.models import Person
 
-from . import checks, sql
+from . import bulk, checks, sql
 from .models import Settlement
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class Outcome:
     updated_numbers: list[str] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)  # registered people the file is about
     checked_in_sql: bool = False
+    path: str = ""  # how the file was checked and written: "bulk, direct", "bulk, stage", "sql" or "python"
 
     @property
     def ok(self) -> bool:
@@ -37,12 +40,21 @@ class Outcome:
 
 
 def import_settlements_file(
-    content: bytes, file_name: str, *, import_id: int | None, today: datetime.date, write: bool
+    content: bytes,
+    file_name: str,
+    *,
+    import_id: int | None,
+    today: datetime.date,
+    write: bool,
+    profile: Profile | None = None,
 ) -> Outcome:
-    """Check the whole file; if it is clean, write it (or count what writing would change)."""
-    if connection.vendor == "postgresql":
+    """Check the whole file; if it is clean, write it (or count what writing would change).
+
+    `profile`: the column profile the file is read through (imports.profiles), None for §2's own headers. Such a
+    file is checked in Python and written by `_generic` on every database, with the platform's columns it keeps."""
+    if connection.vendor == "postgresql" and profile is None:
         return _postgresql(content, file_name, import_id=import_id, today=today, write=write)
-    return _generic(content, file_name, import_id=import_id, today=today, write=write)
+    return _generic(content, file_name, import_id=import_id, today=today, write=write, profile=profile)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -51,8 +63,28 @@ def import_settlements_file(
 def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
     outcome = Outcome()
     with connection.cursor() as cursor:
-        staged = False
+        staged = direct = False
+        ids = None  # the clean rows counted by ID (the bulk path)
+        route = "python"
         if file_name.lower().endswith(".csv"):
+            # A plain CSV (the platform's extracts) takes the bulk path; quoted cells the SQL checks over a raw
+            # COPY; anything else the Python checks. Preview (write=False) never writes into the table.
+            try:
+                result = bulk.check_and_copy(cursor, content, today=today, import_id=import_id, direct=write)
+            except bulk.NotForBulk as exc:
+                logger.info("settlement file %s not read in bulk: %s", file_name, exc)
+                route = exc.route
+            except checks.TableError as exc:
+                outcome.errors = [checks.make_error(None, "", "", str(exc))]
+                return outcome
+            else:
+                outcome.checked_in_sql, outcome.path = True, "bulk, direct" if result.direct else "bulk, stage"
+                outcome.total_rows, outcome.errors = result.total_rows, result.errors
+                if outcome.errors:
+                    return outcome
+                staged, direct, ids = True, result.direct, result.ids
+        if route == "sql":
+            content = bytes(content)  # (a memory-mapped file: these checks read it whole)
             try:
                 source = sql.prepare_csv(content)
             except sql.NotForSql as exc:
@@ -69,26 +101,31 @@ def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
                             cursor, source.headers, today=today, padded=source.padded
                         )
                         sql.drop_raw(cursor)
-                    outcome.checked_in_sql = True
+                    outcome.checked_in_sql, outcome.path = True, "sql"
                     if outcome.errors:
                         return outcome
                     staged = True
                 except psycopg.errors.DataError as exc:  # ragged rows, quoting COPY does not take
                     logger.info("settlement file %s checked in Python: %s", file_name, exc)
         if not staged:
-            check = checks.validate_settlements(content, file_name, today=today)
-            outcome.total_rows = check.total_rows
+            check = checks.validate_settlements(bytes(content), file_name, today=today)
+            outcome.total_rows, outcome.path = check.total_rows, "python"
             if not check.ok:
                 outcome.errors = check.errors
                 return outcome
             sql.copy_rows(cursor.cursor, check.rows)
-        # Statistics of the stage, so that the joins below are planned for its real size.
-        cursor.execute("ANALYZE settle_stage")
-        cursor.execute(sql.UNREGISTERED_SQL)
-        (outcome.unregistered,) = cursor.fetchone()
-        cursor.execute(sql.PEOPLE_SQL)
-        outcome.person_ids = [pid for (pid,) in cursor.fetchall()]
-        if write:
+        if not direct:  # statistics of the stage, so that the joins below are planned for its real size
+            cursor.execute("ANALYZE settle_stage")
+        if ids is not None:
+            outcome.unregistered, outcome.person_ids = bulk.people(cursor, ids)
+        else:
+            cursor.execute(sql.UNREGISTERED_SQL)
+            (outcome.unregistered,) = cursor.fetchone()
+            cursor.execute(sql.PEOPLE_SQL)
+            outcome.person_ids = [pid for (pid,) in cursor.fetchall()]
+        if direct:  # the rows are in the table already, all of them new
+            outcome.added = outcome.total_rows
+        elif write:
             cursor.execute(sql.UPDATE_SQL, {"import_id": import_id})
             outcome.updated, numbers = cursor.fetchone()
             cursor.execute(sql.INSERT_SQL, {"import_id": import_id})
@@ -97,8 +134,11 @@ def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
         else:
             cursor.execute(sql.PREVIEW_SQL)
             outcome.added, outcome.updated, outcome.unchanged, numbers = cursor.fetchone()
-        outcome.updated_numbers = list(numbers or [])
-        cursor.execute("DROP TABLE settle_stage")
+        if not direct:
+            outcome.updated_numbers = list(numbers or [])
+            cursor.execute("DROP TABLE settle_stage")
+        if write:  # before anything else plans a query over the new rows (the cross-check, on commit)
+            refresh_statistics(cursor, "settlements_settlement", rows_written=outcome.added + outcome.updated)
     return outcome
 
 
@@ -126,9 +166,10 @@ FIELDS = [
 ]
 
 
-def _generic(content, file_name, *, import_id, today, write) -> Outcome:
+def _generic(content, file_name, *, import_id, today, write, profile=None) -> Outcome:
     outcome = Outcome()
-    check = checks.validate_settlements(content, file_name, today=today)
+    check = checks.validate_settlements(content, file_name, today=today, profile=profile)
+    fields = [*FIELDS, *check.kept]  # the platform's columns (就诊ID …) when a profile fills them
     outcome.total_rows = check.total_rows
     if not check.ok:
         outcome.errors = check.errors
@@ -140,7 +181,7 @@ def _generic(content, file_name, *, import_id, today, write) -> Outcome:
         existing.update(Settlement.objects.in_bulk(numbers[start : start + 500]))
     new, changed = [], []
     for r in rows:
-        values = {f: getattr(r, f) for f in FIELDS}
+        values = {f: getattr(r, f) for f in fields}
         stored = existing.get(r.number)
         if stored is None:
             new.append(Settlement(number=r.number, last_import_id=import_id, **values))
@@ -163,5 +204,5 @@ def _generic(content, file_name, *, import_id, today, write) -> Outcome:
         )
     if write:
         Settlement.objects.bulk_create(new, batch_size=500)
-        Settlement.objects.bulk_update(changed, [*FIELDS, "last_import_id"], batch_size=500)
+        Settlement.objects.bulk_update(changed, [*fields, "last_import_id"], batch_size=500)
     return outcome

@@ -1,5 +1,6 @@
 """Medical-insurance settlements (医保结算数据, DATA-FORMATS §2) as imported from the monthly extracts."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -49,6 +50,12 @@ class Settlement(models.Model):
     out_of_area = models.BooleanField("异地就医", null=True, blank=True)
     diagnosis = models.CharField("主要诊断", max_length=200, blank=True)
     major_disease = models.BooleanField("重特大疾病", default=False)
+    # Kept from the national platform's own list (DATA-FORMATS §8) when a file is read through its profile;
+    # empty for files in the §2 template, which has no such columns.
+    mdtrt_id = models.CharField("就诊ID", max_length=50, null=True, blank=True)
+    psn_no = models.CharField("人员编号", max_length=50, null=True, blank=True)
+    fulamt_ownpay_amt = models.DecimalField("全自费金额", **MONEY, null=True, blank=True)
+    psn_part_amt = models.DecimalField("个人负担总金额", **MONEY, null=True, blank=True)
     # The import that last wrote the row. No index: never filtered on; one index less per import.
     last_import = models.ForeignKey(
         "SettlementImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
@@ -76,6 +83,31 @@ class Settlement(models.Model):
     def self_pay(self):
         """E = max(0, P − B − C − O), the base of first-round assistance (DOMAIN §4)."""
         return max(self.in_policy - self.basic - self.critical - self.other, 0)
+
+
+class MedicalCategory(models.Model):
+    """How the platform's 医疗类别 (med_type) becomes a 就诊类型, edited by the administrator (DATA-FORMATS §8).
+
+    A code stands for itself and for every longer code beginning with it that has no row of its own: 1 → 门诊
+    covers 15, 16 …, while 14 → 门诊慢特病 takes 14 and 1401. A cell may also hold the name."""
+
+    code = models.CharField(
+        "医疗类别代码",
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z]+$", "代码只能由数字或字母组成")],
+        help_text="如 11；只填开头几位（如 2）表示以它开头、本表没有单独列出的其他代码",
+    )
+    name = models.CharField("名称", max_length=50, blank=True, help_text="如 普通门诊；文件中写名称时也能识别")
+    visit_type = models.CharField("就诊类型", max_length=10, choices=VisitType.choices)
+
+    class Meta:
+        verbose_name = "医疗类别对照"
+        verbose_name_plural = "医疗类别对照"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name} → {self.visit_type}".replace("  ", " ")
 
 
 class SettlementImport(ImportRecord):

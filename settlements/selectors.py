@@ -4,7 +4,7 @@ import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Settlement
+from .models import MedicalCategory, Settlement
 
 # Columns the lists show: never the diagnosis, which is health data no list needs.
 LIST_FIELDS = [
@@ -63,3 +63,9 @@ def numbered_settlements(*, user, number: str, year: int | None = None) -> Query
 def person_settlements(*, id_number: str) -> QuerySet:
     """The settlements under one ID number, newest first. The caller has checked the person is visible."""
     return Settlement.objects.filter(id_number=id_number).only(*LIST_FIELDS).order_by("-service_date", "number")
+
+
+def medical_category_rows() -> list[tuple[str, str, str]]:
+    """The 医疗类别 table an administrator edits, as (code, name, 就诊类型) rows: how a platform list's med_type
+    becomes a visit type (imports.mapping.Lookup: a code, a name, or the longest code prefix)."""
+    return list(MedicalCategory.objects.order_by("code").values_list("code", "name", "visit_type"))
