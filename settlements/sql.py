@@ -12,7 +12,6 @@ with one INSERT ... ON CONFLICT DO UPDATE that leaves identical rows untouched.
 
 import csv
 import datetime
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ def _padded(data: bytes) -> bool:
     )
 
 
-_STAGE_DDL = """
+STAGE_DDL = """
 CREATE TEMP TABLE settle_stage (
     row_no integer NOT NULL,
     number varchar(50) NOT NULL,
@@ -461,7 +460,7 @@ def check_raw(cursor, headers: list[str], *, today: datetime.date, padded: bool 
     if errors:
         kept = C.sort_errors(errors)[:ERRORS_KEPT]
         return total, ErrorReport(kept, total=sum(counts.values()), kinds=count_kinds([], counts))
-    cursor.execute(_STAGE_DDL)
+    cursor.execute(STAGE_DDL)
     cursor.execute(
         f"""
         INSERT INTO settle_stage (row_no, {STAGE_COLUMNS})
@@ -517,26 +516,28 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def copy_rows(cursor, rows: list[C.SettlementRow]) -> None:
-    """Fill settle_stage with rows checked in Python."""
-    cursor.execute(_STAGE_DDL)
+def copy_line(r: C.SettlementRow, *, row_no: bool = True, tail: str = "") -> str:
+    """A checked row as a line of COPY text: for settle_stage (with its row number) or for the table."""
     null = "\\N"
 
     def d(value):
         return value.isoformat() if value else null
 
-    buffer = io.StringIO()
-    write = buffer.write
-    for r in rows:
-        write(
-            f"{r.row_no}\t{_copy_text(r.number)}\t{r.id_number}\t{_copy_text(r.name)}\t{_copy_text(r.hospital)}\t"
-            f"{r.visit_type}\t{d(r.admitted_on)}\t{d(r.discharged_on)}\t{d(r.visit_on)}\t{r.service_date}\t"
-            f"{r.settled_on}\t{r.total}\t{r.in_policy}\t{r.basic}\t{r.critical}\t{r.other}\t{r.onestop}\t"
-            f"{null if r.out_of_area is None else ('t' if r.out_of_area else 'f')}\t{_copy_text(r.diagnosis)}\t"
-            f"{'t' if r.major_disease else 'f'}\n"
-        )
+    head = f"{r.row_no}\t" if row_no else ""
+    return (
+        f"{head}{_copy_text(r.number)}\t{r.id_number}\t{_copy_text(r.name)}\t{_copy_text(r.hospital)}\t"
+        f"{r.visit_type}\t{d(r.admitted_on)}\t{d(r.discharged_on)}\t{d(r.visit_on)}\t{r.service_date}\t"
+        f"{r.settled_on}\t{r.total}\t{r.in_policy}\t{r.basic}\t{r.critical}\t{r.other}\t{r.onestop}\t"
+        f"{null if r.out_of_area is None else ('t' if r.out_of_area else 'f')}\t{_copy_text(r.diagnosis)}\t"
+        f"{'t' if r.major_disease else 'f'}{tail}\n"
+    )
+
+
+def copy_rows(cursor, rows: list[C.SettlementRow]) -> None:
+    """Fill settle_stage with rows checked in Python."""
+    cursor.execute(STAGE_DDL)
     with cursor.copy(f"COPY settle_stage (row_no, {STAGE_COLUMNS}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
+        copy.write("".join(map(copy_line, rows)))
 
 
 # --- merge ------------------------------------------------------------------------------------
