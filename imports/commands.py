@@ -1,9 +1,12 @@
 """The operator command of a format (DATA-FORMATS §7): check and write one file in one go, print every error
 and exit non-zero when nothing was written, print a one-line summary when it was."""
 
+import contextlib
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+
+from lib.filemap import mapped, release
 
 from .models import ImportRecord, ImportStatus
 from .services import OUT_OF_MEMORY, WRITE_CRASHED, ImportRejected, import_create, import_run
@@ -34,23 +37,10 @@ class ImportCommand(BaseCommand):
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")
         format_options = self.format_options(**options)
-        content = path.read_bytes()
-        try:
-            record = import_create(
-                kind=self.kind,
-                user=None,
-                file_name=path.name,
-                content=content,
-                options=format_options,
-                enqueue=False,
-                keep_content=self.keep_content,
-            )
-            record = import_run(record=record, user=None, content=content)
-        except ImportRejected as exc:
-            raise CommandError(str(exc)) from None
-        except Exception as exc:  # marked FAILED with its reason by the flow; the details are in the log
-            message = OUT_OF_MEMORY if isinstance(exc, MemoryError) else WRITE_CRASHED
-            raise CommandError(message) from None
+        with contextlib.ExitStack() as stack:
+            # A file the record does not keep is read in place: mapped, not copied into memory.
+            content = path.read_bytes() if self.keep_content else stack.enter_context(mapped(path))
+            record = self.run(content, path.name, format_options)
         if record.status != ImportStatus.DONE:
             self.print_errors(record, max_errors)
             if record.status == ImportStatus.INVALID:
@@ -58,6 +48,25 @@ class ImportCommand(BaseCommand):
             raise CommandError(record.message or "导入失败，未写入任何数据")
         for line in self.summary(record):
             self.stdout.write(line)
+
+    def run(self, content, file_name: str, format_options: dict) -> ImportRecord:
+        try:
+            record = import_create(
+                kind=self.kind,
+                user=None,
+                file_name=file_name,
+                content=content,
+                options=format_options,
+                enqueue=False,
+                keep_content=self.keep_content,
+            )
+            release(content)  # the hash read it all: those pages are given back
+            return import_run(record=record, user=None, content=content)
+        except ImportRejected as exc:
+            raise CommandError(str(exc)) from None
+        except Exception as exc:  # marked FAILED with its reason by the flow; the details are in the log
+            message = OUT_OF_MEMORY if isinstance(exc, MemoryError) else WRITE_CRASHED
+            raise CommandError(message) from None
 
     def print_errors(self, record: ImportRecord, max_errors: int) -> None:
         for e in record.errors[:max_errors]:

@@ -60,11 +60,12 @@ def _action(fmt: ImportFormat, step: str) -> str:
     return f"{fmt.audit_prefix}.{step}"
 
 
-def _refuse_file(fmt: ImportFormat, file_name: str, content: bytes) -> None:
+def _refuse_file(fmt: ImportFormat, file_name: str, content: bytes, *, kept: bool = True) -> None:
     if not content:
         raise ImportRejected("上传的文件是空的")
     limit = getattr(settings, fmt.max_upload_setting)
-    if len(content) > limit:
+    # The limit is on files kept in the database (uploads); an operator's file read from its disk has none.
+    if kept and len(content) > limit:
         raise ImportRejected(f"文件过大（上限 {limit // 1024 // 1024} MB）")
     if not file_name.lower().endswith((".xlsx", ".csv")):
         raise ImportRejected("文件类型不支持：只接受 .xlsx 或 .csv 文件")
@@ -95,7 +96,7 @@ def import_create(
     hash, for an operator command that passes the bytes to `import_run` itself.
     """
     fmt = get_format(kind)
-    _refuse_file(fmt, file_name, content)
+    _refuse_file(fmt, file_name, content, kept=keep_content)
     fields = fmt.prepare(user, dict(options or {})) if fmt.prepare else {}
     with transaction.atomic():
         record = fmt.model.objects.create(

@@ -16,15 +16,15 @@ part-way (a bad row, a clash on the key) rolls the direct COPY back and the file
 the report and the result never depend on the way taken.
 
 Memory does not grow with the file: one batch is decoded at a time, and the pages of a memory-mapped file are
-released once read (`release`).
+released once read (lib.filemap).
 """
 
 import datetime
-import mmap
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress, repeat
+from operator import add, eq, gt, lt, mul, not_, sub
 
 import psycopg
 from django.db import transaction
@@ -32,8 +32,9 @@ from psycopg.copy import QueuedLibpqWriter
 
 from lib import errors as bounds
 from lib.errors import ErrorReport, count_kinds
+from lib.filemap import release
 from lib.tabular import Table, TableError, TableLimits, clean_header, iter_records
-from recipients.idnumber import IdCells, IdNumberError, parse_id_number
+from recipients.idnumber import IdCells
 
 from . import checks as C
 from .sql import STAGE_COLUMNS, STAGE_DDL, copy_line
@@ -60,6 +61,11 @@ _AMOUNT_CELL = re.compile(_AMOUNT)
 _AMOUNTS = re.compile(rf"(?:{_AMOUNT}\n)*+{_AMOUNT}")
 _AMOUNTS_OR_EMPTY = re.compile(rf"(?:(?:{_AMOUNT})?\n)*+(?:{_AMOUNT})?")
 _ID = re.compile(r"[0-9]{17}[0-9X]")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_DIGITS = "10X98765432"
+# Bytes other than control characters (line ends aside) and backslash: a batch holding only these needs no
+# search for them cell by cell. (A GB18030 character may hold a backslash byte: then the cells are searched.)
+_SAFE_BYTES = bytes(b for b in range(256) if not ((b < 0x20 and b not in (0x0A, 0x0D)) or b in (0x5C, 0x7F)))
 _FLAGS = {"": None, "是": True, "否": False}
 _REMOTE_OUT = {"是": "t", "否": "f", "": NULL}
 _MAJOR_OUT = {"是": "t", "否": "f", "": "f"}
@@ -126,16 +132,14 @@ def people(cursor, ids: Counter) -> tuple[int, list[int]]:
     return unregistered, list(person_ids or [])
 
 
-def release(content, upto: int) -> None:
-    """Give back the pages of a memory-mapped file read up to `upto` (they are read from disk if needed again)."""
-    if isinstance(content, mmap.mmap) and upto >= mmap.PAGESIZE:
-        content.madvise(mmap.MADV_DONTNEED, 0, upto - upto % mmap.PAGESIZE)
+# Sums of at most four amounts of whole cents below 10^12, computed in floats, are within 1.5e-3 of the exact
+# sums, and two different exact sums differ by at least 0.01: a float difference above this margin is a real one.
+_MARGIN = 0.005
 
 
 def _over(a: float, b: float) -> bool:
-    """a > b for amounts of whole cents below 10^12 summed by fours, computed in floats: each float is within
-    1.5e-3 of the exact sum, while two different sums differ by at least 0.01."""
-    return a - b > 0.005
+    """a > b for such sums."""
+    return a - b > _MARGIN
 
 
 class _Run:
@@ -155,6 +159,7 @@ class _Run:
         self.known: dict[str, bool] = {}  # plain ID cells checked so far
         self.id_cells = IdCells(today=today)
         self.first_number = None  # the smallest plain number of the first batch
+        self.latest: dict[str, str] = {}  # per date column, the batch's latest date
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -192,15 +197,21 @@ class _Run:
                 if cut < 0:
                     cut = content.find(b"\n", stop)
                 stop = n if cut < 0 else cut + 1
-            text = self._decode(content[start:stop])
+            data = content[start:stop]
+            self.unsafe = bool(data.translate(None, _SAFE_BYTES))
+            text = self._decode(data)
             release(content, stop)
             if '"' in text:
                 raise NotForBulk("sql", "quoted cells")
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
+            crlf = text.count("\r\n")
+            if crlf and crlf == text.count("\n") == text.count("\r"):  # Windows line ends only
+                lines = text.split("\r\n")
+            else:
+                if crlf:
+                    text = text.replace("\r\n", "\n")
                 if "\r" in text:
                     raise NotForBulk("python", "carriage return inside a line")
-            lines = text.split("\n")
+                lines = text.split("\n")
             if lines[-1] == "":
                 lines.pop()
             yield line, lines
@@ -248,7 +259,7 @@ class _Run:
         if not direct:
             self._duplicates()
         if self.check.errors:
-            kept = C.sort_errors(self.check.errors)[:bounds.ERRORS_KEPT]
+            kept = C.sort_errors(self.check.errors)[: bounds.ERRORS_KEPT]
             report = ErrorReport(kept, total=sum(self.counts.values()), kinds=count_kinds([], self.counts))
             return BulkResult(total_rows=self.total, errors=report)
         return BulkResult(total_rows=self.total, direct=direct, ids=self.ids)
@@ -317,7 +328,7 @@ class _Run:
                     self.ids[row.id_number] += 1
                     out.append(copy_line(row, row_no=stage, tail="" if stage else self.tail))
         if len(self.check.errors) > 2 * bounds.ERRORS_KEPT:  # later batches hold later rows: these stay the first
-            self.check.errors = C.sort_errors(self.check.errors)[:bounds.ERRORS_KEPT]
+            self.check.errors = C.sort_errors(self.check.errors)[: bounds.ERRORS_KEPT]
         return "".join(out)
 
     def _bad_cells(self, cols: dict, n: int) -> list[int]:
@@ -329,7 +340,7 @@ class _Run:
                     (required and "" in col)
                     or max(map(len, col), default=0) > limit
                     or list(map(str.strip, col)) != col
-                    or _UNSAFE.search("".join(col))
+                    or (self.unsafe and _UNSAFE.search("".join(col)))
                 ):
                     bad.update(
                         i
@@ -337,9 +348,10 @@ class _Run:
                         if (required and not v) or len(v) > limit or v != v.strip() or _UNSAFE.search(v)
                     )
             elif name == C.COL_ID:
-                for value in set(col).difference(self.known):
+                distinct = set(col)
+                for value in distinct.difference(self.known):
                     self.known[value] = self._plain_id(value)
-                if not all(map(self.known.__getitem__, set(col))):
+                if not all(map(self.known.__getitem__, distinct)):
                     bad.update(i for i, v in enumerate(col) if not self.known[v])
                 if len(self.known) > _KNOWN_IDS_KEPT:
                     self.known.clear()
@@ -350,7 +362,9 @@ class _Run:
                 if not _FLAGS.keys() >= set(col):
                     bad.update(i for i, v in enumerate(col) if v not in _FLAGS)
             elif name in DATES:
-                odd_dates = {v for v in set(col) if not (_DATE.fullmatch(v) or (v == "" and name != C.COL_SETTLED))}
+                distinct = set(col)
+                self.latest[name] = max(distinct, default="")
+                odd_dates = {v for v in distinct if not (_DATE.fullmatch(v) or (v == "" and name != C.COL_SETTLED))}
                 if odd_dates:
                     bad.update(i for i, v in enumerate(col) if v in odd_dates)
             elif name in MONEY:
@@ -363,12 +377,17 @@ class _Run:
         return sorted(bad)
 
     def _plain_id(self, value: str) -> bool:
+        """Whether parse_id_number takes the cell as it is (18 characters already in their plain form): the
+        same birth-date and check-digit rules (ISO 7064 MOD 11-2), without its normalising."""
         if not _ID.fullmatch(value):
             return False
         try:
-            return parse_id_number(value, today=self.today).number == value
-        except IdNumberError:
+            born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        except ValueError:
             return False
+        if born > self.today or born.year < 1890:
+            return False
+        return _CHECK_DIGITS[sum(map(mul, map(int, value[:17]), _ID_WEIGHTS)) % 11] == value[17]
 
     def _broken_rules(self, cols: dict, n: int) -> list[int]:
         """Rows of plain cells that break a row rule (they go row by row for the message)."""
@@ -381,22 +400,26 @@ class _Run:
         bad = set()
         for name in DATES:
             col = cols.get(name)
-            if col and max(col) > self.today_s:
+            if col and self.latest[name] > self.today_s:  # (the batch's latest, before any row was set aside)
                 bad.update(i for i, v in enumerate(col) if v > self.today_s)
-        bad.update(
-            i
-            for i, (v, a, d, s, x) in enumerate(zip(vt, admitted, discharged, settled, visit, strict=True))
-            if ((not a or not d or a > d or s < a) if v == C.INPATIENT else (not x or s < x))
-        )
-        zeros = [0.0] * n
-        t, p, b = (list(map(float, cols[name])) for name in REQUIRED_MONEY)
-        c, o, a0 = (list(map(float, [v or "0" for v in cols[name]])) if name in cols else zeros for name in MONEY[3:])
-        bad.update(i for i, (x, y) in enumerate(zip(p, t, strict=True)) if x > y)  # both exact at these sizes
-        bad.update(
-            i
-            for i, row in enumerate(zip(b, c, o, a0, t, strict=True))
-            if _over(row[0] + row[1] + row[2] + row[3], row[4])
-        )
+        stay = list(map(eq, vt, repeat(C.INPATIENT)))
+        visits = list(map(not_, stay))
+        a, d, s_in = (list(compress(col, stay)) for col in (admitted, discharged, settled))
+        x, s_out = (list(compress(col, visits)) for col in (visit, settled))
+        if "" in a or "" in d or any(map(gt, a, d)) or any(map(lt, s_in, a)) or "" in x or any(map(lt, s_out, x)):
+            bad.update(
+                i
+                for i, (v, a, d, s, x) in enumerate(zip(vt, admitted, discharged, settled, visit, strict=True))
+                if ((not a or not d or a > d or s < a) if v == C.INPATIENT else (not x or s < x))
+            )
+        t, p, paid = (list(map(float, cols[name])) for name in REQUIRED_MONEY)
+        for name in MONEY[3:]:
+            if name in cols:
+                paid = list(map(add, paid, map(float, [v or "0" for v in cols[name]])))
+        if any(map(gt, p, t)):  # exact: both are the floats nearest to whole cents below 10^12
+            bad.update(i for i, (x, y) in enumerate(zip(p, t, strict=True)) if x > y)
+        if any(map(gt, map(sub, paid, t), repeat(_MARGIN))):
+            bad.update(i for i, (x, y) in enumerate(zip(paid, t, strict=True)) if _over(x, y))
         return sorted(bad)
 
     def _rows(self, cols: dict, numbers: list[int], stage: bool) -> str:

@@ -15,7 +15,7 @@ from imports.mapping import Profile
 from lib.stats import refresh_statistics
 from recipients.models import Person
 
-from . import bulk, checks, sql
+from . import bulk, checks, merge, sql
 from .models import Settlement
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def import_settlements_file(
     file is checked in Python and written by `_generic` on every database, with the platform's columns it keeps."""
     if connection.vendor == "postgresql" and profile is None:
         return _postgresql(content, file_name, import_id=import_id, today=today, write=write)
+    content = bytes(content)  # (an operator's file is memory-mapped: these checks read it whole)
     return _generic(content, file_name, import_id=import_id, today=today, write=write, profile=profile)
 
 
@@ -119,20 +120,27 @@ def _postgresql(content, file_name, *, import_id, today, write) -> Outcome:
         if ids is not None:
             outcome.unregistered, outcome.person_ids = bulk.people(cursor, ids)
         else:
-            cursor.execute(sql.UNREGISTERED_SQL)
+            cursor.execute(merge.UNREGISTERED_SQL)
             (outcome.unregistered,) = cursor.fetchone()
-            cursor.execute(sql.PEOPLE_SQL)
+            cursor.execute(merge.PEOPLE_SQL)
             outcome.person_ids = [pid for (pid,) in cursor.fetchall()]
         if direct:  # the rows are in the table already, all of them new
             outcome.added = outcome.total_rows
         elif write:
-            cursor.execute(sql.UPDATE_SQL, {"import_id": import_id})
-            outcome.updated, numbers = cursor.fetchone()
-            cursor.execute(sql.INSERT_SQL, {"import_id": import_id})
-            outcome.added = cursor.rowcount
+            cursor.execute(merge.DIFF_SQL)
+            cursor.execute(merge.DIFF_COUNTS_SQL)
+            new, changed = cursor.fetchone()
+            numbers = None
+            if changed:
+                cursor.execute(merge.UPDATE_SQL, {"import_id": import_id})
+                outcome.updated, numbers = cursor.fetchone()
+            if new:
+                cursor.execute(merge.INSERT_SQL, {"import_id": import_id})
+                outcome.added = cursor.rowcount
             outcome.unchanged = outcome.total_rows - outcome.added - outcome.updated
+            cursor.execute("DROP TABLE settle_diff")
         else:
-            cursor.execute(sql.PREVIEW_SQL)
+            cursor.execute(merge.PREVIEW_SQL)
             outcome.added, outcome.updated, outcome.unchanged, numbers = cursor.fetchone()
         if not direct:
             outcome.updated_numbers = list(numbers or [])

@@ -6,8 +6,8 @@ wrong (`settle_checked`). The rules and messages are those of `checks.py`; a tes
 same files. Files the SQL path does not handle (control characters, blank lines, ragged rows, .xlsx)
 are checked in Python and their clean rows are copied into the same typed stage.
 
-Either way `settle_stage` ends up holding the file's clean rows, and `merge_stage` writes them
-with one INSERT ... ON CONFLICT DO UPDATE that leaves identical rows untouched.
+Either way `settle_stage` ends up holding the file's clean rows, which `merge.py` compares with the
+stored ones and writes (the bulk path, bulk.py, may also write a new month's rows straight into the table).
 """
 
 import csv
@@ -538,55 +538,3 @@ def copy_rows(cursor, rows: list[C.SettlementRow]) -> None:
     cursor.execute(STAGE_DDL)
     with cursor.copy(f"COPY settle_stage (row_no, {STAGE_COLUMNS}) FROM STDIN") as copy:
         copy.write("".join(map(copy_line, rows)))
-
-
-# --- merge ------------------------------------------------------------------------------------
-
-_COMPARED = (
-    "id_number, name, hospital, visit_type, admitted_on, discharged_on, visit_on, service_date, settled_on, "
-    "total, in_policy, basic, critical, other, onestop, out_of_area, diagnosis, major_disease"
-)
-
-
-def _row(alias: str) -> str:
-    return "(" + ", ".join(f"{alias}.{c.strip()}" for c in _COMPARED.split(",")) + ")"
-
-
-PREVIEW_SQL = f"""
-SELECT count(*) FILTER (WHERE e.number IS NULL),
-       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS DISTINCT FROM {_row("e")}),
-       count(*) FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS NOT DISTINCT FROM {_row("e")}),
-       (array_agg(s.number ORDER BY s.row_no)
-            FILTER (WHERE e.number IS NOT NULL AND {_row("s")} IS DISTINCT FROM {_row("e")}))[1:200]
-FROM settle_stage s LEFT JOIN settlements_settlement e ON e.number = s.number
-"""
-
-PEOPLE_SQL = """
-SELECT DISTINCT p.id FROM settle_stage s JOIN recipients_person p ON p.id_number = s.id_number
-"""
-
-UNREGISTERED_SQL = """
-SELECT count(*) FROM settle_stage s
-WHERE NOT EXISTS (SELECT 1 FROM recipients_person p WHERE p.id_number = s.id_number)
-"""
-
-_SET = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COMPARED.split(","))
-
-# The import lock keeps other writers out, so new rows are plain inserts (no speculative
-# insertion) and changed rows one UPDATE; identical rows are not touched.
-UPDATE_SQL = f"""
-WITH written AS (
-    UPDATE settlements_settlement e SET {_SET.replace("excluded.", "s.")}, last_import_id = %(import_id)s
-    FROM settle_stage s
-    WHERE e.number = s.number AND {_row("e")} IS DISTINCT FROM {_row("s")}
-    RETURNING e.number
-)
-SELECT count(*), (array_agg(number))[1:200] FROM written
-"""
-
-INSERT_SQL = f"""
-INSERT INTO settlements_settlement ({STAGE_COLUMNS}, last_import_id)
-SELECT {STAGE_COLUMNS}, %(import_id)s FROM settle_stage s
-WHERE NOT EXISTS (SELECT 1 FROM settlements_settlement e WHERE e.number = s.number)
-ORDER BY s.number
-"""
