@@ -275,6 +275,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CEL
 # instead of taking the host down. Children are also replaced after a task that grew them past 3/4 of it.
 WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WORKER_MEMORY_LIMIT_MB", "4096"))
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = WORKER_MEMORY_LIMIT_MB * 1024 * 3 // 4  # in KB
+# The cross-check and the secondary trigger run in chunks of about this many people, one chunk per task: a
+# worker's memory depends on this, not on the size of the tables, and every worker takes chunks.
+JOB_CHUNK_PEOPLE = int(os.environ.get("JOB_CHUNK_PEOPLE", "10000"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs for `celery beat`: declared in config/schedules.py, kept in the database (django-celery-beat)

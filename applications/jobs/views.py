@@ -33,7 +33,7 @@ def _clock(task) -> str:
 
 @permission_required("applications.view_job", raise_exception=True)
 def job_list(request):
-    jobs, _ = paginate(request, Job.objects.select_related("requested_by"), JOBS_PAGE)
+    jobs, _ = paginate(request, Job.objects.select_related("requested_by", "county"), JOBS_PAGE)
     task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_TASK).first()
     secondary_task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_SECONDARY).first()
     schedule_form = None
@@ -61,12 +61,14 @@ def job_list(request):
 def job_run(request):
     form = RunForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "年度填写不正确")
+        messages.error(request, "年度或县（区）填写不正确")
         return redirect("applications:job_list")
+    county = form.cleaned_data.get("county")
+    scope = {"year": form.cleaned_data.get("year"), "county_id": county.pk if county else None}
     if request.POST.get("kind") == Job.Kind.SECONDARY:
-        job = secondary_request(user=request.user, year=form.cleaned_data.get("year"), reason="手动运行")
+        job = secondary_request(user=request.user, reason="手动运行", **scope)
     else:
-        job = crosscheck_request(user=request.user, year=form.cleaned_data.get("year"), reason="手动运行")
+        job = crosscheck_request(user=request.user, reason="手动运行", **scope)
     messages.success(request, f"已提交{job.get_kind_display()}任务 #{job.pk}，完成后此页会显示结果")
     return redirect("applications:job_list")
 

@@ -13,7 +13,7 @@ from .cases import (
     CaseTransition,
     attachment_path,
 )
-from .jobs import Job
+from .jobs import Job, JobChunk
 from .policy import CalendarOverride, FirstRoundRule, LedgerEntry, PolicyVersion, RegionIncome, SecondaryRule
 from .proactive import ContactOutcome, Lead, LeadContact, LeadSettlement
 from .secondary import YearlyBurden
@@ -33,6 +33,7 @@ __all__ = [
     "ContactOutcome",
     "FirstRoundRule",
     "Job",
+    "JobChunk",
     "Lead",
     "LeadContact",
     "LeadSettlement",

@@ -16,6 +16,7 @@ from recipients.models import Person, Township
 from settlements.models import Settlement
 from settlements.visits import service_date
 
+from ..jobs.scope import EVERYBODY, PersonRange
 from ..models import DEAD_STATUSES, Bill, Case, LeadSettlement
 from ..models.cases import normalized_key
 from ..policy import engine
@@ -45,6 +46,15 @@ EXAMINED_SQL = f"""
 SELECT count(*) FROM {Settlement._meta.db_table} s WHERE s.service_date >= %(start)s AND s.service_date < %(end)s
 """
 
+# The settlements of one county's people (a county's job examines those).
+EXAMINED_IN_COUNTY_SQL = f"""
+SELECT count(*) FROM {Settlement._meta.db_table} s
+JOIN {Person._meta.db_table} p ON p.id_number = s.id_number
+JOIN {Township._meta.db_table} t ON t.id = p.township_id
+WHERE s.service_date >= %(start)s AND s.service_date < %(end)s AND t.county_id = %(county)s
+"""
+FETCH = 2000  # rows per round trip of the server-side cursor
+
 
 @dataclass
 class Candidate:
@@ -66,46 +76,65 @@ def year_window(year: int | None) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
 
 
-def examined(year: int | None) -> int:
-    """How many settlements the check looks at (for the job's record)."""
+def examined(year: int | None, county_id: int | None = None) -> int:
+    """How many settlements the check looks at (for the job's record): all of the window, or those of one
+    county's people."""
     start, end = year_window(year)
     with connection.cursor() as cursor:
-        cursor.execute(EXAMINED_SQL, {"start": start, "end": end})
+        if county_id is None:
+            cursor.execute(EXAMINED_SQL, {"start": start, "end": end})
+        else:
+            cursor.execute(EXAMINED_IN_COUNTY_SQL, {"start": start, "end": end, "county": county_id})
         return cursor.fetchone()[0]
 
 
-def find_candidates(*, year: int | None = None) -> list[Candidate]:
-    """The candidate settlements, by one set-based query (plus a filter on the few bills that carry no
-    settlement number). Call inside a transaction on PostgreSQL (it plans its joins for whole tables)."""
+def find_candidates(*, year: int | None = None, scope: PersonRange = EVERYBODY) -> list[Candidate]:
+    """The candidate settlements of the people in `scope`, by one set-based query read through a server-side
+    cursor (plus a filter on the few bills that carry no settlement number). Call inside a transaction on
+    PostgreSQL."""
     start, end = year_window(year)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            # Whole-table joins: hash joins whatever the (possibly stale) statistics say.
-            cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(CANDIDATES_SQL, {"start": start, "end": end})
-        rows = cursor.fetchall()
-    billed = _bills_without_settlement_number()
+    billed = _bills_without_settlement_number(scope)
     candidates = []
-    for number, person_id, township_id, day, visit_type, hospital, total, in_policy, basic, critical, other in rows:
-        if billed and (person_id, day, visit_type, normalized_key(hospital)) in billed:
-            continue
-        candidates.append(
-            Candidate(
-                number=number,
-                person_id=person_id,
-                township_id=township_id,
-                service_date=day,
-                visit_type=visit_type,
-                hospital=hospital,
-                amounts=engine.Amounts(
-                    total=as_decimal(total),
-                    in_policy=as_decimal(in_policy),
-                    basic=as_decimal(basic),
-                    critical=as_decimal(critical),
-                    other=as_decimal(other),
-                ),
-            )
-        )
+    if connection.vendor == "postgresql" and connection.in_atomic_block and scope.everybody:
+        # Whole-table joins: hash joins whatever the (possibly stale) statistics say. A chunk's people are
+        # few: their settlements are found through the (ID number, date) index.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(CANDIDATES_SQL + scope.sql(), {"start": start, "end": end})
+        while rows := cursor.fetchmany(FETCH):
+            for (
+                number,
+                person_id,
+                township_id,
+                day,
+                visit_type,
+                hospital,
+                total,
+                in_policy,
+                basic,
+                critical,
+                other,
+            ) in rows:
+                if billed and (person_id, day, visit_type, normalized_key(hospital)) in billed:
+                    continue
+                candidates.append(
+                    Candidate(
+                        number=number,
+                        person_id=person_id,
+                        township_id=township_id,
+                        service_date=day,
+                        visit_type=visit_type,
+                        hospital=hospital,
+                        amounts=engine.Amounts(
+                            total=as_decimal(total),
+                            in_policy=as_decimal(in_policy),
+                            basic=as_decimal(basic),
+                            critical=as_decimal(critical),
+                            other=as_decimal(other),
+                        ),
+                    )
+                )
     return candidates
 
 
@@ -115,10 +144,12 @@ def as_decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _bills_without_settlement_number() -> set[tuple]:
-    """Live bills entered from paper without a settlement number, keyed for matching settlements."""
+def _bills_without_settlement_number(scope: PersonRange = EVERYBODY) -> set[tuple]:
+    """Live bills entered from paper without a settlement number, of the people in `scope`, keyed for matching
+    settlements."""
     bills = (
         Bill.objects.filter(settlement_number="")
+        .filter(scope.q("case__person"))
         .exclude(case__status__in=DEAD_STATUSES)
         .values_list("case__person_id", "visit_type", "discharged_on", "visit_on", "hospital")
     )

@@ -2,6 +2,7 @@
 top of what the year already used (the approved cases' ledger and the one-stop assistance), exactly as the
 review of the application the lead becomes will calculate (policy.ledger.year_pools)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,8 +10,6 @@ from lib.chunks import chunks
 from recipients.models import Person
 from recipients.selectors import identity_windows, valid_categories
 
-from ..jobs.runner import job_progress
-from ..models import Job
 from ..policy import engine
 from ..policy.ledger import ledger_pools, onestop_by_person_year, year_pools
 from ..policy.selectors import PolicyBook
@@ -40,8 +39,9 @@ class PersonYear:
         return best.category or ""
 
 
-def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[PersonYear]:
-    """The person-years with something to estimate, each candidate carrying its amount and category."""
+def estimate(candidates: list[Candidate], *, progress: Callable[[int], None] | None = None) -> list[PersonYear]:
+    """The person-years with something to estimate, each candidate carrying its amount and category.
+    `progress(n)` hears every 5,000 person-years."""
     groups: dict[tuple[int, int], PersonYear] = {}
     for c in candidates:
         key = (c.person_id, c.service_date.year)
@@ -69,8 +69,8 @@ def estimate(candidates: list[Candidate], *, job: Job | None = None) -> list[Per
     book = PolicyBook()
     results = []
     for done, (key, group) in enumerate(sorted(groups.items()), start=1):
-        if job is not None and done % 5000 == 0:
-            job_progress(job, processed=done)
+        if progress is not None and done % 5000 == 0:
+            progress(done)
         pid, year = key
         county_id = people[pid][1]
         person_windows = windows.get(pid, ())

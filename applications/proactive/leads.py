@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from lib.chunks import chunks
 
+from ..jobs.scope import EVERYBODY, PersonRange
 from ..models import Job, Lead, LeadSettlement
 from .candidates import Candidate, dealt_with_since
 from .estimate import PersonYear
@@ -31,32 +32,40 @@ class WriteCounts:
 
 
 def write_leads(
-    groups: list[PersonYear], *, year: int | None, job: Job | None, only_people: set[int] | None = None
+    groups: list[PersonYear],
+    *,
+    year: int | None,
+    job: Job | None,
+    only_people: set[int] | None = None,
+    scope: PersonRange = EVERYBODY,
 ) -> WriteCounts:
-    """Bring the leads in line with this run's person-years, in one transaction.
+    """Bring the leads of the people in `scope` in line with this run's person-years, in one transaction.
 
     `only_people` limits the run to the people recomputed (the others' leads are left as they are)."""
     counts = WriteCounts()
     now = timezone.now()
     wanted = {(g.person_id, g.year): g for g in groups}
     with transaction.atomic():
-        scope = Lead.objects.all() if year is None else Lead.objects.filter(year=year)
+        in_year = Lead.objects.all() if year is None else Lead.objects.filter(year=year)
         existing: dict[tuple[int, int], Lead] = {}
-        # Open leads in scope (they may close) and any lead of a person-year found now.
+        # Open leads in scope (they may close) and any lead of a person-year found now. Only the leads are
+        # locked (their ordering joins the township and county, whose rows every chunk of the county shares).
         open_ids = [
             pk
-            for pk, pid in scope.filter(status=Lead.Status.OPEN).values_list("pk", "person_id")
+            for pk, pid in in_year.filter(status=Lead.Status.OPEN)
+            .filter(scope.q("person"))
+            .values_list("pk", "person_id")
             if only_people is None or pid in only_people
         ]
         for chunk in chunks(open_ids):
-            for lead in Lead.objects.select_for_update().filter(pk__in=chunk):
+            for lead in Lead.objects.select_for_update(of=("self",)).filter(pk__in=chunk):
                 existing[(lead.person_id, lead.year)] = lead
         missing = [k for k in wanted if k not in existing]
         for chunk in chunks(missing):
             q = Q()
             for pid, y in chunk:
                 q |= Q(person_id=pid, year=y)
-            for lead in Lead.objects.select_for_update().filter(q):
+            for lead in Lead.objects.select_for_update(of=("self",)).filter(q):
                 existing[(lead.person_id, lead.year)] = lead
         items: dict[int, dict[str, LeadSettlement]] = defaultdict(dict)
         for chunk in chunks([lead.pk for lead in existing.values()]):

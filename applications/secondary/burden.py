@@ -23,6 +23,7 @@ from recipients.selectors import IDENTITY_TABLE, identity_valid_sql
 from settlements.models import Settlement
 from settlements.visits import service_date_sql
 
+from ..jobs.scope import EVERYBODY, PersonRange
 from ..models import DECIDED_STATUSES, GRANTED_STATUSES, OPEN_STATUSES, Bill, Case, LeadSettlement
 from ..policy import engine
 from ..policy.selectors import eligible_on_date_sql
@@ -93,13 +94,18 @@ class Burden:
     categories: set[str] = field(default_factory=set)
 
 
-def yearly_burdens(*, year: int, person_ids: list[int] | None = None) -> dict[int, Burden]:
-    """Burden after first-round assistance of every person (or of the given people) in one year."""
+def yearly_burdens(
+    *, year: int, person_ids: list[int] | None = None, scope: PersonRange = EVERYBODY
+) -> dict[int, Burden]:
+    """Burden after first-round assistance of every person in `scope` (or of the given people) in one year."""
     params = {"start": datetime.date(year, 1, 1), "end": datetime.date(year + 1, 1, 1)}
-    people = "" if person_ids is None else "AND p.id IN (SELECT person_id FROM secondary_people)"
+    people = scope.sql()
+    if person_ids is not None:
+        people += " AND p.id IN (SELECT person_id FROM secondary_people)"
     result: dict[int, Burden] = {}
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and scope.everybody and person_ids is None:
+            # Whole-table joins: hash joins. A chunk's or a list's people are found through the indexes.
             cursor.execute("SET LOCAL enable_nestloop = off")
         if person_ids is not None:
             cursor.execute("CREATE TEMP TABLE secondary_people (person_id bigint PRIMARY KEY)")

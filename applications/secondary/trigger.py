@@ -9,6 +9,7 @@ created, revised and withdrawn through the case services, in bulk.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,8 +22,8 @@ from recipients.models import Person
 from settlements.models import Settlement
 
 from ..cases.services import case_flag, cases_propose, cases_retract, cases_revise_proposals
-from ..jobs.runner import job_progress
-from ..models import GRANTED_STATUSES, OPEN_STATUSES, Case, Job, LedgerEntry, YearlyBurden
+from ..jobs.scope import EVERYBODY, PersonRange
+from ..models import GRANTED_STATUSES, OPEN_STATUSES, Case, LedgerEntry, YearlyBurden
 from ..policy import engine
 from ..policy.selectors import DEFAULT_TIME_LIMIT, PolicyBook
 from ..policy.workdays import add_working_days
@@ -42,6 +43,11 @@ class TriggerCounts:
     total: Decimal = ZERO
     numbers: list[str] = field(default_factory=list)
 
+    def add(self, other: "TriggerCounts") -> None:
+        for name in ("people", "created", "updated", "withdrawn", "flagged", "total"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.numbers += other.numbers[: max(0, 200 - len(self.numbers))]
+
 
 def years_with_data() -> list[int]:
     first = Settlement.objects.order_by("service_date").values_list("service_date", flat=True).first()
@@ -51,16 +57,41 @@ def years_with_data() -> list[int]:
     return list(range(first.year, last.year + 1))
 
 
-def secondary_run(*, year: int | None = None, person_ids: list[int] | None = None, job: Job | None = None):
-    """Recompute burdens and bring the secondary cases in line, for one year (or every year with data)."""
+def secondary_run(
+    *, year: int | None = None, person_ids: list[int] | None = None, scope: PersonRange = EVERYBODY
+) -> TriggerCounts:
+    """Recompute burdens and bring the secondary cases in line, for one year (or every year with data), for the
+    people in `scope` (or the given people)."""
     counts = TriggerCounts()
     book = PolicyBook()
     for y in [year] if year else years_with_data():
-        burdens = yearly_burdens(year=y, person_ids=person_ids)
-        if job is not None:
-            job_progress(job, phase=f"{y} 年：计算年度负担", people=job.people + len(burdens))
-        _apply_year(y, burdens, counts, book=book, person_ids=person_ids, job=job)
+        secondary_year(year=y, counts=counts, book=book, person_ids=person_ids, scope=scope)
     return counts
+
+
+def secondary_year(
+    *,
+    year: int,
+    counts: TriggerCounts,
+    book: PolicyBook,
+    person_ids: list[int] | None = None,
+    scope: PersonRange = EVERYBODY,
+    progress: Callable[[str], None] | None = None,
+    written: Callable[[TriggerCounts], None] | None = None,
+) -> None:
+    """One year: the burdens are read, then the burden rows and the cases are written in one transaction, in
+    which `written(counts of the year)` is called last (a job's chunk records its figures there)."""
+    if progress is not None:
+        progress(f"{year} 年：计算年度负担")
+    burdens = yearly_burdens(year=year, person_ids=person_ids, scope=scope)
+    if progress is not None:
+        progress(f"{year} 年：写入二次救助案件")
+    of_year = TriggerCounts()
+    with transaction.atomic():
+        _apply_year(year, burdens, of_year, book=book, person_ids=person_ids, scope=scope)
+        if written is not None:
+            written(of_year)
+    counts.add(of_year)
 
 
 def granted_secondary(person_ids, year: int) -> dict[int, Decimal]:
@@ -86,7 +117,7 @@ def evaluate(book: PolicyBook, county_id, burden: Burden, granted: Decimal):
     return result, policy.secondary.get(result.category)
 
 
-def _apply_year(year, burdens: dict[int, Burden], counts: TriggerCounts, *, book, person_ids, job) -> None:
+def _apply_year(year, burdens: dict[int, Burden], counts: TriggerCounts, *, book, person_ids, scope) -> None:
     now = timezone.now()
     county_of = {}
     for chunk in chunks(list(burdens)):
@@ -134,11 +165,11 @@ def _apply_year(year, burdens: dict[int, Burden], counts: TriggerCounts, *, book
             ],
         )
         # People with nothing counted any more this year (a settlement corrected, an identity ended).
-        stale = YearlyBurden.objects.filter(year=year, computed_at__lt=now)
+        stale = YearlyBurden.objects.filter(scope.q("person"), year=year, computed_at__lt=now)
         if person_ids is not None:
             stale = stale.filter(person_id__in=person_ids)
         stale.delete()
-    _write_cases(year, burdens, results, deductibles, counts, book, job, person_ids=person_ids)
+    _write_cases(year, burdens, results, deductibles, counts, book, person_ids=person_ids, scope=scope)
 
 
 def secondary_calculation(result: engine.SecondaryResult, burden: Burden, deductible: Decimal | None = None) -> list:
@@ -160,14 +191,12 @@ def secondary_calculation(result: engine.SecondaryResult, burden: Burden, deduct
     ]
 
 
-def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, book, job, person_ids=None) -> None:
+def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, book, *, person_ids, scope) -> None:
     """Create, revise, withdraw and flag the year's secondary cases: in bulk, in one transaction, with the
     person-year's cases in progress locked so that an approval cannot interleave."""
     wanted = {pid: r for pid, r in results.items() if r is not None}
     paying = {pid for pid, r in wanted.items() if r.pay_now > 0}
     counts.people += len(results)
-    if job is not None:
-        job_progress(job, phase=f"{year} 年：写入二次救助案件", processed=job.processed + len(results))
     today = timezone.localdate()
     with transaction.atomic():
         open_cases: dict[int, Case] = {}
@@ -231,7 +260,7 @@ def _write_cases(year, burdens, results, deductibles, counts: TriggerCounts, boo
         # corrected away): their proposal is withdrawn too.
         dropped = (
             Case.objects.select_for_update()
-            .filter(year=year, source=Case.Source.SECONDARY, status=S.APPROVAL)
+            .filter(scope.q("person"), year=year, source=Case.Source.SECONDARY, status=S.APPROVAL)
             .exclude(person_id__in=list(paying))
         )
         if person_ids is not None:

@@ -1,0 +1,49 @@
+"""The people one chunk of a job works on: those of one county (or of every county) whose ids lie in
+(after_id, upto_id], a bound left open when None. A person-year depends on no other person, so the cross-check and
+the secondary trigger can run chunk by chunk, each over its own people only."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from recipients.models import Township
+
+TOWNSHIPS = Township._meta.db_table
+
+
+@dataclass(frozen=True)
+class PersonRange:
+    county_id: int | None = None
+    after_id: int | None = None
+    upto_id: int | None = None
+
+    @property
+    def everybody(self) -> bool:
+        return self.county_id is None and self.after_id is None and self.upto_id is None
+
+    def sql(self, *, person: str = "p.id", township: str = "p.township_id") -> str:
+        """The condition in SQL, each part led by AND (empty for everybody): `person` and `township` are the SQL
+        expressions of the person's id and township. Only integers are written into the text."""
+        parts = []
+        if self.county_id is not None:
+            parts.append(f"{township} IN (SELECT id FROM {TOWNSHIPS} WHERE county_id = {int(self.county_id)})")
+        if self.after_id is not None:
+            parts.append(f"{person} > {int(self.after_id)}")
+        if self.upto_id is not None:
+            parts.append(f"{person} <= {int(self.upto_id)}")
+        return "".join(f" AND {part}" for part in parts)
+
+    def q(self, person: str = "person") -> Q:
+        """The condition for a queryset whose rows reach the person through `person` ("" for Person itself)."""
+        prefix = f"{person}__" if person else ""
+        q = Q()
+        if self.county_id is not None:
+            q &= Q(**{f"{prefix}township__county_id": self.county_id})
+        if self.after_id is not None:
+            q &= Q(**{f"{prefix}pk__gt": self.after_id})
+        if self.upto_id is not None:
+            q &= Q(**{f"{prefix}pk__lte": self.upto_id})
+        return q
+
+
+EVERYBODY = PersonRange()
