@@ -10,14 +10,27 @@ import mmap
 import os
 
 
+class MappedFile(mmap.mmap):
+    """A read-only mapped file that also answers the bytes methods a reader of whole files calls (such a reader
+    then copies it: only readers that go batch by batch keep memory flat)."""
+
+    def startswith(self, prefix, *args) -> bool:
+        return bytes(self[: max(map(len, prefix)) if isinstance(prefix, tuple) else len(prefix)]).startswith(
+            prefix, *args
+        )
+
+    def decode(self, *args, **kwargs) -> str:
+        return bytes(self).decode(*args, **kwargs)
+
+
 @contextlib.contextmanager
 def mapped(path):
-    """The file's bytes as a read-only mmap (bytes for an empty file: an empty file cannot be mapped)."""
+    """The file's bytes as a MappedFile (bytes for an empty file: an empty file cannot be mapped)."""
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
             yield b""
             return
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as content:
+        with MappedFile(f.fileno(), 0, access=mmap.ACCESS_READ) as content:
             yield content
 
 
