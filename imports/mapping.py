@@ -328,10 +328,8 @@ def shown_rows(spec: FileColumns | None, data: dict) -> list[dict]:
         if entry.table:
             table = spec.table(entry.table) if spec else None
             label = table.label if table else entry.table
-            how.append(f"按{label}转换")
             codes = data.get("tables", {}).get(entry.table) or []
-            if codes:
-                how.append("；".join(f"{code} → {value}" for code, _, value in codes[:12]))
+            how.append(f"按{label}转换" + (f"：{_codes_shown(codes)}" if codes else ""))
         rows.append(
             {
                 "headers": entry.shown,
@@ -343,3 +341,13 @@ def shown_rows(spec: FileColumns | None, data: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def _codes_shown(rows: list) -> str:
+    """A value table in one line, by value: 门诊 ← 1、11、12、13；门诊慢特病 ← 14 …"""
+    by_value: dict[str, list[str]] = {}
+    for code, _, value in rows:
+        by_value.setdefault(value, []).append(str(code))
+    return "；".join(
+        f"{value} ← {'、'.join(codes[:10])}{'…' if len(codes) > 10 else ''}" for value, codes in by_value.items()
+    )

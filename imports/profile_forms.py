@@ -4,7 +4,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from lib.tabular import TableError, read_table
+from lib.tabular import TableError, read_headers
 
 from .mapping import DATE, MONEY, PLUS, Entry, header_key, parse_headers
 from .models import ColumnProfile
@@ -91,7 +91,7 @@ class ProfileFormBase(forms.ModelForm):
             self.add_error("sample_file", "示例文件过大（上限 20 MB）；只需要包含表头和几行数据")
             return
         try:
-            headers = read_table(upload.read(), upload.name).headers
+            headers = read_headers(upload.read(), upload.name)
         except TableError as exc:
             self.add_error("sample_file", str(exc))
             return

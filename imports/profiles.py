@@ -13,7 +13,7 @@ does not rewrite the history. The format's checks read the table through `profil
 
 from dataclasses import dataclass, field
 
-from lib.tabular import TableError, read_table
+from lib.tabular import TableError, read_headers
 
 from .mapping import MONEY, Entry, FileColumns, Profile, header_key, template_profile
 from .models import ColumnProfile, ImportRecord
@@ -110,7 +110,7 @@ def choose_for(record: ImportRecord, content: bytes, *, reuse: bool = False) -> 
     if fmt.file_columns is None or (reuse and record.profile_name):
         return Choice(profile=profile_of(record))
     try:
-        headers = read_table(content, record.file_name).headers
+        headers = read_headers(content, record.file_name)
     except TableError:
         record.profile_name, record.profile_mapping = "", {}
         return Choice()

@@ -2,10 +2,8 @@
 then recognised. The form names every required column left unmapped and refuses a profile that clashes."""
 
 import datetime
-import importlib
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -16,6 +14,7 @@ from recipients.models import RosterImport
 from settlements.models import MedicalCategory
 from tests.conftest import client_for
 from tests.factories import valid_id_number
+from tests.imports.platform import install_builtin_profiles
 
 pytestmark = pytest.mark.django_db
 ID = valid_id_number(datetime.date(1956, 3, 8), female=True)
@@ -95,7 +94,7 @@ def test_a_sample_file_shows_a_header_typed_wrong_before_the_profile_is_saved(cl
 
 
 def test_the_built_in_platform_profile_is_shown_for_editing_and_cannot_be_deleted(client, admin_user):
-    importlib.import_module("settlements.migrations.0007_platform_profile").forwards(apps, None)
+    install_builtin_profiles()
     profile = ColumnProfile.objects.get(name="国家医保信息平台结算清单（中文表头）")
     client_for(client, admin_user)
     page = client.get(reverse("admin:imports_columnprofile_change", args=[profile.pk])).text
