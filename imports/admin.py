@@ -31,13 +31,24 @@ def _profiled_formats():
     return [fmt for fmt in all_formats() if fmt.file_columns is not None]
 
 
+class KindFilter(admin.SimpleListFilter):
+    title = "导入类型"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(fmt.kind, fmt.file_columns.label) for fmt in _profiled_formats()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(ColumnProfile)
 class ColumnProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Column profiles: the administrator maps a department's headers once, for one format; adding one starts by
     choosing the format (its columns make the form)."""
 
     list_display = ["name", "kind_label", "active", "builtin", "updated_at"]
-    list_filter = ["kind", "active"]
+    list_filter = [KindFilter, "active"]
     search_fields = ["name", "note"]
     readonly_fields = ["kind_label"]
 

@@ -217,7 +217,12 @@ def import_validate(*, kind: str, pk: int) -> ImportRecord:
             actor=None,
             action=_action(fmt, "validate"),
             obj=record,
-            after={"status": record.status, "rows": record.total_rows, "errors": record.error_count},
+            after={
+                "status": record.status,
+                "rows": record.total_rows,
+                "errors": record.error_count,
+                **({"profile": record.profile_name} if record.profile_name else {}),
+            },
         )
     return record
 

@@ -39,7 +39,7 @@ from lib.tabular import (
     iter_records,
     read_table,
 )
-from recipients.idnumber import IdCells, mask_id_number
+from recipients.idnumber import IdCells, mask_bank_account, mask_id_number
 
 from .selectors import medical_category_rows
 
@@ -223,6 +223,8 @@ def make_error(row: int | None, column: str, value, reason: str) -> dict:
         shown = str(value)[:100]
     if column == COL_ID and shown:
         shown = mask_id_number(shown)
+    elif column == COL_PERSON_NO and shown:
+        shown = mask_bank_account(shown)
     return {"row": row, "column": column, "value": shown, "reason": reason}
 
 

@@ -111,3 +111,11 @@ def test_the_built_in_platform_profile_is_shown_for_editing_and_cannot_be_delete
 def test_only_the_administrator_edits_profiles(client, reviewer):
     response = client_for(client, reviewer).get(ADD)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_list_of_profiles_says_which_files_each_reads(client, admin_user):
+    install_builtin_profiles()
+    page = client_for(client, admin_user).get(reverse("admin:imports_columnprofile_changelist")).text
+    assert "国家医保信息平台结算清单（字段代码）" in page and "医保结算数据" in page and "?kind=settlement" in page
+    filtered = client.get(reverse("admin:imports_columnprofile_changelist") + "?kind=roster").text
+    assert "国家医保信息平台结算清单" not in filtered

@@ -263,3 +263,12 @@ def test_a_bad_roster_row_names_the_departments_header(village, reviewer):
         (2, "所属乡镇（乡镇（街道））"),
     }
     assert not Identity.objects.exists()
+
+
+def test_a_bad_person_number_is_reported_masked(reviewer):
+    records = platform_records(2)
+    records[1]["psn_no"] = "44" + "0" * 60
+    record = checked(reviewer, platform_csv(records))
+    (error,) = record.errors
+    assert (error["row"], error["column"], error["reason"]) == (3, "人员编号", "人员编号超过 50 个字")
+    assert records[1]["psn_no"] not in error["value"] and error["value"].endswith("0000")
