@@ -1,7 +1,12 @@
 """Benchmark commands build their data inside a transaction that is always rolled back."""
 
 import contextlib
+import resource
+import subprocess
+import sys
+import time
 
+from django.conf import settings
 from django.db import transaction
 
 
@@ -11,3 +16,20 @@ def rolled_back():
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+def child_peak(command: str, *args: str) -> dict:
+    """Run `manage.py <command> <args>` in a process of its own, rolled back (bench_child), and return its wall
+    time and peak resident memory (the kernel's high-water mark of the child, in MB)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "bench_child", command, *args],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} failed: {done.stderr[-2000:]}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"seconds": seconds, "peak_mb": peak_kb / 1024, "output": done.stdout}

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from lib.stats import refresh_statistics
+
 from .models import Identity, Person
 from .roster import RosterRow
 
@@ -365,4 +367,7 @@ def _apply_postgresql(rows, *, import_id, snapshot_date, snapshot_source, townsh
             counts.ended = cursor.rowcount
         cursor.execute("DROP TABLE roster_identity, roster_person, roster_stage")
         cursor.execute("RESET enable_nestloop")
+        # Before anything else plans a query over the new rows (the cross-check runs on commit).
+        refresh_statistics(cursor, "recipients_person", rows_written=counts.persons_added)
+        refresh_statistics(cursor, "recipients_identity", rows_written=counts.added + counts.changed + counts.ended)
     return counts

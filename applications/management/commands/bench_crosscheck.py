@@ -3,12 +3,20 @@
 A generated county (default 100,000 recipients, 1,000,000 settlements in one year) is built inside
 one transaction that is rolled back at the end: the database is left as it was. Figures are
 wall-clock seconds on this machine, printed with their ratios.
+
+The import is measured against its limit, built in the same run: a COPY of the same typed rows (copied back out
+of the table the import wrote) into a table with the settlement table's keys, constraints and indexes. Deferred
+constraints are checked inside every timed step (SET CONSTRAINTS ALL IMMEDIATE: what COMMIT would do). The old
+baseline, a COPY of the CSV into a bare table of text columns, is printed beside it. Peak memory is that of a
+separate process running `import_settlements` on a file of --memory-rows rows, rolled back (lib.bench).
 """
 
 import datetime
 import io
 import random
+import tempfile
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -17,13 +25,16 @@ from applications.models import Lead
 from applications.policy.services import policy_load_preset
 from applications.proactive.candidates import CANDIDATES_SQL, year_window
 from applications.proactive.crosscheck import crosscheck_now
-from lib.bench import rolled_back
+from lib.bench import child_peak, rolled_back
 from recipients import demo as rdemo
 from recipients.models import County, Township, Village
 from recipients.roster import validate_roster
 from recipients.roster_apply import apply_roster
-from settlements import demo
+from settlements import demo, sql
 from settlements.importer import import_settlements_file
+from settlements.models import SettlementImport
+
+from .. import jobbench
 
 YEAR = 2025
 TOWNS = {f"测试{i:02d}镇": [f"测试{i:02d}镇{j}村" for j in range(8)] for i in range(20)}
@@ -34,10 +45,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=100_000)
-        parser.add_argument("--settlements", type=int, default=1_000_000)
+        parser.add_argument(
+            "--settlements", type=int, nargs="+", default=[1_000_000], help="with --workers: several sizes"
+        )
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--memory-rows",
+            type=int,
+            default=3_000_000,
+            help="rows of the file whose import's peak memory is measured (0: none)",
+        )
+        jobbench.add_arguments(parser)
 
-    def handle(self, *args, people, settlements, seed, **options):
+    def handle(self, *args, people, settlements, seed, memory_rows, **options):
+        if options["workers"]:  # the job on real workers, in scratch databases (applications/management/jobbench.py)
+            return jobbench.bench_jobs(
+                self, kind="crosscheck", sizes=settlements, people_per_million=people, seed=seed, options=options
+            )
+        settlements = settlements[0]
         if connection.vendor != "postgresql":
             raise CommandError("基准测试需要 PostgreSQL：请设置 DATABASE_URL=postgres://…")
         rng = random.Random(seed)
@@ -46,16 +71,31 @@ class Command(BaseCommand):
             self._county(rng, people)
             content = self._settlements_csv(rng, settlements)
             self._import(content)
+            del content
             self._crosscheck()
+        if memory_rows:
+            self._memory(rng, memory_rows)
         f = self.figures
+        n = f["rows"]
         self.stdout.write("")
-        self.stdout.write(f"raw COPY of the CSV into a bare table      {f['copy']:7.2f} s")
-        self.stdout.write(
-            f"settlement import (check + merge)         {f['import']:7.2f} s   = {f['import'] / f['copy']:.1f}× raw COPY"
-        )
-        self.stdout.write(
-            f"re-import of the same file (no change)    {f['reimport']:7.2f} s   = {f['reimport'] / f['copy']:.1f}× raw COPY"
-        )
+        self.stdout.write(f"settlement import of {n:,} rows                seconds     rows/s   × limit  × bare COPY")
+        for key, label in (
+            ("bare", "bare COPY of the CSV (text columns)"),
+            ("limit", "limit: COPY of the typed rows, keys+indexes"),
+            ("import", "import, new rows (check + write)"),
+            ("reimport", "import of the same file again"),
+        ):
+            sec = f[key]
+            self.stdout.write(
+                f"{label:<45}{sec:9.2f} {n / sec:10,.0f} {sec / f['limit']:8.2f}× {sec / f['bare']:9.1f}×"
+            )
+        self.stdout.write(f"  (import: {f['import_path']}; re-import: {f['reimport_path']})")
+        if memory_rows:
+            m = f["memory"]
+            self.stdout.write(
+                f"peak memory of import_settlements, {memory_rows:,} rows: {m['peak_mb']:,.0f} MB "
+                f"({m['seconds']:.1f} s, {memory_rows / m['seconds']:,.0f} rows/s, {m['file_mb']:,.0f} MB file)"
+            )
         self.stdout.write(
             f"candidate query alone                     {f['candidates']:7.2f} s   ({f['n_candidates']} rows)"
         )
@@ -135,8 +175,14 @@ class Command(BaseCommand):
         )
         return content
 
+    def _commit_work(self, cursor):
+        """What COMMIT would still do: the deferred foreign-key checks."""
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
     def _import(self, content):
         data = content.split(b"\n", 1)[1]
+        record = SettlementImport.objects.create(file_name="bench.csv", file_hash="0" * 64, file_size=len(content))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE bench_bare ({', '.join(f'c{i} text' for i in range(len(demo.HEADERS)))})"
@@ -145,25 +191,77 @@ class Command(BaseCommand):
             with cursor.cursor.copy("COPY bench_bare FROM STDIN (FORMAT csv)") as copy:
                 for start in range(0, len(data), 1 << 20):
                     copy.write(data[start : start + (1 << 20)])
-            self.figures["copy"] = time.perf_counter() - t0
+            self.figures["bare"] = time.perf_counter() - t0
             cursor.execute("DROP TABLE bench_bare")
+        del data
         today = datetime.date(YEAR, 12, 31)
-        t0 = time.perf_counter()
-        outcome = import_settlements_file(content, "bench.csv", import_id=None, today=today, write=True)
-        self.figures["import"] = time.perf_counter() - t0
+        with connection.cursor() as cursor:
+            t0 = time.perf_counter()
+            outcome = import_settlements_file(content, "bench.csv", import_id=record.pk, today=today, write=True)
+            self._commit_work(cursor)
+            self.figures["import"] = time.perf_counter() - t0
         if not outcome.ok or not outcome.checked_in_sql:
             raise CommandError(f"import did not take the SQL path: {outcome.errors[:3]}")
+        self.figures["rows"], self.figures["import_path"] = outcome.added, outcome.path
+        self._limit()
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE settlements_settlement")
-        t0 = time.perf_counter()
-        again = import_settlements_file(content, "bench.csv", import_id=None, today=today, write=True)
-        self.figures["reimport"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            again = import_settlements_file(content, "bench.csv", import_id=record.pk, today=today, write=True)
+            self._commit_work(cursor)
+            self.figures["reimport"] = time.perf_counter() - t0
+        self.figures["reimport_path"] = again.path
         if again.added or again.updated:
             raise CommandError("re-import changed rows")
         self.stdout.write(
             f"import: {outcome.added} added, {outcome.unregistered} of people not in the registry; "
             f"re-import: {again.unchanged} unchanged"
         )
+
+    def _limit(self):
+        """COPY the rows the import wrote, as typed rows, into an empty table shaped like the real one."""
+        columns = f"{sql.STAGE_COLUMNS}, last_import_id"
+        with connection.cursor() as cursor:
+            typed = io.BytesIO()
+            with cursor.cursor.copy(f"COPY (SELECT {columns} FROM settlements_settlement) TO STDOUT") as copy:
+                for block in copy:
+                    typed.write(block)
+            typed = typed.getvalue()
+            cursor.execute("CREATE TABLE bench_limit (LIKE settlements_settlement INCLUDING ALL)")
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'settlements_settlement'::regclass AND contype = 'f'"
+            )
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE bench_limit ADD {definition}")
+            t0 = time.perf_counter()
+            with cursor.cursor.copy(f"COPY bench_limit ({columns}) FROM STDIN") as copy:
+                for start in range(0, len(typed), 1 << 20):
+                    copy.write(typed[start : start + (1 << 20)])
+            self._commit_work(cursor)
+            self.figures["limit"] = time.perf_counter() - t0
+            cursor.execute("DROP TABLE bench_limit")
+
+    def _memory(self, rng, n):
+        """Peak memory of `import_settlements` on an n-row file, in a process of its own (rolled back)."""
+        path = Path(tempfile.gettempdir()) / "bench-memory.csv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            out.write(",".join(demo.HEADERS) + "\r\n")
+            ids = [
+                rdemo.make_id_number(
+                    rng, "990103", datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(25000))
+                )
+                for _ in range(max(1, n // 10))
+            ]
+            start = datetime.date(YEAR, 1, 1)
+            for i in range(n):
+                day = start + datetime.timedelta(days=rng.randrange(300))
+                row = demo.settlement_row(rng, f"JM{YEAR}{i:09d}", rng.choice(ids), "外来", service_date=day)
+                out.write(",".join(row) + "\r\n")
+        try:
+            self.figures["memory"] = child_peak("import_settlements", str(path))
+            self.figures["memory"]["file_mb"] = path.stat().st_size / 1e6
+        finally:
+            path.unlink()
 
     def _crosscheck(self):
         start, end = year_window(YEAR)
