@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "job.secondary": "二次救助测算",
     "job.restart": "任务中断后重新运行",
     "job.interrupted": "任务中断（心跳超时）",
+    "job.failed": "任务失败（分块多次出错）",
     "job.cancel": "取消排队中的任务",
     "secondary.create": "生成二次救助案件",
     "secondary.update": "更新二次救助测算",

@@ -75,6 +75,6 @@ def test_a_registered_task_runs_in_process_in_eager_mode(eager_tasks):
 
 def test_an_unknown_task_name_goes_to_the_broker(monkeypatch):
     to_broker = []
-    monkeypatch.setattr(app, "send_task", lambda name, args: to_broker.append((name, args)))
+    monkeypatch.setattr(app, "send_task", lambda name, args, countdown=None: to_broker.append((name, args)))
     tasks.send_task("elsewhere.only_a_worker_knows", 5)
     assert to_broker == [("elsewhere.only_a_worker_knows", (5,))]
