@@ -104,27 +104,25 @@ def onestop_by_person_year(people: dict[int, str], years: Iterable[int]) -> dict
     by_number = {number: pid for pid, number in people.items()}
     first, last = datetime.date(years[0], 1, 1), datetime.date(years[-1], 12, 31)
     for chunk in chunks(by_number, 1000):
+        # Plain rows, not model instances: a job's chunk reads tens of thousands of them.
         rows = Settlement.objects.filter(
             id_number__in=chunk, onestop__gt=0, service_date__gte=first, service_date__lte=last
-        ).only(
-            "number",
-            "id_number",
-            "service_date",
-            "visit_type",
-            "total",
-            "in_policy",
-            "basic",
-            "critical",
-            "other",
+        ).values_list(
+            "number", "id_number", "service_date", "visit_type", "total", "in_policy", "basic", "critical", "other",
             "onestop",
-        )
-        for s in rows:
-            if s.service_date.year not in years:
+        )  # fmt: skip
+        for number, id_number, day, visit_type, total, in_policy, basic, critical, other, onestop in rows:
+            if day.year not in years:
                 continue
-            key = (by_number[s.id_number], s.service_date.year)
-            found.setdefault(key, []).append(
-                OneStop(s.number, s.service_date, s.visit_type, engine.Amounts.of(s, onestop="onestop"))
+            amounts = engine.Amounts(
+                total=total,
+                in_policy=in_policy,
+                basic=basic,
+                critical=critical,
+                other=other,
+                onestop_assistance=onestop,
             )
+            found.setdefault((by_number[id_number], day.year), []).append(OneStop(number, day, visit_type, amounts))
     return found
 
 

@@ -13,6 +13,7 @@ from applications.secondary.trigger import secondary_run
 from lib.bench import rolled_back
 from settlements.importer import import_settlements_file
 
+from .. import jobbench
 from .bench_crosscheck import YEAR
 from .bench_crosscheck import Command as CrosscheckBench
 
@@ -25,6 +26,11 @@ class Command(CrosscheckBench):
         parser.add_argument("--new", type=int, default=10_000, help="rows of the second import")
 
     def handle(self, *args, people, settlements, seed, new, **options):
+        if options["workers"]:  # the job on real workers, in scratch databases (applications/management/jobbench.py)
+            return jobbench.bench_jobs(
+                self, kind="secondary", sizes=settlements, people_per_million=people, seed=seed, options=options
+            )
+        settlements = settlements[0]
         if connection.vendor != "postgresql":
             raise CommandError("基准测试需要 PostgreSQL：请设置 DATABASE_URL=postgres://…")
         rng = random.Random(seed)

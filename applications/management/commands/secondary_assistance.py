@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from applications.models import Job
 from applications.policy.engine import yuan
 from applications.secondary.services import secondary_now
+from recipients.models import County
 
 
 class Command(BaseCommand):
@@ -11,10 +12,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, help="只测算这一年度（默认所有有结算数据的年度）")
 
-    def handle(self, *args, year, **options):
+        parser.add_argument("--county", help="只运行这个县（区），按代码（默认全部县区）")
+
+    def handle(self, *args, year, county, **options):
         if year is not None and not 2000 <= year <= 2100:
             raise CommandError(f"年度不正确：{year}")
-        job = secondary_now(year=year, reason="命令行运行")
+        county_id = None
+        if county:
+            county_id = County.objects.filter(code=county).values_list("pk", flat=True).first()
+            if county_id is None:
+                raise CommandError(f"没有代码为 {county} 的县（区）")
+        job = secondary_now(year=year, reason="命令行运行", county_id=county_id)
         if job.status != Job.Status.DONE:
             raise CommandError(job.message or "测算失败")
         self.stdout.write(
