@@ -1,7 +1,8 @@
-"""The six roles of the bureau (DOMAIN §1) as permission groups.
+"""The six roles of the bureau (DOMAIN §1) and the two of a prefecture (§12.6) as permission groups.
 
-A user holds exactly one role. The role's group carries the permissions; a township clerk is
-further bound to one township. Groups are kept in step with this table after every migrate.
+A user holds exactly one role. The role's group carries the permissions; a township clerk is bound to one
+township, the other county roles to one county; the prefecture roles see every county. Groups are kept in step
+with this table after every migrate.
 """
 
 from django.db import models
@@ -14,6 +15,9 @@ class Role(models.TextChoices):
     FINANCE = "finance", "财务"
     SUPERVISOR = "supervisor", "领导督查"
     ADMIN = "admin", "系统管理"
+    # A prefecture (地级市) running one instance for its counties (DOMAIN §12.6).
+    CITY_SUPERVISOR = "city_supervisor", "市级督查"
+    CITY_ADMIN = "city_admin", "市级管理"
 
 
 PERSON_READ = ["recipients.view_person"]
@@ -119,10 +123,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+ROLE_PERMISSIONS[Role.CITY_SUPERVISOR] = list(ROLE_PERMISSIONS[Role.SUPERVISOR])
+ROLE_PERMISSIONS[Role.CITY_ADMIN] = [*ROLE_PERMISSIONS[Role.ADMIN], "recipients.delete_township"]
+
 # Roles whose work is bound to one township.
 TOWNSHIP_ROLES = {Role.CLERK}
+# Roles that see every county of the instance; every other role sees one county.
+PREFECTURE_ROLES = {Role.CITY_SUPERVISOR, Role.CITY_ADMIN}
 # Roles that use the Django admin for configuration.
-STAFF_ROLES = {Role.ADMIN}
+STAFF_ROLES = {Role.ADMIN, Role.CITY_ADMIN}
 
 
 def sync_role_groups(sender, using="default", **kwargs):

@@ -37,19 +37,21 @@ def _work_queues(user) -> list[dict]:
         queues.append({"label": "待跟进线索", "count": open_leads, "url": reverse("applications:lead_list")})
     if user.has_perm("payouts.manage_payoutbatch"):
         batches = reverse("payouts:batch_list")
+        mine = PayoutBatch.objects.visible_to(user)
+        county = {"township__county_id": user.scope_county_id} if user.scope_county_id else {}
         queues += [
-            {"label": "待发放（未进批次）", "count": payable_cases().count(), "url": reverse("payouts:batch_new")},
+            {
+                "label": "待发放（未进批次）",
+                "count": payable_cases(county_id=user.scope_county_id).count(),
+                "url": reverse("payouts:batch_new"),
+            },
             {
                 "label": "批次待复核",
-                "count": PayoutBatch.objects.filter(status=PayoutBatch.Status.LOCKED).exclude(created_by=user).count(),
+                "count": mine.filter(status=PayoutBatch.Status.LOCKED).exclude(created_by=user).count(),
                 "url": batches,
             },
-            {
-                "label": "批次待回盘",
-                "count": PayoutBatch.objects.filter(status=PayoutBatch.Status.EXPORTED).count(),
-                "url": batches,
-            },
-            {"label": "收款账户待更正或补录", "count": awaiting_correction().count(), "url": batches},
+            {"label": "批次待回盘", "count": mine.filter(status=PayoutBatch.Status.EXPORTED).count(), "url": batches},
+            {"label": "收款账户待更正或补录", "count": awaiting_correction().filter(**county).count(), "url": batches},
         ]
     return queues
 
@@ -67,11 +69,14 @@ def home(request):
         context["queues"] = case_queues(user=user, day=today)
         context["reminders"] = case_reminders(user=user, day=today)
     context["queues"] = context.get("queues", []) + _work_queues(user)
-    if user.role == Role.SUPERVISOR or user.is_superuser:
+    if user.role in (Role.SUPERVISOR, Role.CITY_SUPERVISOR) or user.is_superuser:
         context["by_township"] = people_by_township(user=user, day=today)
-    if user.role == Role.ADMIN or user.is_superuser:
+    if user.role in (Role.ADMIN, Role.CITY_ADMIN) or user.is_superuser:
+        users = User.objects.filter(is_active=True)
+        if not user.prefecture_wide:
+            users = users.filter(county_id=user.scope_county_id)
         context["users_by_role"] = [
             (Role(r).label if r else "未分配", n)
-            for r, n in User.objects.filter(is_active=True).values_list("role").annotate(n=Count("id")).order_by("role")
+            for r, n in users.values_list("role").annotate(n=Count("id")).order_by("role")
         ]
     return render(request, "accounts/home.html", context)

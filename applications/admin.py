@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from audit.admin_mixins import AuditedAdminMixin
+from recipients.admin_scope import CountyScopedAdminMixin
 
 from .models import CalendarOverride, RegionIncome
 
 
 @admin.register(RegionIncome)
-class RegionIncomeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class RegionIncomeAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """上年人均可支配收入, by region and year: the base of percentage deductibles."""
 
     list_display = ["county", "year", "amount"]

@@ -27,6 +27,15 @@ class AuditEvent(models.Model):
     after = models.JSONField("变更后", null=True, blank=True)
     comment = models.TextField("说明", blank=True)
     ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    county = models.ForeignKey(
+        "recipients.County",
+        verbose_name="县（区）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="对象所属的县（区），对象没有时为操作人所属的县；县级角色只看本县的日志",
+    )
 
     class Meta:
         verbose_name = "审计事件"

@@ -29,6 +29,7 @@ def audit_record(
         object_repr = object_repr or str(obj)
     user = _user(actor)
     return AuditEvent.objects.create(
+        county_id=_county_id(obj, user),
         actor=user,
         actor_name=(user.get_username() if user else "系统"),
         action=action,
@@ -60,8 +61,16 @@ def audit_record_many(
     def value(spec, obj):
         return spec(obj) if callable(spec) else spec
 
+    objects = list(objects)
+    townships = {}
+    for model in {type(obj) for obj in objects}:
+        if any(f.name == "township" for f in model._meta.get_fields()):
+            ids = {obj.township_id for obj in objects if type(obj) is model and obj.township_id is not None}
+            townships.update(_township_counties(model, ids))
+
     events = [
         AuditEvent(
+            county_id=_county_id(obj, user, townships),
             actor=user,
             actor_name=name,
             action=action,
@@ -76,6 +85,34 @@ def audit_record_many(
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     return len(events)
+
+
+def _county_id(obj, user, townships: dict[int, int] | None = None) -> int | None:
+    """The county an event belongs to: its object's (a county field, or its township's county), else the actor's.
+    `townships` maps township ids to counties when the caller read them for many objects at once."""
+    if obj is not None:
+        county_id = getattr(obj, "county_id", None)
+        township_id = getattr(obj, "township_id", None)
+        if county_id is None and township_id is not None:
+            cached = obj._state.fields_cache.get("township")
+            if cached is not None:
+                county_id = cached.county_id
+            elif townships is not None:
+                county_id = townships.get(township_id)
+            else:
+                county_id = _township_counties(type(obj), {township_id}).get(township_id)
+        if county_id is None and obj._meta.label_lower == "recipients.county":
+            county_id = obj.pk
+        if county_id is not None:
+            return county_id
+    return getattr(user, "county_id", None) if user is not None else None
+
+
+def _township_counties(model, township_ids: set[int]) -> dict[int, int]:
+    if not township_ids:
+        return {}
+    townships = model._meta.get_field("township").related_model
+    return dict(townships.objects.filter(pk__in=township_ids).values_list("pk", "county_id"))
 
 
 def _user(actor):

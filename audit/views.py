@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
 from django.shortcuts import render
 
 from lib.pages import paginate
@@ -11,7 +12,12 @@ from .models import AuditEvent
 
 @permission_required("audit.view_auditevent", raise_exception=True)
 def event_list(request):
-    event_filter = AuditEventFilter(request.GET or None, queryset=AuditEvent.objects.all())
+    events = AuditEvent.objects.all()
+    if not request.user.prefecture_wide:
+        # A county's roles read their county's log, and the system's own events that belong to no county.
+        county = Q(county_id=request.user.scope_county_id) if request.user.scope_county_id else Q(pk__in=[])
+        events = events.filter(county | Q(county__isnull=True, actor__isnull=True))
+    event_filter = AuditEventFilter(request.GET or None, queryset=events)
     page, query = paginate(request, event_filter.qs, 50)
     for event in page:
         event.action_label = ACTION_LABELS.get(event.action, event.action)

@@ -19,6 +19,11 @@ class BatchFilterForm(BootstrapFormMixin, forms.Form):
     approved_to = forms.DateField(label="批准日期止", required=False, widget=DateInput())
     purpose = forms.CharField(label="摘要（代发文件）", max_length=50, initial="医疗救助金", required=False)
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:  # the townships of the user's county
+            self.fields["township"].queryset = Township.objects.visible_to(user)
+
     def clean(self):
         data = super().clean()
         if data.get("approved_from") and data.get("approved_to") and data["approved_from"] > data["approved_to"]:

@@ -4,7 +4,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from recipients.models import scoped_to_user
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class BatchQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A county's batches to its county's roles; every county's to the prefecture roles."""
+        return scoped_to_user(self, user, "payouts.view_payoutbatch", township=None, county="county")
+
+
+class LineQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return scoped_to_user(self, user, "payouts.view_payoutline", township=None, county="batch__county")
 
 
 class PayoutBatch(models.Model):
@@ -20,6 +33,9 @@ class PayoutBatch(models.Model):
         CANCELLED = "cancelled", "已作废"
 
     number = models.CharField("批次号", max_length=20, unique=True)
+    county = models.ForeignKey(
+        "recipients.County", verbose_name="所属县（区）", on_delete=models.PROTECT, null=True, related_name="+"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     purpose = models.CharField("摘要", max_length=50, default="医疗救助金")
     filters = models.JSONField("选取条件", default=dict, blank=True)
@@ -53,6 +69,8 @@ class PayoutBatch(models.Model):
     returned_at = models.DateTimeField("回盘时间", null=True, blank=True)
     closed_at = models.DateTimeField("完成时间", null=True, blank=True)
     note = models.TextField("备注", blank=True)
+
+    objects = BatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = "支付批次"
@@ -97,6 +115,8 @@ class PayoutLine(models.Model):
     live = models.BooleanField("在批次中", default=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     resolved_at = models.DateTimeField("回盘时间", null=True, blank=True)
+
+    objects = LineQuerySet.as_manager()
 
     class Meta:
         verbose_name = "支付明细"

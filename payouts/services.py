@@ -50,10 +50,15 @@ class ReturnRejected(PayoutRefused):
 # --- the pool of approved, unpaid amounts ---------------------------------------------------------
 
 
-def payable_cases(*, township=None, source: str = "", benefit: str = "", approved_from=None, approved_to=None):
+def payable_cases(
+    *, county_id=None, township=None, source: str = "", benefit: str = "", approved_from=None, approved_to=None
+):
     """Approved cases with an amount to pay, a payee account, no live payout line, and not waiting for an
-    account correction after a failed payment (a failed line with the account the case still has)."""
+    account correction after a failed payment (a failed line with the account the case still has); of one
+    county when `county_id` is given (a batch is always one county's)."""
     cases = Case.objects.filter(status=Case.Status.APPROVED, approved_amount__gt=0).exclude(payee_account="")
+    if county_id is not None:
+        cases = cases.filter(township__county_id=county_id)
     cases = cases.exclude(Exists(PayoutLine.objects.filter(case=OuterRef("pk"), live=True)))
     cases = cases.exclude(Exists(_failed_with_same_payee()))
     if township is not None:
@@ -126,6 +131,7 @@ def _create_numbered(**fields) -> PayoutBatch:
             with transaction.atomic():
                 return PayoutBatch.objects.create(
                     number=_new_number(),
+                    county_id=fields["county_id"],
                     **{"created_by": fields["user"], "filters": fields["filters"], "purpose": fields["purpose"]},
                 )
         except IntegrityError:
@@ -152,6 +158,11 @@ def batch_create(
     """A draft batch of every payable case matching the filters. Cases another user is putting into a batch at
     this moment are skipped (their rows are locked), and the one-live-line constraint is the last guard."""
     _require(user, "payouts.manage_payoutbatch", "制作支付批次")
+    county_id = user.scope_county_id
+    if county_id is None:
+        raise PayoutRefused("支付批次按县（区）制作：请使用所属县的财务账户（账户尚未指定所属县时请联系系统管理）")
+    if township is not None and township.county_id != county_id:
+        raise PayoutRefused("只能为本县（区）的乡镇制作支付批次")
     filters = {
         "township": township.name if township else "",
         "source": source,
@@ -163,6 +174,7 @@ def batch_create(
         with transaction.atomic():
             cases = list(
                 payable_cases(
+                    county_id=county_id,
                     township=township,
                     source=source,
                     benefit=benefit,
@@ -175,7 +187,9 @@ def batch_create(
             )
             if not cases:
                 raise PayoutRefused("没有符合条件的待发放金额（已批准、未发放、有收款账户、不在其他批次中）")
-            batch = _create_numbered(user=user, filters=filters, purpose=purpose[:50] or "医疗救助金")
+            batch = _create_numbered(
+                user=user, county_id=county_id, filters=filters, purpose=purpose[:50] or "医疗救助金"
+            )
             lines = [
                 PayoutLine(
                     batch=batch,

@@ -32,29 +32,37 @@ def _filters(form) -> dict:
     }
 
 
+def _payable(user, **filters):
+    """The pool of the user's county (a prefecture role sees every county's)."""
+    return services.payable_cases(county_id=user.scope_county_id, **filters).filter(
+        pk__in=Case.objects.visible_to(user).values("pk")
+    )
+
+
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
 def batch_list(request):
-    batches = PayoutBatch.objects.select_related("created_by", "reviewed_by")
+    batches = PayoutBatch.objects.visible_to(request.user).select_related("created_by", "reviewed_by", "county")
     page, _ = paginate(request, batches, 30)
-    pool = services.payable_cases().aggregate(n=Count("pk"), total=Sum("approved_amount"))
+    pool = _payable(request.user).aggregate(n=Count("pk"), total=Sum("approved_amount"))
+    correction = Case.objects.visible_to(request.user).filter(pk__in=services.awaiting_correction().values("pk"))
     return render(
         request,
         "payouts/batch_list.html",
         {
             "page": page,
             "pool": pool,
-            "correction": services.awaiting_correction().count(),
-            "correction_cases": services.awaiting_correction().select_related("person")[:20],
+            "correction": correction.count(),
+            "correction_cases": correction.select_related("person")[:20],
         },
     )
 
 
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)
 def batch_new(request):
-    form = BatchFilterForm(request.POST or request.GET or None)
+    form = BatchFilterForm(request.POST or request.GET or None, user=request.user)
     preview = None
     if form.is_bound and form.is_valid():
-        preview = services.payable_cases(**_filters(form)).aggregate(n=Count("pk"), total=Sum("approved_amount"))
+        preview = _payable(request.user, **_filters(form)).aggregate(n=Count("pk"), total=Sum("approved_amount"))
         if request.method == "POST":
             try:
                 batch = services.batch_create(
@@ -72,7 +80,9 @@ def batch_new(request):
 
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
 def batch_detail(request, pk, return_errors=None):
-    batch = get_object_or_404(PayoutBatch.objects.select_related("created_by", "locked_by", "reviewed_by"), pk=pk)
+    batch = get_object_or_404(
+        PayoutBatch.objects.visible_to(request.user).select_related("created_by", "locked_by", "reviewed_by"), pk=pk
+    )
     if request.method == "POST" and request.POST.get("search") == "1":
         return post_search(request)  # a name or ID number typed in stays out of the URL
     lines = batch.lines.select_related("township", "case").order_by("reference")
@@ -129,7 +139,7 @@ def batch_action(request, pk, action):
         raise PermissionDenied
     if not request.user.has_perm("payouts.view_payoutbatch"):
         raise PermissionDenied
-    batch = get_object_or_404(PayoutBatch, pk=pk)
+    batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
     try:
         ACTIONS[action](batch, request.user, request.POST)
     except (services.PayoutRefused, ValueError) as exc:
@@ -142,7 +152,7 @@ def batch_action(request, pk, action):
 @require_POST
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)
 def batch_export_view(request, pk):
-    batch = get_object_or_404(PayoutBatch, pk=pk)
+    batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
     try:
         content = services.batch_export(batch=batch, user=request.user)
     except services.PayoutRefused as exc:
@@ -153,7 +163,7 @@ def batch_export_view(request, pk):
 
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
 def public_notice_view(request, pk):
-    batch = get_object_or_404(PayoutBatch, pk=pk)
+    batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
     if batch.status == PayoutBatch.Status.CANCELLED:
         messages.error(request, "已作废的批次没有公示名单")
         return redirect("payouts:batch_detail", pk=batch.pk)
@@ -177,7 +187,7 @@ def public_notice_view(request, pk):
 @require_POST
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)
 def return_upload(request, pk):
-    batch = get_object_or_404(PayoutBatch, pk=pk)
+    batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
     form = ReturnUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "请选择银行回盘文件")
@@ -211,7 +221,8 @@ def line_search(request):
     lines = PayoutLine.objects.none()
     if q:
         lines = (
-            PayoutLine.objects.filter(
+            PayoutLine.objects.visible_to(request.user)
+            .filter(
                 Q(reference=q.upper()) | Q(payee_name__contains=q) | Q(id_number=q.upper()) | Q(case__number=q.upper())
             )
             .select_related("batch", "case", "township")
@@ -223,7 +234,7 @@ def line_search(request):
 
 @permission_required("payouts.manage_payoutbatch", raise_exception=True)
 def payee_correct_view(request, case_pk):
-    case = get_object_or_404(Case.objects.select_related("person"), pk=case_pk)
+    case = get_object_or_404(Case.objects.visible_to(request.user).select_related("person"), pk=case_pk)
     # The account is typed anew (the current one is shown masked): the form never echoes it in full.
     form = PayeeForm(request.POST or None, initial={"payee_name": case.payee_name, "payee_bank": case.payee_bank})
     form.set_current_account(case.payee_account)

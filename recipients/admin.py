@@ -3,6 +3,7 @@ from django.contrib import admin
 from audit.admin_mixins import AuditedAdminMixin
 from imports.admin import ImportRecordAdmin
 
+from .admin_scope import CountyScopedAdminMixin
 from .models import County, RosterImport, Township, Village
 
 
@@ -12,12 +13,13 @@ class VillageInline(admin.TabularInline):
 
 
 @admin.register(County)
-class CountyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class CountyAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    county_path = "pk"
     list_display = ["name", "code"]
 
 
 @admin.register(Township)
-class TownshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class TownshipAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "county"]
     list_filter = ["county"]
     search_fields = ["name", "code"]
@@ -25,12 +27,13 @@ class TownshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class VillageAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    county_path = "township__county"
     list_display = ["name", "township"]
     list_filter = ["township"]
     search_fields = ["name", "township__name"]
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(ImportRecordAdmin):
+class RosterImportAdmin(CountyScopedAdminMixin, ImportRecordAdmin):
     list_filter = ["status", "source"]

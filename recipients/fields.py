@@ -20,7 +20,10 @@ class TownshipFilter(forms.Form):
         if user.township_scoped:
             del self.fields["township"]
         else:
-            self.fields["township"].queryset = Township.objects.all()
+            field = self.fields["township"]
+            field.queryset = Township.objects.visible_to(user).select_related("county")
+            if user.prefecture_wide:  # township names repeat across counties
+                field.label_from_instance = lambda t: f"{t.county.name} · {t.name}"
 
 
 class NewAccountFields(forms.Form):

@@ -32,6 +32,7 @@ from .roster import (
     FILE_COLUMNS,
     REQUIRED_COLUMNS,
     clerk_scope_errors,
+    county_scope_errors,
     validate_roster,
 )
 from .roster_apply import apply_roster
@@ -50,8 +51,9 @@ def _prepare(user, options: dict) -> dict:
     return {
         "source": source,
         "snapshot_date": snapshot_date,
-        # A township window's roster may hold its own township's people only.
+        # A township window's roster may hold its own township's people only; a county's, its county's.
         "township": user.township if user is not None and user.township_scoped else None,
+        "county_id": user.scope_county_id if user is not None else None,
     }
 
 
@@ -61,6 +63,7 @@ def _read(record: RosterImport, content: bytes, progress=None):
         record.file_name,
         default_source=record.source,
         township=record.township,
+        county=record.county,
         progress=progress,
         today=timezone.localdate(),
         profile=profile_of(record),
@@ -73,6 +76,10 @@ def _write_rows(record: RosterImport, checked) -> Report:
     if record.township_id is not None:
         # Checked again under the lock: a county import may have moved someone since the file was read.
         errors = clerk_scope_errors(checked.rows, record.township)
+        if errors:
+            return Report(total_rows=checked.total_rows, errors=errors)
+    elif record.county_id is not None:
+        errors = county_scope_errors(checked.rows, record.county)
         if errors:
             return Report(total_rows=checked.total_rows, errors=errors)
     counts = apply_roster(

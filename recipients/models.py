@@ -21,10 +21,24 @@ class County(models.Model):
         return self.name
 
 
+class TownshipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A clerk's own township, a county role's townships, every township for the prefecture roles."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.township_scoped:
+            return self.filter(pk=user.township_id)
+        if user.prefecture_wide:
+            return self
+        return self.filter(county_id=user.scope_county_id) if user.scope_county_id else self.none()
+
+
 class Township(models.Model):
     county = models.ForeignKey(County, verbose_name="所属县", on_delete=models.PROTECT, related_name="townships")
     name = models.CharField("名称", max_length=50)
     code = models.CharField("代码", max_length=12, blank=True)
+
+    objects = TownshipQuerySet.as_manager()
 
     class Meta:
         verbose_name = "乡镇（街道）"
@@ -50,17 +64,27 @@ class Village(models.Model):
         return self.name
 
 
-def scoped_to_user(queryset, user, permission: str):
-    """Rows the user may see: none without the permission, a clerk's township only, else all."""
+def scoped_to_user(
+    queryset, user, permission: str, *, township: str | None = "township", county: str = "township__county"
+):
+    """Rows the user may see: none without the permission; a clerk's township only; a county role's county only
+    (none while the user has no county); every county for the prefecture roles.
+
+    `township` and `county` name the paths from the rows to their township and county; rows without a township
+    (township=None: a batch, a policy) are shown to a clerk by the county of their township."""
     if not user.is_authenticated:
         return queryset.none()
     if user.is_superuser:
         return queryset
     if not user.has_perm(permission):
         return queryset.none()
-    if user.township_scoped:
-        return queryset.filter(township_id=user.township_id)
-    return queryset
+    if user.township_scoped and township is not None:
+        return queryset.filter(**{f"{township}_id": user.township_id})
+    if user.prefecture_wide:
+        return queryset
+    if user.scope_county_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{county}_id": user.scope_county_id})
 
 
 class PersonQuerySet(models.QuerySet):
@@ -160,7 +184,7 @@ class Identity(models.Model):
 
 class RosterImportQuerySet(ImportQuerySet):
     def visible_to(self, user):
-        return scoped_to_user(self, user, "recipients.view_rosterimport")
+        return scoped_to_user(self, user, "recipients.view_rosterimport", county="county")
 
 
 class RosterImport(ImportRecord):
@@ -176,6 +200,15 @@ class RosterImport(ImportRecord):
         blank=True,
         related_name="+",
         help_text="乡镇窗口上传的名册只能包含本乡镇人员",
+    )
+    county = models.ForeignKey(
+        County,
+        verbose_name="所属县（区）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="县级上传的名册只能包含本县人员；市级上传的名册按所填乡镇分到各县（此时为空）",
     )
     rows_added = models.PositiveIntegerField("新增", default=0)
     rows_changed = models.PositiveIntegerField("变更", default=0)

@@ -8,6 +8,7 @@ rules are the same, and errors name the file's header beside ours.
 
 import datetime
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from lib.tabular import (
 
 from .categories import parse_category, parse_source
 from .idnumber import IdCells, mask_bank_account, mask_id_number, mask_phone
-from .models import Person, Township, Village
+from .models import County, Person, Township, Village
 
 COL_ID = "身份证号"
 COL_NAME = "姓名"
@@ -126,12 +127,15 @@ def validate_roster(
     *,
     default_source: str,
     township: Township | None = None,
+    county: County | None = None,
     progress: Callable[[int, int], None] | None = None,
     today: datetime.date | None = None,
     profile: Profile | None = None,
 ) -> RosterCheck:
-    """Read and check a roster file. `township` restricts it to one township (a clerk's upload); `profile` is the
-    column profile the file is read through (None: §1's own headers)."""
+    """Read and check a roster file. `township` restricts it to one township (a clerk's upload), `county` to one
+    county's townships (a county role's upload); without either (a prefecture's upload) each row goes to the
+    county of the township it names. `profile` is the column profile the file is read through (None: §1's own
+    headers)."""
     check = RosterCheck()
     try:
         table = read_table(content, file_name)
@@ -156,10 +160,13 @@ def _validate(table, check: RosterCheck, *, default_source, township, progress, 
     if check.errors:
         return check
 
-    townships = {t.name: t for t in Township.objects.all()}
-    township_names_seen = {}
-    for t in townships.values():
-        township_names_seen[t.name] = township_names_seen.get(t.name, 0) + 1
+    in_scope = Township.objects.all() if county is None else Township.objects.filter(county=county)
+    known = list(in_scope)
+    townships = {t.name: t for t in known}
+    township_names_seen = Counter(t.name for t in known)
+    elsewhere = (
+        set(Township.objects.exclude(county=county).values_list("name", flat=True)) if county is not None else set()
+    )
     villages = {(v.township_id, v.name): v.id for v in Village.objects.all()}
     today = today or datetime.date.today()
 
@@ -232,6 +239,8 @@ def _validate(table, check: RosterCheck, *, default_source, township, progress, 
         raw_township = cell_text(rec[COL_TOWNSHIP])
         if not raw_township:
             check.error(row_no, COL_TOWNSHIP, "", "乡镇（街道）不能为空")
+        elif raw_township not in townships and raw_township in elsewhere:
+            check.error(row_no, COL_TOWNSHIP, raw_township, f"不属于{county.name}：只能导入本县（区）的人员")
         elif raw_township not in townships:
             check.error(
                 row_no, COL_TOWNSHIP, raw_township, "系统中没有这个乡镇（街道），请核对名称或联系系统管理员添加"
@@ -308,6 +317,8 @@ def _validate(table, check: RosterCheck, *, default_source, township, progress, 
         progress(check.total_rows, check.total_rows)
     if township is not None and check.rows:
         _check_clerk_scope(check, township)
+    elif county is not None and check.rows:
+        check.errors.extend(county_scope_errors(check.rows, county))
     if check.errors:
         check.errors.sort(key=lambda e: e["row"] or 0)
         check.rows = []
@@ -338,6 +349,24 @@ def _same_person_fields(first: RosterRow, row: RosterRow, check: RosterCheck) ->
 
 def _check_clerk_scope(check: RosterCheck, township: Township) -> None:
     check.errors.extend(clerk_scope_errors(check.rows, township))
+
+
+def county_scope_errors(rows: list[RosterRow], county: County) -> list[dict]:
+    """A county may not touch a person registered in another county (checked again before writing)."""
+    numbers = sorted({r.id_number for r in rows})
+    elsewhere = set()
+    for start in range(0, len(numbers), 900):
+        chunk = numbers[start : start + 900]
+        elsewhere.update(
+            Person.objects.filter(id_number__in=chunk)
+            .exclude(township__county_id=county.id)
+            .values_list("id_number", flat=True)
+        )
+    report = RosterCheck()
+    for row in rows:
+        if row.id_number in elsewhere:
+            report.error(row.row_no, COL_ID, row.id_number, "此人已登记在其他县（区），不能改动，请联系市级管理处理")
+    return report.errors
 
 
 def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:

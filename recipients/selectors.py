@@ -104,4 +104,4 @@ def people_by_township(*, user, day: datetime.date):
         .annotate(n=Count("person_id", distinct=True))
     )
     totals = dict(people.values_list("township_id").annotate(n=Count("id")))
-    return [(t, totals.get(t.id, 0), counts.get(t.id, 0)) for t in Township.objects.all()]
+    return [(t, totals.get(t.id, 0), counts.get(t.id, 0)) for t in Township.objects.visible_to(user)]

@@ -25,6 +25,7 @@ from settlements.models import Settlement
 from settlements.visits import service_date
 
 from .models import Benefit, Channel
+from .selectors import in_scope
 
 CHANNEL_NAMES = dict(Channel.choices)
 
@@ -40,10 +41,11 @@ class DetailRow(NamedTuple):
     amount: Decimal
 
 
-def detail_rows(year: int, township=None) -> Iterator[DetailRow]:
-    """Every direct and secondary assistance of the year: one-stop settlements, approved bills, secondary cases."""
+def detail_rows(year: int, township=None, county=None) -> Iterator[DetailRow]:
+    """Every direct and secondary assistance of the year: one-stop settlements, approved bills, secondary cases;
+    of one township, one county, or (neither) every county."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    people = Person.objects.all() if township is None else Person.objects.filter(township=township)
+    people = in_scope(Person.objects.all(), township=township, county=county)
     names = {
         n: (pk, name, town)
         for pk, n, name, town in people.values_list("pk", "id_number", "name", "township__name").iterator(5000)
@@ -67,8 +69,7 @@ def detail_rows(year: int, township=None) -> Iterator[DetailRow]:
     bills = Bill.objects.filter(case__status__in=GRANTED_STATUSES, granted__gt=0).exclude(
         case__source=Case.Source.SECONDARY
     )
-    if township is not None:
-        bills = bills.filter(case__township=township)
+    bills = in_scope(bills, township=township, county=county, township_path="case__township")
     manual = CHANNEL_NAMES[Channel.MANUAL]
     for visit_type, discharged, visit, town, pid, name, id_number, amount in bills.values_list(
         "visit_type",
@@ -89,8 +90,7 @@ def detail_rows(year: int, township=None) -> Iterator[DetailRow]:
     cases = Case.objects.filter(source=Case.Source.SECONDARY, year=year, status__in=GRANTED_STATUSES).annotate(
         burden_category=Subquery(burden_category)
     )
-    if township is not None:
-        cases = cases.filter(township=township)
+    cases = in_scope(cases, township=township, county=county)
     secondary = CHANNEL_NAMES[Channel.SECONDARY]
     for decided, town, name, id_number, amount, code in (
         cases.order_by("decided_at", "pk")

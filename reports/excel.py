@@ -18,7 +18,7 @@ from lib.spreadsheet import safe_text
 from recipients.idnumber import mask_id_number
 
 from .detail import detail_rows
-from .labels import UNIDENTIFIED_NOTE, category_label, category_rank
+from .labels import UNIDENTIFIED_NOTE, category_label, category_rank, scope_name
 from .models import Channel
 from .selectors import dashboard
 
@@ -75,8 +75,8 @@ def _note(sheet, row, last_col, text, fmt, widths):
     sheet.merge_range(row, 0, row, last_col, safe_text(text), fmt)
 
 
-def report_workbook(*, year: int, township=None, masked: bool = True, progress=None) -> bytes:
-    data = dashboard(year=year, township=township)
+def report_workbook(*, year: int, township=None, county=None, masked: bool = True, progress=None) -> bytes:
+    data = dashboard(year=year, township=township, county=county)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
@@ -85,7 +85,7 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         )
         book.set_properties({"title": f"{year} 年医疗救助统计报表", "author": "医疗救助经办管理系统"})
         f = Formats(book)
-        scope = township.name if township else "全县"
+        scope = scope_name(township=township, county=county)
         unidentified = next((r for r in data["by_category"] if not r["category"]), None)
         _summary_sheet(
             book, f, data, year=year, scope=scope, unidentified=unidentified, township_scoped=township is not None
@@ -93,7 +93,7 @@ def report_workbook(*, year: int, township=None, masked: bool = True, progress=N
         _table_sheets(book, f, data, unidentified=unidentified)
         if progress:
             progress("写入明细", 30)
-        _detail_sheets(book, f, year, township, masked=masked, unidentified=unidentified, progress=progress)
+        _detail_sheets(book, f, year, township, county, masked=masked, unidentified=unidentified, progress=progress)
         book.close()
         with open(path, "rb") as fh:
             return fh.read()
@@ -330,10 +330,10 @@ def _detail_sheet(book, f, name, unidentified):
     return d
 
 
-def _detail_sheets(book, f, year, township, *, masked, unidentified, progress):
+def _detail_sheets(book, f, year, township, county, *, masked, unidentified, progress):
     d = _detail_sheet(book, f, "明细", unidentified)
     r, part = 0, 1
-    for written, row in enumerate(detail_rows(year, township), start=1):
+    for written, row in enumerate(detail_rows(year, township, county), start=1):
         r += 1
         if r > EXCEL_LAST_ROW:  # Excel's last row: continue on 明细2, 明细3 …
             part += 1

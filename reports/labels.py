@@ -22,3 +22,12 @@ def category_rank(code: str | None) -> int:
     if not code:
         return len(CATEGORY_ORDER) + 1
     return CATEGORY_ORDER.index(code) if code in CATEGORY_ORDER else len(CATEGORY_ORDER)
+
+
+def scope_name(*, township=None, county=None) -> str:
+    """What a report covers: a township, a county, or the whole prefecture (every county of the instance)."""
+    if township is not None:
+        return township.name
+    if county is not None:
+        return county.name
+    return "全市"

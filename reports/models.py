@@ -93,6 +93,9 @@ class FundEntry(models.Model):
         BUDGET = "budget", "本级财政"
         OTHER = "other", "其他"
 
+    county = models.ForeignKey(
+        "recipients.County", verbose_name="县（区）", on_delete=models.PROTECT, null=True, related_name="+"
+    )
     year = models.PositiveSmallIntegerField("年度")
     source = models.CharField("来源", max_length=10, choices=Source.choices)
     amount = models.DecimalField("金额（元）", **MONEY)
@@ -126,6 +129,15 @@ class ReportFile(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     township = models.ForeignKey(
         "recipients.Township", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    county = models.ForeignKey(
+        "recipients.County",
+        verbose_name="县（区）",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="空：全市（各县汇总）",
     )
     policy = models.ForeignKey(
         "applications.PolicyVersion",

@@ -79,11 +79,13 @@ def _kpis(totals: dict, version) -> list[dict]:
     return kpis
 
 
-def _counties(year: int, township) -> list[int]:
-    """The counties whose policies set the targets: the township's, or those of the year's data (of every
-    township when the year has none)."""
+def _counties(year: int, township, county=None) -> list[int]:
+    """The counties whose policies set the targets: the township's or the county's, or those of the year's data
+    (of every township when the year has none)."""
     if township is not None:
         return [township.county_id]
+    if county is not None:
+        return [county.pk]
     ids = set(AssistanceFact.objects.filter(year=year).values_list("township__county_id", flat=True).distinct())
     return sorted(ids or set(Township.objects.values_list("county_id", flat=True).distinct()))
 
@@ -114,11 +116,23 @@ def kpis_with_targets(facts, totals: dict, *, counties: list[int], day: datetime
     return kpis
 
 
-def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 12) -> dict:
-    """Every figure of the supervisor dashboard for a period of one year and, optionally, one township."""
-    facts = AssistanceFact.objects.filter(year=year, month__gte=month_from, month__lte=month_to)
+def in_scope(queryset, *, township=None, county=None, township_path="township"):
+    """The rows of one township, of one county, or (neither) of the whole instance."""
     if township is not None:
-        facts = facts.filter(township=township)
+        return queryset.filter(**{township_path: township})
+    if county is not None:
+        return queryset.filter(**{f"{township_path}__county": county})
+    return queryset
+
+
+def dashboard(*, year: int, township=None, county=None, month_from: int = 1, month_to: int = 12) -> dict:
+    """Every figure of the supervisor dashboard for a period of one year: of one township, one county, or the
+    whole prefecture (neither), which is then also given by county."""
+    facts = in_scope(
+        AssistanceFact.objects.filter(year=year, month__gte=month_from, month__lte=month_to),
+        township=township,
+        county=county,
+    )
     totals = _totals(facts)
     secondary = facts.filter(channel=Channel.SECONDARY).aggregate(
         count=Coalesce(Sum("visits"), 0), amount=Coalesce(Sum("assisted"), ZERO)
@@ -129,7 +143,7 @@ def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 
     def by(field):
         return list(counted.values(field).annotate(count=Sum("visits"), amount=Sum("assisted")).order_by(field))
 
-    kpis = kpis_with_targets(facts, totals, counties=_counties(year, township), day=target_day(year, month_to))
+    kpis = kpis_with_targets(facts, totals, counties=_counties(year, township, county), day=target_day(year, month_to))
     return {
         "year": year,
         "totals": totals,
@@ -145,17 +159,24 @@ def dashboard(*, year: int, township=None, month_from: int = 1, month_to: int = 
         ),
         "by_month": by("month"),
         "by_channel": by("channel"),
-        "funnel": _funnel(year, township),
-        "processing": _processing(year, township, month_from, month_to),
-        "fund": _fund(year),
+        "by_county": (
+            list(
+                counted.values("township__county__name")
+                .annotate(count=Sum("visits"), amount=Sum("assisted"))
+                .order_by("township__county__name")
+            )
+            if township is None and county is None
+            else []
+        ),
+        "funnel": _funnel(year, township, county),
+        "processing": _processing(year, township, month_from, month_to, county),
+        "fund": _fund(year, township.county if township is not None else county),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 
 
-def _funnel(year, township) -> dict:
-    leads = Lead.objects.filter(year=year)
-    if township is not None:
-        leads = leads.filter(township=township)
+def _funnel(year, township, county=None) -> dict:
+    leads = in_scope(Lead.objects.filter(year=year), township=township, county=county)
     paid = leads.filter(case__status=Case.Status.PAID).aggregate(
         n=Count("pk"), amount=Coalesce(Sum("case__approved_amount"), ZERO)
     )
@@ -168,7 +189,7 @@ def _funnel(year, township) -> dict:
     }
 
 
-def _processing(year, township, month_from, month_to) -> dict:
+def _processing(year, township, month_from, month_to, county=None) -> dict:
     """Working days from acceptance to decision: average, nearest-rank 90th percentile and maximum.
 
     Counted per distinct (accepted, decided) pair of dates, so 100,000 cases cost a few thousand calendar lookups.
@@ -176,8 +197,7 @@ def _processing(year, township, month_from, month_to) -> dict:
     cases = Case.objects.filter(decided_at__year=year, status__in=DECIDED_STATUSES, accepted_on__isnull=False).exclude(
         source=Case.Source.SECONDARY
     )
-    if township is not None:
-        cases = cases.filter(township=township)
+    cases = in_scope(cases, township=township, county=county)
     pairs = (
         cases.annotate(decided_on=TruncDate("decided_at"))
         .filter(decided_on__month__gte=month_from, decided_on__month__lte=month_to)
@@ -185,7 +205,7 @@ def _processing(year, township, month_from, month_to) -> dict:
         .annotate(n=Count("pk"))
     )
     weighted = sorted((working_days_between(accepted, decided), n) for accepted, decided, n in pairs)
-    open_cases = Case.objects.all() if township is None else Case.objects.filter(township=township)
+    open_cases = in_scope(Case.objects.all(), township=township, county=county)
     overdue = open_cases.overdue(timezone.localdate()).exclude(source=Case.Source.SECONDARY).count()
     total = sum(n for _, n in weighted)
     if not total:
@@ -205,19 +225,20 @@ def _processing(year, township, month_from, month_to) -> dict:
     }
 
 
-def _fund(year) -> dict:
-    income = {
-        row["source"]: row["total"]
-        for row in FundEntry.objects.filter(year=year).values("source").annotate(total=Sum("amount"))
-    }
+def _fund(year, county=None) -> dict:
+    """The fund of one county (funds are kept by county), or of every county together."""
+    entries = FundEntry.objects.filter(year=year)
+    paid = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year)
+    onestop_facts = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP)
+    if county is not None:
+        entries = entries.filter(county=county)
+        paid = paid.filter(batch__county=county)
+        onestop_facts = onestop_facts.filter(township__county=county)
+    income = {row["source"]: row["total"] for row in entries.values("source").annotate(total=Sum("amount"))}
     raised = sum(income.values(), ZERO)
-    paid_out = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year).aggregate(
-        total=Coalesce(Sum("amount"), ZERO)
-    )["total"]
+    paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
-    onestop = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP).aggregate(
-        total=Coalesce(Sum("assisted"), ZERO)
-    )["total"]
+    onestop = onestop_facts.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
     spent = paid_out + onestop
     balance = raised - spent
     return {

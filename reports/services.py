@@ -13,9 +13,11 @@ from django.utils import timezone
 from audit.services import audit_record
 from lib.locks import session_lock
 from lib.tasks import enqueue_on_commit
+from recipients.models import County
 
 from .excel import report_workbook
 from .facts import refresh_facts
+from .labels import scope_name
 from .models import FactRefresh, ReportFile
 from .whatif import whatif
 
@@ -26,10 +28,23 @@ class ReportRefused(ValueError):
     pass
 
 
-def report_request(*, user, year: int, township=None, kind: str = ReportFile.Kind.YEAR, policy=None) -> ReportFile:
-    """Queue a report. Township clerks get their township only; IDs are in full only for roles that may see them."""
+def report_request(
+    *, user, year: int, township=None, county=None, kind: str = ReportFile.Kind.YEAR, policy=None
+) -> ReportFile:
+    """Queue a report. Township clerks get their township only, county roles their county only, the prefecture
+    roles any county or all of them; IDs are in full only for roles that may see them."""
     if user.township_scoped:
         township = user.township
+    if not user.prefecture_wide:
+        if user.scope_county_id is None:
+            raise ReportRefused("账户尚未指定所属县（区），请联系系统管理")
+        county = County.objects.get(pk=user.scope_county_id)
+    if township is not None:
+        if county is not None and township.county_id != county.pk:
+            raise ReportRefused("只能统计本县（区）的乡镇")
+        county = township.county
+    if policy is not None and county is not None and policy.county_id != county.pk:
+        raise ReportRefused("只能测算本县（区）的政策")
     if kind == ReportFile.Kind.WHATIF and (policy is None or policy.status != "draft"):
         raise ReportRefused("请选择一个草稿状态的政策版本进行测算")
     with transaction.atomic():
@@ -37,6 +52,7 @@ def report_request(*, user, year: int, township=None, kind: str = ReportFile.Kin
             kind=kind,
             year=year,
             township=township,
+            county=county,
             policy=policy,
             masked=not user.has_perm("recipients.view_full_pii"),
             created_by=user,
@@ -57,7 +73,7 @@ def report_build(*, report_id: int) -> ReportFile | None:
     claimed = ReportFile.objects.filter(pk=report_id, status=ReportFile.Status.QUEUED).update(
         status=ReportFile.Status.RUNNING, phase="开始", progress=5
     )
-    report = ReportFile.objects.filter(pk=report_id).select_related("township", "policy").first()
+    report = ReportFile.objects.filter(pk=report_id).select_related("township", "county", "policy").first()
     if report is None or not claimed:
         return report
     try:
@@ -71,10 +87,11 @@ def report_build(*, report_id: int) -> ReportFile | None:
             report.content = report_workbook(
                 year=report.year,
                 township=report.township,
+                county=report.county,
                 masked=report.masked,
                 progress=lambda phase, pct: _progress(report_id, phase, pct),
             )
-            scope = report.township.name if report.township else "全县"
+            scope = scope_name(township=report.township, county=report.county)
             report.file_name = f"{report.year}年医疗救助统计-{scope}.xlsx"
     except Exception:
         logger.exception("report %s failed", report_id)

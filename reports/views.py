@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from applications.models import PolicyVersion
 from audit.services import audit_record
 from recipients.categories import Category
-from recipients.models import Township
+from recipients.models import County, Township
 
 from . import services
+from .labels import scope_name
 from .models import Channel, FactRefresh, ReportFile
 from .selectors import dashboard
 
@@ -26,27 +27,41 @@ def _int(value, default, low, high):
         return default
 
 
+def _place(user, params):
+    """(township, county) the user asked for and may see: a clerk their township; a county role their county or
+    one of its townships; a prefecture role any county or township, or neither (the whole prefecture)."""
+    if user.township_scoped:
+        return user.township, user.township.county
+    township = Township.objects.visible_to(user).filter(pk=_int(params.get("township"), 0, 0, 10**9)).first()
+    if user.prefecture_wide:
+        county = County.objects.filter(pk=_int(params.get("county"), 0, 0, 10**9)).first()
+    else:
+        county = County.objects.filter(pk=user.scope_county_id).first()
+    if township is not None:
+        county = township.county
+    return township, county
+
+
 def _scope(request):
     year = _int(request.GET.get("year"), timezone.localdate().year, 2000, 2100)
-    if request.user.township_scoped:
-        township = request.user.township
-    else:
-        township = Township.objects.filter(pk=_int(request.GET.get("township"), 0, 0, 10**9)).first()
+    township, county = _place(request.user, request.GET)
     month_from = _int(request.GET.get("from"), 1, 1, 12)
     month_to = _int(request.GET.get("to"), 12, 1, 12)
-    return year, township, month_from, max(month_from, month_to)
+    return year, township, county, month_from, max(month_from, month_to)
 
 
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard_view(request):
-    year, township, month_from, month_to = _scope(request)
+    year, township, county, month_from, month_to = _scope(request)
+    if county is None and not request.user.prefecture_wide:
+        messages.error(request, "账户尚未指定所属县（区），请联系系统管理")
     now = timezone.now()
     state = FactRefresh.objects.filter(year=year).first()
     queued = (state is None or not state.summarised) and year <= timezone.localdate().year
     if queued:
         # A year nobody has summarised yet: queue its summary (a worker builds it); the page says so meanwhile.
         services.facts_refresh_on_commit(years=[year])
-    data = dashboard(year=year, township=township, month_from=month_from, month_to=month_to)
+    data = dashboard(year=year, township=township, county=county, month_from=month_from, month_to=month_to)
     state = data["refreshed"]
     categories = dict(Category.choices)
     channels = dict(Channel.choices)
@@ -77,14 +92,21 @@ def dashboard_view(request):
             "d": data,
             "year": year,
             "township": township,
+            "county": county,
+            "counties": County.objects.order_by("code", "name") if request.user.prefecture_wide else None,
+            "scope_name": scope_name(township=township, county=county),
             "month_from": month_from,
             "month_to": month_to,
             "months": range(1, 13),
-            "townships": None if request.user.township_scoped else Township.objects.all(),
+            "townships": None
+            if request.user.township_scoped
+            else Township.objects.visible_to(request.user).filter(**({"county": county} if county else {})),
             "charts": charts,
             "reports": reports,
             "any_active": any(r.is_active for r in reports),
-            "drafts": PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT),
+            "drafts": PolicyVersion.objects.filter(status=PolicyVersion.Status.DRAFT).filter(
+                **({"county": county} if county else {})
+            ),
             "categories": categories,
             "channels": channels,
             "summarised": state is not None and state.summarised,
@@ -108,15 +130,19 @@ def refresh_view(request):
 @permission_required("reports.view_dashboard", raise_exception=True)
 def report_new(request):
     year = _int(request.POST.get("year"), timezone.localdate().year, 2000, 2100)
-    township = None
-    if not request.user.township_scoped:
-        township = Township.objects.filter(pk=_int(request.POST.get("township"), 0, 0, 10**9)).first()
+    township, county = _place(request.user, request.POST)
     kind = request.POST.get("kind", ReportFile.Kind.YEAR)
     policy = None
     if kind == ReportFile.Kind.WHATIF:
-        policy = PolicyVersion.objects.filter(pk=_int(request.POST.get("policy"), 0, 0, 10**9)).first()
+        policy = (
+            PolicyVersion.objects.visible_to(request.user)
+            .filter(pk=_int(request.POST.get("policy"), 0, 0, 10**9))
+            .first()
+        )
     try:
-        services.report_request(user=request.user, year=year, township=township, kind=kind, policy=policy)
+        services.report_request(
+            user=request.user, year=year, township=township, county=county, kind=kind, policy=policy
+        )
     except services.ReportRefused as exc:
         messages.error(request, str(exc))
     else:

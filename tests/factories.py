@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import PREFECTURE_ROLES, Role
 from applications.cases.services import case_accept, case_add_bill, case_create, case_review, case_submit
 from applications.models import Case
 from recipients import demo
@@ -56,6 +56,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     full_name = factory.Sequence(lambda n: f"用户{n}")
     role = Role.REVIEWER
+    # A county role works in the default county (the townships' one) unless told otherwise; a clerk's county is
+    # their township's (User.save); the prefecture roles have none.
+    county = factory.LazyAttribute(
+        lambda o: (
+            None
+            if o.role in PREFECTURE_ROLES
+            else (o.township.county if getattr(o, "township", None) else CountyFactory())
+        )
+    )
     # Unusable by default: hashing with Argon2 in every fixture would slow the suite; login tests set one.
     password = factory.django.Password(None)
 

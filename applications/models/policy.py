@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from recipients.categories import Category
+from recipients.models import scoped_to_user
 from settlements.visits import Pool, VisitType
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -17,6 +18,12 @@ RATIO = {
     "decimal_places": 4,
     "validators": [MinValueValidator(0), MaxValueValidator(1)],
 }
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A county's versions to its county's roles; every county's to the prefecture roles."""
+        return scoped_to_user(self, user, "applications.view_policyversion", township=None, county="county")
 
 
 class PolicyVersion(models.Model):
@@ -66,6 +73,8 @@ class PolicyVersion(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = PolicyVersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "救助政策版本"

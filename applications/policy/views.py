@@ -21,7 +21,9 @@ from .services import PolicyRejected, policy_activate, policy_copy_to_draft, pol
 
 @permission_required("applications.view_policyversion", raise_exception=True)
 def policy_list(request):
-    versions = PolicyVersion.objects.select_related("county").order_by("county", "-effective_from")
+    versions = (
+        PolicyVersion.objects.visible_to(request.user).select_related("county").order_by("county", "-effective_from")
+    )
     return render(request, "applications/policy_list.html", {"versions": versions})
 
 
@@ -40,7 +42,9 @@ def _deductible(rule: FirstRoundRule) -> str:
 @permission_required("applications.view_policyversion", raise_exception=True)
 def policy_detail(request, pk):
     """A version as a readable table: one row per category, one column group per visit type."""
-    version = get_object_or_404(PolicyVersion.objects.select_related("county", "activated_by"), pk=pk)
+    version = get_object_or_404(
+        PolicyVersion.objects.visible_to(request.user).select_related("county", "activated_by"), pk=pk
+    )
     rules = {(r.category, r.visit_type): r for r in version.first_round_rules.all()}
     secondary = {r.category: r for r in version.secondary_rules.all()}
     rows = []
@@ -115,7 +119,7 @@ def calculator(request):
                 categories = [i.category for i in identities_valid_on(person=person, day=day)]
         else:
             counties = list(County.objects.values_list("id", flat=True)[:2])
-            county_id = counties[0] if len(counties) == 1 else None
+            county_id = request.user.scope_county_id or (counties[0] if len(counties) == 1 else None)
             categories = [data["category"]]
             if county_id is None:
                 form.add_error(None, "系统中有多个县，请填写身份证号以确定地区")
@@ -156,7 +160,7 @@ def calculator(request):
 @require_POST
 @permission_required("applications.add_policyversion", raise_exception=True)
 def policy_copy(request, pk):
-    version = get_object_or_404(PolicyVersion, pk=pk)
+    version = get_object_or_404(PolicyVersion.objects.visible_to(request.user), pk=pk)
     draft = policy_copy_to_draft(version=version, user=request.user)
     messages.success(request, "已复制为草稿，请修改后生效")
     return redirect("applications:policy_edit", pk=draft.pk)
@@ -165,7 +169,7 @@ def policy_copy(request, pk):
 @permission_required("applications.change_policyversion", raise_exception=True)
 def policy_edit(request, pk):
     """Edit a draft: the version's fields and one row per category × visit type, all saved together."""
-    version = get_object_or_404(PolicyVersion, pk=pk)
+    version = get_object_or_404(PolicyVersion.objects.visible_to(request.user), pk=pk)
     if version.status != PolicyVersion.Status.DRAFT:
         messages.error(request, "只有草稿可以修改；请先复制为草稿")
         return redirect("applications:policy_detail", pk=version.pk)
@@ -265,7 +269,7 @@ def _error_summary(form, first_rows, second_rows) -> list[tuple[str, str]]:
 @require_POST
 @permission_required("applications.activate_policyversion", raise_exception=True)
 def policy_activate_view(request, pk):
-    version = get_object_or_404(PolicyVersion, pk=pk)
+    version = get_object_or_404(PolicyVersion.objects.visible_to(request.user), pk=pk)
     try:
         policy_activate(version=version, user=request.user)
         messages.success(request, "已生效")
@@ -277,7 +281,9 @@ def policy_activate_view(request, pk):
 @permission_required("applications.view_policyversion", raise_exception=True)
 def policy_compare(request):
     """Two versions side by side: every parameter that differs, per category and visit type."""
-    versions = PolicyVersion.objects.select_related("county").order_by("county", "-effective_from")
+    versions = (
+        PolicyVersion.objects.visible_to(request.user).select_related("county").order_by("county", "-effective_from")
+    )
     a = versions.filter(pk=request.GET.get("a") or 0).first()
     b = versions.filter(pk=request.GET.get("b") or 0).first()
     differences = []

@@ -28,7 +28,7 @@ def _township(request):
     if request.user.township_scoped:
         return None
     try:
-        return Township.objects.filter(pk=int(request.GET.get("township") or 0)).first()
+        return Township.objects.visible_to(request.user).filter(pk=int(request.GET.get("township") or 0)).first()
     except ValueError:
         return None
 
@@ -67,7 +67,7 @@ def warning_list(request):
         {
             "page": page,
             **params,
-            "townships": None if request.user.township_scoped else Township.objects.all(),
+            "townships": None if request.user.township_scoped else Township.objects.visible_to(request.user),
             "pagination_query": query,
         },
     )
@@ -135,7 +135,7 @@ def secondary_list(request):
                 (Case.Status.PAID, "已发放"),
                 (Case.Status.WITHDRAWN, "已撤回"),
             ],
-            "townships": None if request.user.township_scoped else Township.objects.all(),
+            "townships": None if request.user.township_scoped else Township.objects.visible_to(request.user),
             "pagination_query": query,
         },
     )

@@ -1,12 +1,13 @@
 import datetime
 import random
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import PREFECTURE_ROLES, Role
 from recipients import demo
 from recipients.models import Identity, Person, RosterImport, Township
 from tests.factories import valid_id_number
@@ -120,7 +121,8 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
 
     assert list(PayoutBatch.objects.order_by("number").values_list("status", flat=True)) == ["returned", "locked"]
     assert PayoutLine.objects.filter(status="failed").count() == 1
-    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert {u.role for u in User.objects.all()} == set(Role.values) - PREFECTURE_ROLES  # one county: no 市级 logins
+    assert all(u.county_id for u in User.objects.all())
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):
         assert username in out
     assert Person.objects.count() >= 400
@@ -143,3 +145,21 @@ def test_demo_people_are_deterministic():
     first = demo.make_people(random.Random(1), 50, towns)
     second = demo.make_people(random.Random(1), 50, towns)
     assert [p.id_number for p in first] == [p.id_number for p in second]
+
+
+def test_seed_demo_with_two_counties_gives_each_its_own_logins_and_data(db):
+    from applications.models import Case
+    from payouts.models import PayoutBatch
+    from recipients.models import County
+
+    out = StringIO()
+    call_command("seed_demo", "--counties", "2", "--people", "600", stdout=out)
+    text = out.getvalue()
+    assert "化州市：" in text and "hz_reviewer" in text and "cityadmin" in text
+    gaozhou, huazhou = County.objects.order_by("code")
+    assert {u.role for u in User.objects.filter(county=huazhou)} == set(Role.values) - PREFECTURE_ROLES
+    assert set(User.objects.filter(county__isnull=True).values_list("role", flat=True)) == PREFECTURE_ROLES
+    assert Person.objects.filter(township__county=huazhou).exists()
+    assert Case.objects.filter(township__county=huazhou).exists()
+    assert PayoutBatch.objects.filter(county=huazhou).exists() and PayoutBatch.objects.filter(county=gaozhou).exists()
+    assert not Case.objects.visible_to(User.objects.get(username="hz_reviewer")).filter(township__county=gaozhou)

@@ -30,6 +30,8 @@ from reports.facts import refresh_facts
 from reports.models import FundEntry
 from settlements import demo as sdemo
 
+from ...second_county import CITY_USERS, SECOND_COUNTY, SECOND_USERS, make_users, seed_second_county
+
 COUNTY = ("高州市", "440981")
 TOWNSHIPS = {
     "潘州街道": ["城东社区", "城西社区", "文明社区", "南关社区", "北街社区"],
@@ -72,13 +74,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=5200, help="number of residents (default 5200)")
         parser.add_argument("--seed", type=int, default=20261123)
+        parser.add_argument(
+            "--counties",
+            type=int,
+            default=1,
+            help="1: 高州市; 2: also 化州市, with its own logins, and the prefecture's (市级) logins",
+        )
 
-    def handle(self, *args, people, seed, **options):
+    def handle(self, *args, people, seed, counties, **options):
+        if counties not in (1, 2):
+            raise CommandError("--counties 只能为 1 或 2")
         if people < 100:
             raise CommandError("--people 至少为 100")
         if County.objects.filter(code=COUNTY[1]).exists():
             self.stdout.write("演示数据已存在，未重复加载。")
-            self._print_logins()
+            self._print_logins(2 if County.objects.filter(code=SECOND_COUNTY[1]).exists() else 1)
             return
         rng = random.Random(seed)
         with transaction.atomic():  # all or nothing: a failed seed leaves no half county behind
@@ -86,22 +96,17 @@ class Command(BaseCommand):
             for n, (name, villages) in enumerate(TOWNSHIPS.items(), start=1):
                 township = Township.objects.create(county=county, name=name, code=f"{COUNTY[1]}{n:03d}")
                 Village.objects.bulk_create(Village(township=township, name=v) for v in villages)
-            for username, full_name, role, township_name, password in DEMO_USERS:
-                user = User(
-                    username=username,
-                    full_name=full_name,
-                    role=role,
-                    township=Township.objects.get(name=township_name) if township_name else None,
-                )
-                user.set_password(password)
-                user.save()
+            make_users(DEMO_USERS, county)
             runner = User.objects.get(username="reviewer")
             self._load_rosters(rng, people, runner)
             version, _ = policy_load_preset(name="maoming-2018", county=county)
             self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
-            self._cases(rng)
+            self.seed_cases(rng)
             self._settlements(rng, runner)
-        self._print_logins()
+            if counties > 1:
+                seed_second_county(self, random.Random(seed + 1), people=max(people // 3, 100))
+                make_users(CITY_USERS, None)
+        self._print_logins(counties)
 
     def _load_rosters(self, rng, count, user):
         people = demo.make_people(rng, count, TOWNSHIPS)
@@ -130,19 +135,19 @@ class Command(BaseCommand):
 
         medical = [r for r in civil if demo.SOURCE_OF[r[1]] == "医保"]
         civil = [r for r in civil if demo.SOURCE_OF[r[1]] == "民政"]
-        self._import(
+        self.import_roster(
             user,
             "2024年1月民政救助对象名册.csv",
             demo.to_csv([demo.roster_row(*r) for r in civil], encoding="gb18030"),
             "民政",
         )
-        self._import(
+        self.import_roster(
             user,
             "2024年乡村振兴脱贫人口及监测对象名单.xlsx",
             demo.to_xlsx([demo.roster_row(*r) for r in rural]),
             "乡村振兴",
         )
-        self._import(
+        self.import_roster(
             user, "2024年因病致贫重病患者认定名单.xlsx", demo.to_xlsx([demo.roster_row(*r) for r in medical]), "医保"
         )
 
@@ -158,7 +163,7 @@ class Command(BaseCommand):
         for p in (p for p in newcomers if p.id_number not in known):
             category = rng.choices(["DB", "TK", "BY", "DSR", "SW"], [60, 10, 15, 10, 5])[0]
             snapshot.append((p, category, _date(rng, datetime.date(2025, 1, 1), datetime.date(2025, 11, 30)), None))
-        self._import(
+        self.import_roster(
             user,
             "2025年12月民政救助对象全量名册.csv",
             demo.to_csv([demo.roster_row(*r) for r in snapshot]),
@@ -182,13 +187,14 @@ class Command(BaseCommand):
                         None,
                     )
                 )
-        self._import(
+        self.import_roster(
             user, "2026年10月民政动态调整.xlsx", demo.to_xlsx([demo.roster_row(*r) for r in adjustments]), "民政"
         )
 
-    def _cases(self, rng):
-        """零星报销 cases of the 石鼓镇 and 东岸镇 windows, in every state of the workflow."""
+    def seed_cases(self, rng, clerks=("clerk", "clerk2"), reviewer="reviewer", approver="approver"):
+        """零星报销 cases of the given windows (石鼓镇 and 东岸镇 by default), in every state of the workflow."""
         users = {u.username: u for u in User.objects.all()}
+        users["reviewer"], users["approver"] = users[reviewer], users[approver]
         day = datetime.date(2026, 9, 1)
         hospitals = ["广州市第一人民医院", "中山大学附属第一医院", "茂名市人民医院", "高州市人民医院"]
         plans = [
@@ -206,7 +212,7 @@ class Command(BaseCommand):
             ("accept", "withdraw"),
         ]
         count = 0
-        for clerk_name in ("clerk", "clerk2"):
+        for clerk_name in clerks:
             clerk = users[clerk_name]
             candidates = list(
                 Identity.objects.filter(
@@ -326,7 +332,7 @@ class Command(BaseCommand):
         row[9:13] = ["42000.00", "38000.00", "20000.00", "6000.00"]
         rows.append(row)
         content = demo.to_csv(rows, headers=sdemo.HEADERS)
-        record = self._through_the_flow("settlement", user, "2026年1-10月医保结算数据.csv", content)
+        record = self.through_the_flow("settlement", user, "2026年1-10月医保结算数据.csv", content)
         self.stdout.write(f"  医保结算数据: {record.rows_added} 条，其中名册外人员 {record.rows_unregistered} 条")
         job = crosscheck_now(user=user, reason="演示数据")
         self.stdout.write(f"  主动救助比对: 线索 {job.created} 条，预计救助 {job.total_amount} 元")
@@ -351,7 +357,7 @@ class Command(BaseCommand):
     def _payouts(self, township):
         """One batch paid through the bank (one line failed: the account was closed), one waiting for review."""
         finance = User.objects.get(username="finance")
-        checker = User(username="finance2", full_name="何美玲", role=Role.FINANCE)
+        checker = User(username="finance2", full_name="何美玲", role=Role.FINANCE, county=finance.county)
         checker.set_password(DEMO_USERS_EXTRA["finance2"])
         checker.save()
         batch = ps.batch_create(user=finance, township=township, purpose="医疗救助金（10月）")
@@ -387,11 +393,17 @@ class Command(BaseCommand):
             ("grant", "18600000", datetime.date(2026, 3, 20)),
             ("lottery", "1200000", datetime.date(2026, 6, 30)),
         ):
-            FundEntry.objects.create(year=2026, source=source, amount=Decimal(amount), received_on=day)
+            FundEntry.objects.create(
+                county=County.objects.get(code=COUNTY[1]),
+                year=2026,
+                source=source,
+                amount=Decimal(amount),
+                received_on=day,
+            )
         rows = refresh_facts(year=2026)
         self.stdout.write(f"  统计看板: 2026 年汇总 {rows} 行")
 
-    def _through_the_flow(self, kind, user, name, content, options=None):
+    def through_the_flow(self, kind, user, name, content, options=None):
         """Upload, check, confirm and write a file as the portal does, in this process."""
         record = import_create(kind=kind, user=user, file_name=name, content=content, options=options, enqueue=False)
         record = import_validate(kind=kind, pk=record.pk)
@@ -400,19 +412,27 @@ class Command(BaseCommand):
         import_confirm(record=record, user=user, enqueue=False)
         return import_apply(kind=kind, pk=record.pk)
 
-    def _import(self, user, name, content, source, snapshot_date=None):
+    def import_roster(self, user, name, content, source, snapshot_date=None):
         options = {"source": parse_source(source), "snapshot_date": snapshot_date}
-        roster_import = self._through_the_flow("roster", user, name, content, options)
+        roster_import = self.through_the_flow("roster", user, name, content, options)
         self.stdout.write(
             f"  {name}: 新增 {roster_import.rows_added}，变更 {roster_import.rows_changed}，"
             f"终止 {roster_import.rows_ended}，无变化 {roster_import.rows_unchanged}"
         )
 
-    def _print_logins(self):
+    def _print_logins(self, counties=1):
         self.stdout.write("演示账号（仅供演示，请勿用于生产）：")
-        for username, full_name, role, township, password in DEMO_USERS:
-            where = f"，{township}" if township else ""
-            self.stdout.write(f"  {role.label:<8} {username:<11} 密码 {password:<20} （{full_name}{where}）")
-        self.stdout.write(
-            f"  {Role.FINANCE.label:<8} {'finance2':<11} 密码 {DEMO_USERS_EXTRA['finance2']:<20} （何美玲，复核支付批次）"
-        )
+        groups = [(COUNTY[0], DEMO_USERS)]
+        if counties > 1:
+            groups += [(SECOND_COUNTY[0], SECOND_USERS), ("全市", CITY_USERS)]
+        for place, users in groups:
+            if counties > 1:
+                self.stdout.write(f" {place}：")
+            for username, full_name, role, township, password in users:
+                where = f"，{township}" if township else ""
+                self.stdout.write(f"  {role.label:<8} {username:<13} 密码 {password:<22} （{full_name}{where}）")
+            if users is DEMO_USERS:
+                finance2 = DEMO_USERS_EXTRA["finance2"]
+                self.stdout.write(
+                    f"  {Role.FINANCE.label:<8} {'finance2':<13} 密码 {finance2:<22} （何美玲，复核支付批次）"
+                )

@@ -1,0 +1,227 @@
+"""A prefecture on one instance (DOMAIN §12.6): every county role sees only its county, by list and by guessed
+URL; a clerk only their township; the prefecture roles every county. Checked page by page for each role."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import PREFECTURE_ROLES, Role
+from applications.models import Lead, YearlyBurden
+from applications.policy.services import policy_load_preset
+from audit.services import audit_record
+from payouts.models import PayoutBatch
+from recipients.models import RosterImport
+from reports.models import FundEntry
+from tests.conftest import client_for
+from tests.factories import (
+    ApprovedCaseFactory,
+    CaseFactory,
+    CountyFactory,
+    PersonFactory,
+    TownshipFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+COUNTY_ROLES = [Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.SUPERVISOR, Role.ADMIN]
+
+
+def _county(name, code, township_name):
+    county = CountyFactory(name=name, code=code)
+    township = TownshipFactory(county=county, name=township_name)
+    person = PersonFactory(township=township, name=f"{name}居民")
+    case = CaseFactory(person=person, number=f"LX-{code}")
+    paid = ApprovedCaseFactory(person=PersonFactory(township=township), number=f"PAY-{code}")
+    lead = Lead.objects.create(number=f"XS-{code}", person=person, township=township, year=2026, estimate=100)
+    YearlyBurden.objects.create(
+        person=person,
+        township=township,
+        year=2026,
+        burden=Decimal("9000"),
+        threshold=Decimal("9500"),
+        computed_at=timezone.now(),
+    )
+    maker = UserFactory(username=f"finance-{code}", role=Role.FINANCE, county=county)
+    batch = PayoutBatch.objects.create(number=f"ZF{code}", county=county, created_by=maker)
+    batch.lines.create(
+        case=paid,
+        reference=f"ZF{code}-00001",
+        township=township,
+        source="window",
+        payee_name="收款人",
+        payee_account="6228480000123456789",
+        payee_bank="农行",
+        id_number=paid.person.id_number,
+        amount=Decimal("100.00"),
+    )
+    policy, _ = policy_load_preset(name="maoming-2018", county=county)
+    roster = RosterImport.objects.create(  # a clerk's upload: their county's roles see it too
+        county=county,
+        township=township,
+        file_name=f"{name}名册.csv",
+        file_hash="0" * 64,
+        file_size=1,
+        source="MZ",
+        status="done",
+    )
+    FundEntry.objects.create(county=county, year=2026, source="grant", amount=Decimal("1000"))
+    audit_record(actor=None, action="case.create", obj=case)
+    return {
+        "county": county,
+        "township": township,
+        "objects": {
+            "person": reverse("recipients:person_detail", args=[person.pk]),
+            "case": reverse("applications:case_detail", args=[case.pk]),
+            "lead": reverse("applications:lead_detail", args=[lead.pk]),
+            "batch": reverse("payouts:batch_detail", args=[batch.pk]),
+            "policy": reverse("applications:policy_detail", args=[policy.pk]),
+            "roster import": reverse("recipients:import_detail", args=[roster.pk]),
+        },
+        # What each list shows of the county: a text found only in its own rows.
+        "marks": {
+            "recipients:person_list": person.name,
+            "applications:case_list": case.number,
+            "applications:lead_list": lead.number,
+            "applications:warning_list": person.name,
+            "payouts:batch_list": batch.number,
+            "applications:policy_list": name,
+            "recipients:import_list": f"{name}名册.csv",
+            "audit:event_list": case.number,
+        },
+    }
+
+
+@pytest.fixture
+def two_counties():
+    return _county("甲县", "440901", "甲镇"), _county("乙县", "440902", "乙镇")
+
+
+def _may(user, path: str) -> bool:
+    """Whether the role reaches the page at all (by permission): those it cannot are not about counties."""
+    perms = {
+        "recipients": "recipients.view_person",
+        "cases": "applications.view_case",
+        "leads": "applications.view_lead",
+        "payouts": "payouts.view_payoutbatch",
+        "policies": "applications.view_policyversion",
+        "imports": "recipients.view_rosterimport",
+        "secondary": "applications.view_yearlyburden",
+        "warnings": "applications.view_yearlyburden",
+        "audit": "audit.view_auditevent",
+    }
+    part = next((p for p in perms if f"/{p}/" in path), None)
+    if part == "recipients" and "/imports/" in path:
+        part = "imports"
+    return part is None or user.has_perm(perms[part])
+
+
+@pytest.mark.parametrize("role", [Role.CLERK, *COUNTY_ROLES])
+def test_a_county_role_sees_its_county_and_not_the_other(client, two_counties, role):
+    own, other = two_counties
+    user = UserFactory(
+        username=f"u-{role}",
+        role=role,
+        township=own["township"] if role == Role.CLERK else None,
+        county=own["county"],
+    )
+    client_for(client, user)
+    for what, path in other["objects"].items():
+        response = client.get(path)
+        assert response.status_code in (403, 404), f"{role} reached the other county's {what}: {path}"
+    for what, path in own["objects"].items():
+        if _may(user, path):
+            assert client.get(path).status_code == 200, f"{role} cannot open its own {what}: {path}"
+    for name, mark in other["marks"].items():
+        url = reverse(name)
+        response = client.get(url, {"year": 2026}) if "warning" in name else client.get(url)
+        if response.status_code == 200:
+            assert mark not in response.text, f"{role} sees the other county's row on {url}"
+    for name, mark in own["marks"].items():
+        url = reverse(name)
+        response = client.get(url, {"year": 2026}) if "warning" in name else client.get(url)
+        if response.status_code == 200 and _may(user, url) and name != "audit:event_list":
+            assert mark in response.text, f"{role} misses its own row on {url}"
+
+
+@pytest.mark.parametrize("role", sorted(PREFECTURE_ROLES))
+def test_the_prefecture_roles_see_every_county(client, two_counties, role):
+    user = UserFactory(username=f"p-{role}", role=role)
+    assert user.county_id is None
+    client_for(client, user)
+    for place in two_counties:
+        for what, path in place["objects"].items():
+            if _may(user, path):
+                assert client.get(path).status_code == 200, f"{role} cannot open {what}: {path}"
+    page = client.get(reverse("reports:dashboard"), {"year": 2026}) if user.has_perm("reports.view_dashboard") else None
+    if page is not None:
+        assert "全市" in page.text and "甲县" in page.text and "乙县" in page.text
+
+
+def test_a_county_role_without_a_county_sees_nothing(client, two_counties):
+    user = UserFactory(username="lost", role=Role.REVIEWER, county=None)
+    client_for(client, user)
+    for path in two_counties[0]["objects"].values():
+        assert client.get(path).status_code in (403, 404)
+
+
+def test_the_dashboard_and_fund_are_the_countys(client, two_counties):
+    own, other = two_counties
+    user = UserFactory(username="sup", role=Role.SUPERVISOR, county=own["county"])
+    client_for(client, user)
+    page = client.get(reverse("reports:dashboard"), {"year": 2026, "county": other["county"].pk}).text
+    assert "甲县" in page and "乙县" not in page  # a county role cannot pick another county
+    from reports.selectors import dashboard
+
+    assert dashboard(year=2026, county=own["county"])["fund"]["raised"] == Decimal("1000")
+    assert dashboard(year=2026)["fund"]["raised"] == Decimal("2000")  # the prefecture's roll-up
+
+
+def test_a_batch_is_made_of_one_countys_cases(two_counties):
+    from payouts import services
+
+    own, other = two_counties
+    finance = UserFactory(username="fin", role=Role.FINANCE, county=own["county"])
+    ApprovedCaseFactory(person=PersonFactory(township=own["township"]), number="OWN-1")
+    ApprovedCaseFactory(person=PersonFactory(township=other["township"]), number="OTHER-1")
+    batch = services.batch_create(user=finance)
+    assert batch.county == own["county"]
+    assert set(batch.lines.values_list("case__number", flat=True)) == {"OWN-1"}
+    with pytest.raises(services.PayoutRefused, match="本县"):
+        services.batch_create(user=finance, township=other["township"])
+    city = UserFactory(username="cityfin", role=Role.CITY_ADMIN)
+    with pytest.raises(services.PayoutRefused):
+        services.batch_create(user=city)
+
+
+def test_a_roster_naming_another_countys_township_is_refused(two_counties):
+    from recipients.roster import validate_roster
+    from tests.factories import valid_id_number
+
+    own, other = two_counties
+    header = "身份证号,姓名,救助类别,认定日期,乡镇（街道）\n"
+    number = valid_id_number(datetime.date(1960, 1, 1))
+    content = (header + f"{number},张三,低保,2024-01-01,乙镇\n").encode()
+    check = validate_roster(content, "r.csv", default_source="MZ", county=own["county"])
+    assert [e["reason"] for e in check.errors] == ["不属于甲县：只能导入本县（区）的人员"]
+    # A prefecture's roster goes to the county of each township it names.
+    check = validate_roster(content, "r.csv", default_source="MZ")
+    assert check.ok and check.rows[0].township_id == other["township"].pk
+
+
+def test_a_county_administrator_manages_only_their_countys_users_and_regions(client, two_counties):
+    own, other = two_counties
+    admin = UserFactory(username="cadmin", role=Role.ADMIN, county=own["county"])
+    UserFactory(username="other-reviewer", role=Role.REVIEWER, county=other["county"])
+    UserFactory(username="own-reviewer", role=Role.REVIEWER, county=own["county"])
+    client_for(client, admin)
+    users = client.get(reverse("admin:accounts_user_changelist")).text
+    assert "own-reviewer" in users and "other-reviewer" not in users
+    townships = client.get(reverse("admin:recipients_township_changelist")).text
+    assert "甲镇" in townships and "乙镇" not in townships
+    form = client.get(reverse("admin:accounts_user_add")).text
+    assert Role.CITY_ADMIN.label not in form and "乙县" not in form and "乙镇" not in form
+    other_user = type(admin).objects.get(username="other-reviewer")
+    assert client.get(reverse("admin:accounts_user_change", args=[other_user.pk])).status_code in (302, 404)
