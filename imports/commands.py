@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from lib.filemap import mapped, release
 
 from .models import ImportRecord, ImportStatus
+from .registry import get_format
 from .services import OUT_OF_MEMORY, WRITE_CRASHED, ImportRejected, import_create, import_run
 
 
@@ -21,6 +22,9 @@ class ImportCommand(BaseCommand):
         parser.add_argument("file", help=self.file_help)
         self.add_format_arguments(parser)
         parser.add_argument("--max-errors", type=int, default=50, help="最多打印多少条错误（默认 50）")
+        parser.add_argument(
+            "--county", help="所属县（区）的代码；只有一个县时可省略，多个县时省略则按市级导入（名册按乡镇分到各县）"
+        )
 
     def add_format_arguments(self, parser) -> None:
         """The format's options."""
@@ -32,11 +36,17 @@ class ImportCommand(BaseCommand):
     def summary(self, record: ImportRecord) -> list[str]:
         raise NotImplementedError
 
-    def handle(self, *args, file, max_errors, **options):
+    def handle(self, *args, file, max_errors, county=None, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")
         format_options = self.format_options(**options)
+        if county:
+            counties = get_format(self.kind).model._meta.get_field("county").related_model
+            found = counties.objects.filter(code=county.strip()).first()
+            if found is None:
+                raise CommandError(f"没有代码为 {county} 的县（区）")
+            format_options["county"] = found
         with contextlib.ExitStack() as stack:
             # A file the record does not keep is read in place: mapped, not copied into memory.
             content = path.read_bytes() if self.keep_content else stack.enter_context(mapped(path))

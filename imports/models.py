@@ -28,15 +28,18 @@ class ImportStatus(models.TextChoices):
 
 class ImportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """All records for those who hold the format's view permission, none for the others.
+        """The records of the user's county for those who hold the format's view permission (every county's for
+        the prefecture roles), none for the others.
 
         A format whose files belong to a township narrows this in its own queryset.
         """
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser or user.has_perm(registry.format_for_model(self.model).view_permission):
+        if not (user.is_superuser or user.has_perm(registry.format_for_model(self.model).view_permission)):
+            return self.none()
+        if user.prefecture_wide:
             return self
-        return self.none()
+        return self.filter(county_id=user.scope_county_id) if user.scope_county_id else self.none()
 
 
 class ImportRecord(models.Model):
@@ -65,6 +68,15 @@ class ImportRecord(models.Model):
         "错误分类统计", default=list, blank=True, help_text="错误超过明细上限时：每种列和原因各有多少处"
     )
     message = models.TextField("说明", blank=True)
+    county = models.ForeignKey(
+        "recipients.County",
+        verbose_name="所属县（区）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="县级上传的文件只能包含本县的数据；市级上传的文件按所填乡镇（名册）或人员分到各县（此时为空）",
+    )
     sample = models.JSONField(
         "前几行（读取结果）", default=dict, blank=True, help_text="确认前核对：文件的前几行按系统读取的结果"
     )

@@ -98,6 +98,7 @@ def import_create(
     fmt = get_format(kind)
     _refuse_file(fmt, file_name, content, kept=keep_content)
     fields = fmt.prepare(user, dict(options or {})) if fmt.prepare else {}
+    fields.setdefault("county_id", _county_of(fmt, user, options))
     with transaction.atomic():
         record = fmt.model.objects.create(
             created_by=user,
@@ -122,6 +123,18 @@ def import_create(
         if enqueue:
             enqueue_on_commit("imports.validate", fmt.kind, record.pk)
     return record
+
+
+def _county_of(fmt: ImportFormat, user, options) -> int | None:
+    """The county a file belongs to: the uploader's; an operator's (no user) named with --county, or the only one."""
+    if user is not None:
+        return user.scope_county_id
+    county = (options or {}).get("county")
+    if county is not None:
+        return county.pk
+    counties_model = fmt.model._meta.get_field("county").related_model
+    counties = list(counties_model.objects.values_list("pk", flat=True)[:2])
+    return counties[0] if len(counties) == 1 else None
 
 
 def _progress(model, pk: int):

@@ -51,9 +51,9 @@ def _prepare(user, options: dict) -> dict:
     return {
         "source": source,
         "snapshot_date": snapshot_date,
-        # A township window's roster may hold its own township's people only; a county's, its county's.
+        # A township window's roster may hold its own township's people only (a county's, its county's: the
+        # flow gives the record the uploader's county).
         "township": user.township if user is not None and user.township_scoped else None,
-        "county_id": user.scope_county_id if user is not None else None,
     }
 
 

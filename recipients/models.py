@@ -201,15 +201,6 @@ class RosterImport(ImportRecord):
         related_name="+",
         help_text="乡镇窗口上传的名册只能包含本乡镇人员",
     )
-    county = models.ForeignKey(
-        County,
-        verbose_name="所属县（区）",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="县级上传的名册只能包含本县人员；市级上传的名册按所填乡镇分到各县（此时为空）",
-    )
     rows_added = models.PositiveIntegerField("新增", default=0)
     rows_changed = models.PositiveIntegerField("变更", default=0)
     rows_ended = models.PositiveIntegerField("终止", default=0)

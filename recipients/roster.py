@@ -142,15 +142,16 @@ def validate_roster(
     except TableError as exc:
         check.error(None, "", "", str(exc))
         return check
+    scope = {"default_source": default_source, "township": township, "county": county}
     if profile is None:
-        return _validate(table, check, default_source=default_source, township=township, progress=progress, today=today)
+        return _validate(table, check, **scope, progress=progress, today=today)
     reading = profile.read(table, FILE_COLUMNS)
-    _validate(reading.table, check, default_source=default_source, township=township, progress=progress, today=today)
+    _validate(reading.table, check, **scope, progress=progress, today=today)
     check.errors = reading.relabel(check.errors)
     return check
 
 
-def _validate(table, check: RosterCheck, *, default_source, township, progress, today) -> RosterCheck:
+def _validate(table, check: RosterCheck, *, default_source, township, county, progress, today) -> RosterCheck:
     columns, repeated = column_index(table.headers, REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     for name in repeated:
         check.error(1, name, name, f"表头“{name}”出现了不止一次")

@@ -14,13 +14,21 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 class SettlementQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Settlements of people the user may see; a clerk sees those of their township's residents."""
+        """Settlements of people the user may see: a clerk those of their township's residents; a county's roles
+        those of the county's residents and those the county imported itself (people not in the registry yet);
+        the prefecture roles every settlement."""
         if not user.is_authenticated or not (user.is_superuser or user.has_perm("settlements.view_settlement")):
             return self.none()
         if user.township_scoped:
             numbers = Person.objects.filter(township_id=user.township_id).values("id_number")
             return self.filter(id_number__in=numbers)
-        return self
+        if user.prefecture_wide:
+            return self
+        if user.scope_county_id is None:
+            return self.none()
+        residents = Person.objects.filter(township__county_id=user.scope_county_id).values("id_number")
+        imported = SettlementImport.objects.filter(county_id=user.scope_county_id).values("pk")
+        return self.filter(Q(id_number__in=residents) | Q(last_import__in=imported))
 
 
 class Settlement(models.Model):

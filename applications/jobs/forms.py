@@ -10,10 +10,13 @@ class RunForm(BootstrapFormMixin, forms.Form):
     )
     year = forms.IntegerField(label="年度（空为全部）", required=False, min_value=2000, max_value=2100)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         counties = County.objects.filter(townships__isnull=False).distinct()
-        if counties.count() > 1:  # one county: its jobs are everybody's
+        if user is not None and not user.prefecture_wide:
+            # A county's roles run their county's jobs (the form is left out: the view sets the county).
+            del self.fields["county"]
+        elif counties.count() > 1:  # one county: its jobs are everybody's
             self.fields["county"].queryset = counties
         else:
             del self.fields["county"]

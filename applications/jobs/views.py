@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 from audit.services import audit_record
 from config.schedules import NIGHTLY_CROSSCHECK, NIGHTLY_SECONDARY
 from lib.pages import paginate
+from recipients.models import County
 
 from ..models import Job
 from ..proactive.crosscheck import crosscheck_request
@@ -33,7 +34,9 @@ def _clock(task) -> str:
 
 @permission_required("applications.view_job", raise_exception=True)
 def job_list(request):
-    jobs, _ = paginate(request, Job.objects.select_related("requested_by", "county"), JOBS_PAGE)
+    jobs, _ = paginate(
+        request, Job.objects.visible_to(request.user).select_related("requested_by", "county"), JOBS_PAGE
+    )
     task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_TASK).first()
     secondary_task = PeriodicTask.objects.select_related("crontab").filter(name=NIGHTLY_SECONDARY).first()
     schedule_form = None
@@ -46,7 +49,7 @@ def job_list(request):
         "secondary_time": _clock(secondary_task),
         "jobs": jobs,
         "any_active": any(j.is_active for j in jobs),
-        "run_form": RunForm(),
+        "run_form": RunForm(user=request.user),
         "task": task,
         "secondary_task": secondary_task,
         "schedule_form": schedule_form,
@@ -59,12 +62,18 @@ def job_list(request):
 @require_POST
 @permission_required("applications.run_job", raise_exception=True)
 def job_run(request):
-    form = RunForm(request.POST)
+    form = RunForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, "年度或县（区）填写不正确")
         return redirect("applications:job_list")
     county = form.cleaned_data.get("county")
-    scope = {"year": form.cleaned_data.get("year"), "county_id": county.pk if county else None}
+    county_id = county.pk if county else None
+    if not request.user.prefecture_wide:
+        county_id = request.user.scope_county_id
+        if county_id is None:
+            messages.error(request, "账户尚未指定所属县（区），请联系系统管理")
+            return redirect("applications:job_list")
+    scope = {"year": form.cleaned_data.get("year"), "county_id": county_id}
     if request.POST.get("kind") == Job.Kind.SECONDARY:
         job = secondary_request(user=request.user, reason="手动运行", **scope)
     else:
@@ -73,9 +82,22 @@ def job_run(request):
     return redirect("applications:job_list")
 
 
+def _own_jobs(user):
+    """The jobs the user may retry or cancel: their county's (a run over every county is the prefecture's)."""
+    jobs = Job.objects.visible_to(user)
+    return jobs if user.prefecture_wide or _one_county() else jobs.filter(county_id=user.scope_county_id)
+
+
+def _one_county() -> bool:
+    return County.objects.count() <= 1
+
+
 @require_POST
 @permission_required("django_celery_beat.change_periodictask", raise_exception=True)
 def job_schedule(request):
+    if not (request.user.prefecture_wide or _one_county()):
+        messages.error(request, "各县共用每晚的比对时间，由市级管理设置")
+        return redirect("applications:job_list")
     form = ScheduleForm(request.POST)
     task = get_object_or_404(PeriodicTask.objects.select_related("crontab"), name=NIGHTLY_TASK)
     if not form.is_valid() or task.crontab is None:
@@ -104,7 +126,7 @@ def job_schedule(request):
 @require_POST
 @permission_required("applications.run_job", raise_exception=True)
 def job_retry_view(request, pk):
-    job = get_object_or_404(Job, pk=pk)
+    job = get_object_or_404(_own_jobs(request.user), pk=pk)
     try:
         again = job_retry(job=job, user=request.user)
         messages.success(request, f"已重新提交{again.get_kind_display()}任务 #{again.pk}")
@@ -116,7 +138,7 @@ def job_retry_view(request, pk):
 @require_POST
 @permission_required("applications.run_job", raise_exception=True)
 def job_cancel_view(request, pk):
-    job = get_object_or_404(Job, pk=pk)
+    job = get_object_or_404(_own_jobs(request.user), pk=pk)
     try:
         job_cancel(job=job, user=request.user)
         messages.success(request, f"已取消任务 #{job.pk}")

@@ -8,6 +8,19 @@ from django.db.models.functions import Coalesce
 from .policy import MONEY
 
 
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A county's jobs, and the runs over every county (whose leads and cases each county then sees of its
+        own), to the county's roles; every job to the prefecture roles."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.prefecture_wide:
+            return self
+        if user.scope_county_id is None:
+            return self.none()
+        return self.filter(Q(county_id=user.scope_county_id) | Q(county__isnull=True))
+
+
 class Job(models.Model):
     """A run of a background job (the 主动救助 cross-check, the 二次救助 trigger) with its progress and results.
 
@@ -73,6 +86,8 @@ class Job(models.Model):
     chunks_total = models.PositiveIntegerField("分块数", default=0, help_text="0 表示尚未划分")
     chunks_done = models.PositiveIntegerField("已完成分块", default=0)
     chunks_failed = models.PositiveIntegerField("失败分块", default=0)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         verbose_name = "后台任务"

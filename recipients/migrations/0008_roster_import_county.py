@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             name="county",
             field=models.ForeignKey(
                 blank=True,
-                help_text="县级上传的名册只能包含本县人员；市级上传的名册按所填乡镇分到各县（此时为空）",
+                help_text="县级上传的文件只能包含本县的数据；市级上传的文件按所填乡镇（名册）或人员分到各县（此时为空）",
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",

@@ -54,7 +54,7 @@ def test_a_kind_or_a_model_cannot_be_registered_twice():
 def test_the_view_permission_is_the_models_unless_the_format_names_another(override_format, clerk):
     assert get_format("roster").view_permission == "recipients.view_rosterimport"
     assert get_format("settlement").view_permission == "settlements.view_settlementimport"
-    SettlementImport.objects.create(file_name="x.csv", file_hash="0" * 64, file_size=1)
+    SettlementImport.objects.create(file_name="x.csv", file_hash="0" * 64, file_size=1, county=clerk.township.county)
     assert not SettlementImport.objects.visible_to(clerk).exists()
     override_format("settlement", view_permission="settlements.view_settlement")  # a clerk holds this one
     assert SettlementImport.objects.visible_to(clerk).count() == 1

@@ -64,8 +64,18 @@ def _wait_for(record, status, timeout=30):
     raise AssertionError(f"import stayed {record.status}, expected {status}")
 
 
+def _county_import():
+    """The county's own settlement import: what makes settlements of people not in its registry the county's."""
+    from recipients.models import County
+
+    return SettlementImport.objects.get_or_create(
+        file_name="县结算.csv", file_hash="1" * 64, file_size=1, county=County.objects.get()
+    )[0]
+
+
 def _settlement(number, id_number, *, hospital="高州市人民医院", total="1000.00", onestop="0", **extra):
     values = {
+        "last_import": _county_import(),
         "name": "张三",
         "visit_type": "门诊",
         "visit_on": datetime.date(2025, 4, 1),
@@ -319,6 +329,7 @@ def test_settlement_list_paginates_by_50(client, reviewer):
             Settlement(
                 number=f"P{k:03d}",
                 id_number=UNREGISTERED_ID,
+                last_import=_county_import(),
                 name="赵六",
                 hospital="高州市人民医院",
                 visit_type="门诊",
