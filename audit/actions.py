@@ -6,6 +6,7 @@ ACTION_LABELS = {
     "auth.login_failed": "登录失败",
     "recipient.pii_view": "查看完整个人信息",
     "recipient.register": "窗口登记新申请人",
+    "regions.load": "载入行政区划",
     "roster_import.upload": "上传名册",
     "roster_import.validate": "校验名册",
     "roster_import.confirm": "确认导入",

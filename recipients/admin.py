@@ -29,9 +29,9 @@ class TownshipAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
 @admin.register(Village)
 class VillageAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     county_path = "township__county"
-    list_display = ["name", "township"]
+    list_display = ["name", "code", "township"]
     list_filter = ["township"]
-    search_fields = ["name", "township__name"]
+    search_fields = ["name", "code", "township__name"]
 
 
 @admin.register(RosterImport)

@@ -53,6 +53,7 @@ class Township(models.Model):
 class Village(models.Model):
     township = models.ForeignKey(Township, verbose_name="所属乡镇", on_delete=models.PROTECT, related_name="villages")
     name = models.CharField("名称", max_length=50)
+    code = models.CharField("代码", max_length=12, blank=True, help_text="12 位统计用区划代码（load_regions 载入）")
 
     class Meta:
         verbose_name = "村（社区）"

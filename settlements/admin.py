@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from audit.admin_mixins import AuditedAdminMixin
 from imports.admin import ImportRecordAdmin
+from recipients.admin_scope import CountyScopedAdminMixin
 
 from .models import MedicalCategory, SettlementImport
 
@@ -9,7 +10,11 @@ from .models import MedicalCategory, SettlementImport
 # shows masked (and never the diagnosis in lists); the admin would show them unmasked. Person is not
 # in the admin for the same reason.
 
-admin.site.register(SettlementImport, ImportRecordAdmin)
+
+
+@admin.register(SettlementImport)
+class SettlementImportAdmin(CountyScopedAdminMixin, ImportRecordAdmin):
+    """A county administrator sees their county's imports; the prefecture's (county empty) only 市级管理."""
 
 
 @admin.register(MedicalCategory)

@@ -15,8 +15,9 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class SettlementQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Settlements of people the user may see: a clerk those of their township's residents; a county's roles
-        those of the county's residents and those the county imported itself (people not in the registry yet);
-        the prefecture roles every settlement."""
+        those of the county's residents, and those of people in no county's registry (yet) that the county
+        imported itself; the prefecture roles every settlement. A file that mixes counties is thus split by the
+        people it names: another county's resident's settlement is that county's, whoever imported it."""
         if not user.is_authenticated or not (user.is_superuser or user.has_perm("settlements.view_settlement")):
             return self.none()
         if user.township_scoped:
@@ -28,7 +29,8 @@ class SettlementQuerySet(models.QuerySet):
             return self.none()
         residents = Person.objects.filter(township__county_id=user.scope_county_id).values("id_number")
         imported = SettlementImport.objects.filter(county_id=user.scope_county_id).values("pk")
-        return self.filter(Q(id_number__in=residents) | Q(last_import__in=imported))
+        registered = Person.objects.values("id_number")
+        return self.filter(Q(id_number__in=residents) | (Q(last_import__in=imported) & ~Q(id_number__in=registered)))
 
 
 class Settlement(models.Model):

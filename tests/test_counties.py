@@ -13,7 +13,7 @@ from applications.models import Lead, YearlyBurden
 from applications.policy.services import policy_load_preset
 from audit.services import audit_record
 from payouts.models import PayoutBatch
-from recipients.models import RosterImport
+from recipients.models import Person, RosterImport
 from reports.models import FundEntry
 from tests.conftest import client_for
 from tests.factories import (
@@ -225,3 +225,67 @@ def test_a_county_administrator_manages_only_their_countys_users_and_regions(cli
     assert Role.CITY_ADMIN.label not in form and "乙县" not in form and "乙镇" not in form
     other_user = type(admin).objects.get(username="other-reviewer")
     assert client.get(reverse("admin:accounts_user_change", args=[other_user.pk])).status_code in (302, 404)
+
+
+def test_settlements_are_the_county_of_the_person_they_name(client, two_counties):
+    """A county's file naming another county's resident: that settlement is the other county's; one of a person in
+    no registry is the importing county's until the person is registered."""
+    from settlements.models import Settlement, SettlementImport
+    from tests.factories import valid_id_number
+
+    (a, b) = two_counties
+    a_person = Person.objects.filter(township=a["township"]).first()
+    b_person = Person.objects.filter(township=b["township"]).first()
+    unregistered = valid_id_number(datetime.date(1960, 5, 5))
+    record = SettlementImport.objects.create(
+        county=a["county"], file_name="甲县结算.csv", file_hash="2" * 64, file_size=1, status="done"
+    )
+    day = datetime.date(2026, 3, 1)
+    for number, id_number in [("JS-A", a_person.id_number), ("JS-B", b_person.id_number), ("JS-U", unregistered)]:
+        Settlement.objects.create(
+            number=number,
+            id_number=id_number,
+            name="某人",
+            hospital="人民医院",
+            visit_type="住院",
+            visit_on=day,
+            service_date=day,
+            settled_on=day,
+            total=Decimal("100"),
+            in_policy=Decimal("80"),
+            basic=Decimal("40"),
+            last_import=record,
+        )
+    seen = {}
+    for side, code in [("a", "440901"), ("b", "440902")]:
+        reviewer = UserFactory(username=f"rev-{code}", role=Role.REVIEWER, county=(a if side == "a" else b)["county"])
+        seen[side] = set(Settlement.objects.visible_to(reviewer).values_list("number", flat=True))
+        client_for(client, reviewer)
+        page = client.get(reverse("settlements:settlement_list"), {"hospital": "人民医院"}).text
+        assert all((n in page) == (n in seen[side]) for n in ["JS-A", "JS-B", "JS-U"])
+        imports = client.get(reverse("settlements:import_list")).text
+        assert ("甲县结算.csv" in imports) == (side == "a")
+        detail = client.get(reverse("settlements:import_detail", args=[record.pk]))
+        assert detail.status_code == (200 if side == "a" else 404)
+    assert seen == {"a": {"JS-A", "JS-U"}, "b": {"JS-B"}}
+    city = UserFactory(username="city-sup", role=Role.CITY_SUPERVISOR, county=None)
+    assert set(Settlement.objects.visible_to(city).values_list("number", flat=True)) == {"JS-A", "JS-B", "JS-U"}
+    PersonFactory(township=b["township"], id_number=unregistered)  # registered later, in the other county
+    assert set(Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
+        "number", flat=True
+    )) == {"JS-A"}
+
+
+def test_a_countys_job_is_hidden_from_the_other_county(client, two_counties):
+    from applications.models import Job
+
+    (a, b) = two_counties
+    own = Job.objects.create(kind=Job.Kind.CROSSCHECK, county=a["county"], status=Job.Status.FAILED, message="甲县失败")
+    every = Job.objects.create(kind=Job.Kind.CROSSCHECK, county=None, status=Job.Status.DONE)
+    for county, sees_own in [(a["county"], True), (b["county"], False)]:
+        reviewer = UserFactory(role=Role.REVIEWER, county=county)
+        assert (own in Job.objects.visible_to(reviewer)) == sees_own
+        assert every in Job.objects.visible_to(reviewer)
+        client_for(client, reviewer)
+        response = client.post(reverse("applications:job_retry", args=[own.pk]))
+        assert (response.status_code == 404) == (not sees_own)
