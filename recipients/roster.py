@@ -354,20 +354,9 @@ def _check_clerk_scope(check: RosterCheck, township: Township) -> None:
 
 def county_scope_errors(rows: list[RosterRow], county: County) -> list[dict]:
     """A county may not touch a person registered in another county (checked again before writing)."""
-    numbers = sorted({r.id_number for r in rows})
-    elsewhere = set()
-    for start in range(0, len(numbers), 900):
-        chunk = numbers[start : start + 900]
-        elsewhere.update(
-            Person.objects.filter(id_number__in=chunk)
-            .exclude(township__county_id=county.id)
-            .values_list("id_number", flat=True)
-        )
-    report = RosterCheck()
-    for row in rows:
-        if row.id_number in elsewhere:
-            report.error(row.row_no, COL_ID, row.id_number, "此人已登记在其他县（区），不能改动，请联系市级管理处理")
-    return report.errors
+    return _registered_elsewhere(
+        rows, {"township__county_id": county.id}, "此人已登记在其他县（区），不能改动，请联系市级管理处理"
+    )
 
 
 def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:
@@ -376,17 +365,20 @@ def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:
     Checked when the file is validated and again, under the import lock, just before writing.
     The message does not say which township: a clerk must not learn where others are registered.
     """
+    return _registered_elsewhere(
+        rows, {"township_id": township.id}, "此人已登记在其他乡镇，乡镇窗口不能改动，请联系县局处理"
+    )
+
+
+def _registered_elsewhere(rows: list[RosterRow], own: dict, message: str) -> list[dict]:
+    """An error on each row whose person is registered outside `own` (a filter on Person)."""
     numbers = sorted({r.id_number for r in rows})
     elsewhere = set()
     for start in range(0, len(numbers), 900):
         chunk = numbers[start : start + 900]
-        elsewhere.update(
-            Person.objects.filter(id_number__in=chunk)
-            .exclude(township_id=township.id)
-            .values_list("id_number", flat=True)
-        )
+        elsewhere.update(Person.objects.filter(id_number__in=chunk).exclude(**own).values_list("id_number", flat=True))
     report = RosterCheck()
     for row in rows:
         if row.id_number in elsewhere:
-            report.error(row.row_no, COL_ID, row.id_number, "此人已登记在其他乡镇，乡镇窗口不能改动，请联系县局处理")
+            report.error(row.row_no, COL_ID, row.id_number, message)
     return report.errors
