@@ -1,0 +1,8 @@
+from django.urls import path
+
+from imports.urls import import_urls
+
+app_name = "subsidies"
+urlpatterns = [
+    *import_urls("enrolment"),
+]
