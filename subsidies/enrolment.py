@@ -262,9 +262,7 @@ class _Check:
         status, amount, paid_on = self.new_values()
         joins = self.joins(results=False)
         stamp = connection.ops.adapt_datetimefield_value(now)
-        changed = " OR ".join(
-            _distinct(f"{RESULT}.{c}", f"excluded.{c}") for c in ("status", "paid_amount", "paid_on")
-        )
+        changed = " OR ".join(_distinct(f"{RESULT}.{c}", f"excluded.{c}") for c in ("status", "paid_amount", "paid_on"))
         self.cursor.execute(
             f"""INSERT INTO {RESULT} (person_id, year, status, paid_amount, paid_on, last_import_id, updated_at)
                 SELECT p.id, {int(self.year)}, {status}, {amount}, {paid_on}, %s, %s
@@ -298,8 +296,16 @@ def enrolment_file(
         return Outcome(errors=[error(None, "", "", str(exc))])
     with connection.cursor() as cursor:
         try:
-            return _run(cursor, staged, year=year, county_id=county_id, import_id=import_id, write=write, today=today,
-                        now=now or timezone.now())
+            return _run(
+                cursor,
+                staged,
+                year=year,
+                county_id=county_id,
+                import_id=import_id,
+                write=write,
+                today=today,
+                now=now or timezone.now(),
+            )
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {MAP}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")

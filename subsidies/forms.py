@@ -36,7 +36,11 @@ class EntryFilterForm(BootstrapFormMixin, TownshipFilter):
     status = forms.ChoiceField(
         label="参保状态",
         required=False,
-        choices=[("", "全部"), (EnrolmentStatus.ENROLLED, "已参保"), (EnrolmentStatus.NOT_ENROLLED, "未参保（含未回传）")],
+        choices=[
+            ("", "全部"),
+            (EnrolmentStatus.ENROLLED, "已参保"),
+            (EnrolmentStatus.NOT_ENROLLED, "未参保（含未回传）"),
+        ],
     )
     added_from = forms.DateField(label="认定日期自", required=False, widget=DateInput())
     added_to = forms.DateField(label="认定日期至", required=False, widget=DateInput())

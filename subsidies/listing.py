@@ -28,7 +28,17 @@ from .selectors import rules_in_force
 
 ENTRY_TABLE = SubsidyEntry._meta.db_table
 STAGE = "subsidy_list_new"
-COMPARED = ("township_id", "rule_set_id", "kind", "category", "mode", "premium", "amount", "person_pays", "identified_on")
+COMPARED = (
+    "township_id",
+    "rule_set_id",
+    "kind",
+    "category",
+    "mode",
+    "premium",
+    "amount",
+    "person_pays",
+    "identified_on",
+)
 
 
 @dataclass
@@ -98,7 +108,9 @@ def build_list(rule_set: SubsidyRuleSet, *, now: datetime.datetime | None = None
             "category varchar(4), mode varchar(8), amount numeric(14, 2), identified_on date)"
         )
         if rules:
-            cursor.execute(_select(rules, premium, "reference", identity_valid_sql("i", "%s")), [county, reference, reference])
+            cursor.execute(
+                _select(rules, premium, "reference", identity_valid_sql("i", "%s")), [county, reference, reference]
+            )
             if rule_set.new_in_year:
                 window = (
                     f"i.valid_from > %s AND i.valid_from <= %s "
@@ -108,7 +120,7 @@ def build_list(rule_set: SubsidyRuleSet, *, now: datetime.datetime | None = None
         cursor.execute(
             f"""SELECT COUNT(*),
                        COALESCE(SUM(CASE WHEN e.id IS NULL THEN 1 ELSE 0 END), 0),
-                       COALESCE(SUM(CASE WHEN e.id IS NOT NULL AND ({_differs('e', 'n')}) THEN 1 ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN e.id IS NOT NULL AND ({_differs("e", "n")}) THEN 1 ELSE 0 END), 0),
                        COALESCE(SUM(CASE WHEN n.kind = 'reference' THEN 1 ELSE 0 END), 0),
                        COALESCE(SUM(n.amount), 0)
                 FROM ({_stage_rows(rule_set)}) n

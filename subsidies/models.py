@@ -53,9 +53,7 @@ class SubsidyRuleSet(models.Model):
         RETIRED = "retired", "已废止"
 
     county = models.ForeignKey("recipients.County", verbose_name="地区", on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(
-        "参保年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
-    )
+    year = models.PositiveSmallIntegerField("参保年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     name = models.CharField("名称", max_length=200)
     document_number = models.CharField("依据文号", max_length=100, blank=True)
     preset = models.CharField("预置方案", max_length=40, blank=True)

@@ -166,8 +166,9 @@ def person_subsidies(*, person) -> list[dict]:
     ]
 
 
-def entry_filters(entries, *, township=None, category: str = "", kind: str = "", status: str = "", added_from=None,
-                  added_to=None):
+def entry_filters(
+    entries, *, township=None, category: str = "", kind: str = "", status: str = "", added_from=None, added_to=None
+):
     """The list's filters: township, category, kind (参保时点在册 / 当年新增, with the period of recognition for the
     latter), enrolment status (已参保 / 未参保 or no result yet)."""
     if township is not None:
@@ -185,4 +186,3 @@ def entry_filters(entries, *, township=None, category: str = "", kind: str = "",
     elif status == EnrolmentStatus.NOT_ENROLLED:
         entries = not_enrolled(entries)
     return entries
-

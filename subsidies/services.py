@@ -41,9 +41,7 @@ def _summary(rule_set: SubsidyRuleSet) -> dict:
 
 
 def _check(rows: list[dict], premium: Decimal | None) -> None:
-    errors = R.rule_errors(
-        [R.Rule(row["category"], row["mode"], row.get("amount")) for row in rows], premium
-    )
+    errors = R.rule_errors([R.Rule(row["category"], row["mode"], row.get("amount")) for row in rows], premium)
     if errors:
         raise RulesRejected(errors)
 

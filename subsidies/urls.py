@@ -1,5 +1,3 @@
-from django.urls import path
-
 from imports.urls import import_urls
 
 app_name = "subsidies"

@@ -36,7 +36,9 @@ def built(rs):
     return build_list(rs)
 
 
-def result_csv(rows, headers=("身份证号", "参保年度", "参保状态", "缴费金额", "缴费日期"), encoding="utf-8-sig") -> bytes:
+def result_csv(
+    rows, headers=("身份证号", "参保年度", "参保状态", "缴费金额", "缴费日期"), encoding="utf-8-sig"
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)

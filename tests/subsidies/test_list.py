@@ -76,7 +76,11 @@ def test_new_in_year(town):
     new = holder(town, ("DB", datetime.date(YEAR, 4, 1), None))
     next_year = holder(town, ("DB", datetime.date(YEAR + 1, 1, 1), None))
     counts = built(rule_set(town.county))
-    assert (entry(new).kind, entry(new).identified_on, entry(new).amount) == ("added", datetime.date(YEAR, 4, 1), D("250"))
+    assert (entry(new).kind, entry(new).identified_on, entry(new).amount) == (
+        "added",
+        datetime.date(YEAR, 4, 1),
+        D("250"),
+    )
     assert not SubsidyEntry.objects.filter(person=next_year).exists()
     assert (counts.reference, counts.new_in_year) == (0, 1)
 
