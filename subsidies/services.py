@@ -12,7 +12,7 @@ from audit.services import audit_record
 from lib.tasks import enqueue_on_commit
 
 from . import rules as R
-from .models import Mode, SubsidyRule, SubsidyRuleSet, default_reference_date
+from .models import Mode, SubsidyContact, SubsidyRule, SubsidyRuleSet, default_reference_date
 from .presets import preset
 
 REBUILD_TASK = "subsidies.rebuild_list"
@@ -214,3 +214,34 @@ def subsidy_rules_copy(*, rule_set: SubsidyRuleSet, user, year: int | None = Non
 def list_rebuild_on_commit(*, county_id: int, year: int) -> None:
     """Rebuild a county-year's list once the current transaction commits (once, however often it is asked)."""
     enqueue_on_commit(REBUILD_TASK, county_id, year, once_key=("subsidy_list", county_id, year))
+
+
+@transaction.atomic
+def subsidy_record_contact(*, entry, user, contacted_on, method: str, outcome: str, note: str = ""):
+    """Record one call or visit of the township about a listed person not yet enrolled."""
+    if not user.has_perm("subsidies.work_subsidyentry"):
+        raise RulesRejected("没有跟进资助参保的权限")
+    if user.township_scoped and entry.township_id != user.township_id:
+        raise RulesRejected("只能跟进本乡镇的人员")
+    if contacted_on > timezone.localdate():
+        raise RulesRejected("联系日期不能晚于今天")
+    if outcome not in SubsidyContact.Outcome.values or method not in SubsidyContact.Method.values:
+        raise RulesRejected("请选择联系方式和联系结果")
+    contact = SubsidyContact.objects.create(
+        person_id=entry.person_id,
+        year=entry.year,
+        contacted_on=contacted_on,
+        method=method,
+        outcome=outcome,
+        note=note,
+        recorded_by=user,
+    )
+    audit_record(
+        actor=user,
+        action="subsidy.contact",
+        obj=entry.person,
+        object_repr=entry.person.name,
+        after={"year": entry.year, "outcome": outcome, "method": method, "date": contacted_on.isoformat()},
+        comment=note,
+    )
+    return contact
