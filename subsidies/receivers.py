@@ -14,10 +14,11 @@ def after_roster(sender, *, record, changed: bool, **kwargs):
     if not changed:
         return
     sets = SubsidyRuleSet.objects.filter(status=SubsidyRuleSet.Status.ACTIVE, year__gte=timezone.localdate().year)
-    if record.county_id is not None:  # a county's roster changes its own people only
-        sets = sets.filter(county_id=record.county_id)
-    for county_id, year in sets.values_list("county_id", "year"):
-        list_rebuild_on_commit(county_id=county_id, year=year)
+    county_id = getattr(record, "county_id", None)
+    if county_id is not None:  # a county's roster changes its own people only
+        sets = sets.filter(county_id=county_id)
+    for county, year in sets.values_list("county_id", "year"):
+        list_rebuild_on_commit(county_id=county, year=year)
 
 
 def connect() -> None:

@@ -120,3 +120,24 @@ def test_rule_errors():
     twice = R.rule_errors([R.Rule("DB", "fixed", D("250")), R.Rule("DB", "full")], D("380"))
     assert twice == ["最低生活保障对象（DB）列了不止一次，每个类别只能有一条资助规则"]
     assert R.rule_errors([R.Rule("DB", "fixed", D("-1"))], D("380")) == ["最低生活保障对象：定额资助金额不能为负数"]
+
+
+def test_a_roster_import_rebuilds_the_lists_it_touches(town, django_capture_on_commit_callbacks):
+    import time_machine
+
+    from recipients.demo import ROSTER_HEADERS, to_csv
+    from recipients.services import roster_import_create, roster_import_run
+
+    rule_set(town.county)
+    person = PersonFactory.build(township=town)
+    row = [person.id_number, "新认定", "低保", "2024-05-01", "", town.name, "", "", "", "", "民政"]
+    with time_machine.travel(datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC)):
+        with django_capture_on_commit_callbacks(execute=True):
+            record = roster_import_create(
+                user=None, file_name="r.csv", content=to_csv([row], headers=ROSTER_HEADERS), source="MZ",
+                enqueue=False,
+            )
+            record = roster_import_run(roster_import=record, user=None)
+    assert record.status == "done", record.errors
+    listed = SubsidyEntry.objects.get(person__id_number=person.id_number)
+    assert (listed.category, listed.amount) == ("DB", D("250.00"))
