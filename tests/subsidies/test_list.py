@@ -131,13 +131,13 @@ def test_a_roster_import_rebuilds_the_lists_it_touches(town, django_capture_on_c
     rule_set(town.county)
     person = PersonFactory.build(township=town)
     row = [person.id_number, "新认定", "低保", "2024-05-01", "", town.name, "", "", "", "", "民政"]
-    with time_machine.travel(datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC)):
-        with django_capture_on_commit_callbacks(execute=True):
-            record = roster_import_create(
-                user=None, file_name="r.csv", content=to_csv([row], headers=ROSTER_HEADERS), source="MZ",
-                enqueue=False,
-            )
-            record = roster_import_run(roster_import=record, user=None)
+    content = to_csv([row], headers=ROSTER_HEADERS)
+    with (
+        time_machine.travel(datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        record = roster_import_create(user=None, file_name="r.csv", content=content, source="MZ", enqueue=False)
+        record = roster_import_run(roster_import=record, user=None)
     assert record.status == "done", record.errors
     listed = SubsidyEntry.objects.get(person__id_number=person.id_number)
     assert (listed.category, listed.amount) == ("DB", D("250.00"))
