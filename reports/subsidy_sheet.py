@@ -29,7 +29,13 @@ def subsidy_sheet(book, f, data, *, text, setup) -> None:
         r += 1
         _row(sheet, f, r, "合计", c.total, text=text, bold=True)
         r += 2
-    text(sheet, r, 0, "资助参保率 = 已参保人数 ÷ 资助参保名单人数；资助金额为已参保人员的资助金额之和（计入救助资金支出）。", f.note)
+    text(
+        sheet,
+        r,
+        0,
+        "资助参保率 = 已参保人数 ÷ 资助参保名单人数；资助金额为已参保人员的资助金额之和（计入救助资金支出）。",
+        f.note,
+    )
 
 
 def _row(sheet, f, r, name, rate, *, text, bold=False):
