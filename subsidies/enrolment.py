@@ -11,10 +11,11 @@ Each distinct value of the year, status, amount and date columns is parsed once 
 rules, so messages are those of every import) into a small map table the statements join."""
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lib.tabular import CellError, cell_date, cell_money
@@ -44,6 +45,7 @@ class Outcome:
     not_listed: int = 0
     unmatched: list[dict] = field(default_factory=list)  # rows skipped: not in the registry, not on the list
     path: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)  # where the time went, step by step
 
     @property
     def ok(self) -> bool:
@@ -258,22 +260,33 @@ class _Check:
 
     # --- the write ------------------------------------------------------------------------------------------
 
-    def write(self, import_id: int | None, now: datetime.datetime) -> int:
+    def write(self, import_id: int | None, now: datetime.datetime, *, changed: bool, added: bool) -> int:
+        """Update the stored results that changed, insert the new ones (a plain INSERT: the result table's key
+        catches an ID the file repeats); returns how many rows were written."""
         status, amount, paid_on = self.new_values()
-        joins = self.joins(results=False)
+        joins = self.joins(results=True)
         stamp = connection.ops.adapt_datetimefield_value(now)
-        changed = " OR ".join(_distinct(f"{RESULT}.{c}", f"excluded.{c}") for c in ("status", "paid_amount", "paid_on"))
-        self.cursor.execute(
-            f"""INSERT INTO {RESULT} (person_id, year, status, paid_amount, paid_on, last_import_id, updated_at)
-                SELECT p.id, {int(self.year)}, {status}, {amount}, {paid_on}, %s, %s
-                FROM {STAGE} s {joins} WHERE e.id IS NOT NULL
-                ON CONFLICT (person_id, year) DO UPDATE SET status = excluded.status,
-                    paid_amount = excluded.paid_amount, paid_on = excluded.paid_on,
-                    last_import_id = excluded.last_import_id, updated_at = excluded.updated_at
-                WHERE {changed}""",
-            [import_id, stamp],
-        )
-        return self.cursor.rowcount
+        written = 0
+        if changed:
+            differs = " OR ".join(_distinct(f"{RESULT}.{c}", f"src.{c}") for c in ("status", "paid_amount", "paid_on"))
+            self.cursor.execute(
+                f"""UPDATE {RESULT} SET status = src.status, paid_amount = src.paid_amount, paid_on = src.paid_on,
+                        last_import_id = %s, updated_at = %s
+                    FROM (SELECT p.id AS person_id, {status} AS status, {amount} AS paid_amount, {paid_on} AS paid_on
+                          FROM {STAGE} s {joins} WHERE e.id IS NOT NULL AND r.id IS NOT NULL) src
+                    WHERE {RESULT}.person_id = src.person_id AND {RESULT}.year = {int(self.year)} AND ({differs})""",
+                [import_id, stamp],
+            )
+            written += self.cursor.rowcount
+        if added:
+            self.cursor.execute(
+                f"""INSERT INTO {RESULT} (person_id, year, status, paid_amount, paid_on, last_import_id, updated_at)
+                    SELECT p.id, {int(self.year)}, {status}, {amount}, {paid_on}, %s, %s
+                    FROM {STAGE} s {joins} WHERE e.id IS NOT NULL AND r.id IS NULL""",
+                [import_id, stamp],
+            )
+            written += self.cursor.rowcount
+        return written
 
 
 def enrolment_file(
@@ -290,13 +303,15 @@ def enrolment_file(
     """Check the whole file and, when it is clean and `write`, write it (see the module). Inside the caller's
     transaction; the temporary tables it makes are dropped."""
     today = today or timezone.localdate()
+    started = time.perf_counter()
     try:
         staged = stage_file(content, file_name)
     except StageError as exc:
         return Outcome(errors=[error(None, "", "", str(exc))])
+    staged_in = time.perf_counter() - started
     with connection.cursor() as cursor:
         try:
-            return _run(
+            outcome = _run(
                 cursor,
                 staged,
                 year=year,
@@ -306,9 +321,21 @@ def enrolment_file(
                 today=today,
                 now=now or timezone.now(),
             )
+            outcome.seconds = {"stage": round(staged_in, 3), **outcome.seconds}
+            return outcome
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {MAP}")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+
+class _Clock:
+    def __init__(self, into: dict):
+        self.into, self.last = into, time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.into[step] = round(now - self.last, 3)
+        self.last = now
 
 
 def _run(cursor, staged: Staged, *, year, county_id, import_id, write, today, now) -> Outcome:
@@ -317,25 +344,41 @@ def _run(cursor, staged: Staged, *, year, county_id, import_id, write, today, no
     if not staged.rows:
         outcome.errors.append(error(None, "", "", "文件中没有数据行"))
         return outcome
+    clock = _Clock(outcome.seconds)
     check.map_values()
+    clock("map")
     counts = check.count()
     if counts["unknown"] and check.unknown_ids():
         counts = check.count()  # IDs written differently were someone's: matched now
-    check.duplicates()
+    clock("count")
+    # A file of new results only, every row for a listed person: an ID it repeats breaks the result table's key
+    # when written, so the search for repeats is left to the write (it runs when the write is refused).
+    keyed = write and counts["listed"] == counts["added"] == staged.rows
+    if not keyed:
+        check.duplicates()
     if counts["not_listed"]:
         check.not_listed()
     if counts["mismatched"]:
         check.mismatched()
+    clock("report")
     outcome.not_listed = counts["not_listed"]
     outcome.added, outcome.changed = counts["added"], counts["changed"]
     outcome.unchanged = counts["listed"] - counts["added"] - counts["changed"]
     outcome.enrolled, outcome.not_enrolled = counts["enrolled"], counts["not_enrolled"]
     outcome.unmatched.sort(key=lambda u: u["row"])
-    if outcome.errors:
-        outcome.errors.sort(key=lambda e: (e["row"] or 0, e["column"]))
-        return outcome
-    if write:
-        written = check.write(import_id, now)
-        if written != outcome.added + outcome.changed:  # the counts and the write must agree
-            raise RuntimeError(f"enrolment write touched {written} rows, expected {outcome.added + outcome.changed}")
+    if not outcome.errors and write:
+        try:
+            with transaction.atomic():
+                written = check.write(import_id, now, changed=bool(outcome.changed), added=bool(outcome.added))
+        except IntegrityError:
+            if not keyed:
+                raise
+            check.duplicates()  # the key refused a repeated ID: name every row
+        else:
+            if written != outcome.added + outcome.changed:  # the counts and the write must agree
+                raise RuntimeError(
+                    f"enrolment write touched {written} rows, expected {outcome.added + outcome.changed}"
+                )
+        clock("write")
+    outcome.errors.sort(key=lambda e: (e["row"] or 0, e["column"]))
     return outcome

@@ -41,7 +41,7 @@ def _report(outcome: Outcome) -> Report:
             "rows_not_listed": outcome.not_listed,
             "unmatched": outcome.unmatched,
         },
-        summary={"year": None, "path": outcome.path},
+        summary={"year": None, "path": outcome.path, "seconds": outcome.seconds},
         data=outcome,
     )
 

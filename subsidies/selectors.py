@@ -4,6 +4,7 @@ enrolment, the 资助参保率 by township and category, the subsidy spending, a
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -12,6 +13,7 @@ from recipients.categories import CATEGORY_ORDER
 from .models import Enrolment, EnrolmentStatus, SubsidyContact, SubsidyEntry, SubsidyRuleSet
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 def rules_in_force(*, county_id: int, year: int) -> SubsidyRuleSet | None:
@@ -89,29 +91,58 @@ class Coverage:
     rules: bool = False  # some county of the scope has rules in force for the year
 
 
-def _rates(entries, key: str) -> dict:
-    listed = entries.values(key).annotate(n=Count("id"))
-    enrolled = entries.filter(enrolled_filter()).values(key).annotate(n=Count("id"), amount=Sum("amount"))
-    rates = {row[key]: Rate(listed=row["n"]) for row in listed}
-    for row in enrolled:
-        rate = rates.setdefault(row[key], Rate())
-        rate.enrolled, rate.amount = row["n"], row["amount"] or ZERO
-    return rates
-
-
-def coverage(*, year: int, township=None, county=None) -> Coverage:
-    """资助参保率 = enrolled ÷ listed (DOMAIN §12.1) of one township, one county or every county (neither), against
-    the target of the rules in force (several counties: a target only when they share it; met when all are)."""
-    entries = SubsidyEntry.objects.filter(year=year)
+def _grouped(*, year: int, township=None, county=None, detail: bool) -> list[dict]:
+    """Listed, enrolled and the subsidy of the enrolled by county (and township and category): one pass over the
+    year's entries, each joined to its result (a hash join; a correlated EXISTS per entry costs three times more)."""
+    where, params = ["e.year = %s"], [year]
     if township is not None:
-        entries = entries.filter(township=township)
+        where.append("e.township_id = %s")
+        params.append(township.pk)
     elif county is not None:
-        entries = entries.filter(county=county)
-    totals = entries.aggregate(listed=Count("id"))
-    enrolled = entries.filter(enrolled_filter()).aggregate(n=Count("id"), amount=Coalesce(Sum("amount"), ZERO))
-    total = Rate(listed=totals["listed"], enrolled=enrolled["n"], amount=enrolled["amount"])
-    towns = _rates(entries, "township__name")
-    cats = _rates(entries, "category")
+        where.append("e.county_id = %s")
+        params.append(county.pk)
+    keys = ["e.county_id", "t.name", "e.category"] if detail else ["e.county_id"]
+    enrolled = f"r.status = '{EnrolmentStatus.ENROLLED}'"
+    sql = f"""
+        SELECT {", ".join(keys)}, COUNT(*), COALESCE(SUM(CASE WHEN {enrolled} THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN {enrolled} THEN e.amount ELSE 0 END), 0)
+        FROM {SubsidyEntry._meta.db_table} e
+        JOIN recipients_township t ON t.id = e.township_id
+        LEFT JOIN {Enrolment._meta.db_table} r ON r.person_id = e.person_id AND r.year = %s
+        WHERE {" AND ".join(where)}
+        GROUP BY {", ".join(keys)}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year, *params])  # the join's year, then the filters
+        rows = cursor.fetchall()
+    names = ("county_id", "township", "category")[: len(keys)]
+    return [
+        {
+            **dict(zip(names, row[: len(keys)], strict=True)),
+            "listed": row[-3],
+            "enrolled": row[-2],
+            "amount": Decimal(str(row[-1])).quantize(CENT),
+        }
+        for row in rows
+    ]
+
+
+def _add(rate: Rate, row: dict) -> None:
+    rate.listed += row["listed"]
+    rate.enrolled += row["enrolled"]
+    rate.amount += row["amount"]
+
+
+def coverage(*, year: int, township=None, county=None, detail: bool = True) -> Coverage:
+    """资助参保率 = enrolled ÷ listed (DOMAIN §12.1) of one township, one county or every county (neither), against
+    the target of the rules in force (several counties: a target only when they share it; met when all are).
+    `detail=False` leaves out the rows by township and category."""
+    total, towns, cats, counties = Rate(), {}, {}, {}
+    for row in _grouped(year=year, township=township, county=county, detail=detail):
+        _add(total, row)
+        _add(counties.setdefault(row["county_id"], Rate()), row)
+        if detail:
+            _add(towns.setdefault(row["township"], Rate()), row)
+            _add(cats.setdefault(row["category"], Rate()), row)
     rank = {c: n for n, c in enumerate(CATEGORY_ORDER)}
     result = Coverage(
         year=year,
@@ -130,18 +161,10 @@ def coverage(*, year: int, township=None, county=None) -> Coverage:
     if len(targets) == 1:
         result.target = targets.pop()
     if per_county:
-        mets = []
-        for county_id, target in per_county:
-            rate = total if len(per_county) == 1 else _county_rate(entries, county_id)
-            mets.append(None if rate.value is None else rate.value >= target)
+        values = [counties.get(county_id, Rate()).value for county_id, _ in per_county]
+        mets = [None if v is None else v >= t for v, (_, t) in zip(values, per_county, strict=True)]
         result.met = None if any(m is None for m in mets) else all(mets)
     return result
-
-
-def _county_rate(entries, county_id: int) -> Rate:
-    mine = entries.filter(county_id=county_id)
-    enrolled = mine.filter(enrolled_filter()).aggregate(n=Count("id"), amount=Coalesce(Sum("amount"), ZERO))
-    return Rate(listed=mine.count(), enrolled=enrolled["n"], amount=enrolled["amount"])
 
 
 def subsidy_spending(*, year: int, county=None) -> Decimal:

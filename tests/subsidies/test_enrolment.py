@@ -150,3 +150,19 @@ def test_command_summary(listed, tmp_path, capsys):
     with pytest.raises(CommandError, match="校验未通过：1 处错误"):
         call_command("import_enrolment", str(path), "--year", "2026")
     assert EnrolmentImport.objects.count() == 2
+
+
+def test_an_id_twice_in_an_otherwise_clean_file_is_rejected(listed):
+    # Every row new and listed: the repeat is caught by the result table's key when written, then named.
+    (tk, db1, _), _ = listed
+    record = run(result_csv([enrolled(tk, pays="0"), enrolled(db1), enrolled(db1)]))
+    assert record.status == "invalid"
+    assert [(e["row"], e["reason"]) for e in record.errors] == [
+        (3, "身份证号在文件中重复（第 3、4 行）"),
+        (4, "身份证号在文件中重复（第 3、4 行）"),
+    ]
+    assert not Enrolment.objects.exists()
+    # Once results are stored the write cannot catch it: the file is searched for repeats first.
+    run(result_csv([enrolled(tk, pays="0"), enrolled(db1)]))
+    again = run(result_csv([enrolled(db1), enrolled(db1)]), name="again.csv")
+    assert again.status == "invalid" and len(again.errors) == 2

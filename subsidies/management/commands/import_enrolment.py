@@ -22,7 +22,7 @@ class Command(ImportCommand):
         return {"year": year}
 
     def summary(self, record):
-        whole = coverage(year=record.year, county=record.county)
+        whole = coverage(year=record.year, county=record.county, detail=False)
         rate = "—" if whole.total.value is None else f"{whole.total.value:.2%}"
         lines = [
             f"{record.year} 年参保结果：已参保 {record.rows_enrolled:,} 人，未参保 {record.rows_not_enrolled:,} 人，"
