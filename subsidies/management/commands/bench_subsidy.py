@@ -180,7 +180,11 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - start
         record = EnrolmentImport.objects.latest("pk")
         steps = AuditEvent.objects.filter(action="enrolment_import.apply", object_id=str(record.pk)).get().after
-        record.steps = {**steps.get("seconds", {}), "command": round(command, 3), "deferred checks": round(seconds - command, 3)}
+        record.steps = {
+            **steps.get("seconds", {}),
+            "command": round(command, 3),
+            "deferred checks": round(seconds - command, 3),
+        }
         return seconds, (record, output.getvalue().splitlines()[0])
 
     def _limit(self) -> float:

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             after={"rows": count, "year": year, "added_since": added_since, "file": path.name},
             comment="命令行导出，含完整身份证号",
         )
-        what = f"{since} 起当年新增" if since else "资助参保名单"
+        what = f"当年新增（{since} 起认定）" if since else "资助参保名单"
         self.stdout.write(
             f"{year} 年{what}：{count:,} 人，资助金额合计 {totals['amount'] or 0:,.2f} 元"
             f"（全额 {totals['full']:,} 人，定额 {totals['fixed']:,} 人）→ {path}（{time.perf_counter() - started:.2f} 秒）"
