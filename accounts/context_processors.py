@@ -20,11 +20,15 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         found.append(("二次救助", reverse("applications:secondary_list")))
     if has("applications.view_job"):
         found.append(("比对任务", reverse("applications:job_list")))
+    if has("subsidies.view_subsidyentry"):
+        found.append(("资助参保名单", reverse("subsidies:entry_list")))
     data = []
     if has("recipients.view_rosterimport"):
         data.append(("名册导入", reverse("recipients:import_list")))
     if has("settlements.view_settlementimport"):
         data.append(("结算数据导入", reverse("settlements:import_list")))
+    if has("subsidies.view_enrolmentimport"):
+        data.append(("参保结果导入", reverse("subsidies:import_list")))
     if has("settlements.view_settlement") and not user.township_scoped:
         data.append(("医疗机构结算", reverse("settlements:hospital_list")))
     money = []
@@ -37,6 +41,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
     if has("applications.view_policyversion"):
         policy.append(("救助政策", reverse("applications:policy_list")))
         policy.append(("救助测算", reverse("applications:calculator")))
+    if has("subsidies.view_subsidyruleset"):
+        policy.append(("资助参保政策", reverse("subsidies:rules_list")))
     system = []
     if has("audit.view_auditevent"):
         system.append(("审计日志", reverse("audit:event_list")))

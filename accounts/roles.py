@@ -29,6 +29,9 @@ IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 SETTLEMENT_READ = ["settlements.view_settlement"]
 LEAD_READ = ["applications.view_lead", "applications.view_yearlyburden"]
 JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
+SUBSIDY_RULES_READ = ["subsidies.view_subsidyruleset"]
+SUBSIDY_LIST = ["subsidies.view_subsidyentry"]
+ENROLMENT = ["subsidies.import_enrolment", "subsidies.view_enrolmentimport"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -38,7 +41,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
-    + ["applications.receive_case", "applications.work_lead", "reports.view_dashboard"],
+    + SUBSIDY_RULES_READ
+    + SUBSIDY_LIST
+    + ["applications.receive_case", "applications.work_lead", "subsidies.work_subsidyentry", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
     + IMPORT
@@ -47,8 +52,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + SUBSIDY_RULES_READ
+    + SUBSIDY_LIST
+    + ENROLMENT
     + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
-    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
+    Role.APPROVER: PERSON_READ
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + SUBSIDY_RULES_READ
+    + SUBSIDY_LIST
+    + ["applications.approve_case"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
@@ -65,8 +80,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + SUBSIDY_RULES_READ
+    + SUBSIDY_LIST
     + [
         "recipients.view_rosterimport",
+        "subsidies.view_enrolmentimport",
         "audit.view_auditevent",
         "payouts.view_payoutbatch",
         "payouts.view_payoutline",
@@ -120,6 +138,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.change_fundentry",
         "reports.delete_fundentry",
         "reports.view_dashboard",
+        "subsidies.view_subsidyruleset",
+        "subsidies.add_subsidyruleset",
+        "subsidies.change_subsidyruleset",
+        "subsidies.activate_subsidyruleset",
+        *ENROLMENT,
     ],
 }
 

@@ -21,6 +21,7 @@ from .detail import detail_rows
 from .labels import UNIDENTIFIED_NOTE, category_label, category_rank, scope_name
 from .models import Channel
 from .selectors import dashboard
+from .subsidy_sheet import subsidy_sheet
 
 CHANNEL_NAMES = dict(Channel.choices)
 CHANNEL_ORDER = [c.value for c in Channel]
@@ -91,6 +92,7 @@ def report_workbook(*, year: int, township=None, county=None, masked: bool = Tru
             book, f, data, year=year, scope=scope, unidentified=unidentified, township_scoped=township is not None
         )
         _table_sheets(book, f, data, unidentified=unidentified)
+        subsidy_sheet(book, f, data, text=_text, setup=_setup)
         if progress:
             progress("写入明细", 30)
         _detail_sheets(book, f, year, township, county, masked=masked, unidentified=unidentified, progress=progress)
@@ -136,6 +138,17 @@ def _summary_sheet(book, f, data, *, year, scope, unidentified, township_scoped=
         for county in kpi.get("by_county", ()):
             r += 1
             _kpi_row(s, f, r, f"　其中 {county['county']}", county)
+    coverage = data["subsidy"]
+    if coverage.rules or coverage.total.listed:
+        r += 1
+        rate = coverage.total
+        _kpi_row(
+            s,
+            f,
+            r,
+            f"资助参保率（{year} 参保年度）",
+            {"value": rate.value, "detail": rate.detail, "target": coverage.target, "met": coverage.met},
+        )
 
     r += 2
     # The fund is the county's (it is not kept by township): a township's report says so.
@@ -147,6 +160,7 @@ def _summary_sheet(book, f, data, *, year, scope, unidentified, township_scoped=
         ("筹集合计", fund["raised"]),
         ("一站式结算救助", fund["onestop"]),
         ("零星报销和二次救助发放", fund["paid_out"]),
+        ("资助参保", fund["subsidy"]),
         ("支出合计", fund["spent"]),
         ("年末结余", fund["balance"]),
     ]:

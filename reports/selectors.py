@@ -16,6 +16,7 @@ from applications.policy.workdays import working_days_between
 from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
+from subsidies.selectors import coverage, subsidy_spending
 
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
 
@@ -171,6 +172,8 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         "funnel": _funnel(year, township, county),
         "processing": _processing(year, township, month_from, month_to, county),
         "fund": _fund(year, township.county if township is not None else county),
+        # 资助参保 (DOMAIN §12.1): the insurance year's 资助参保率 of the scope, by township and category.
+        "subsidy": coverage(year=year, township=township, county=county),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 
@@ -239,7 +242,9 @@ def _fund(year, county=None) -> dict:
     paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
     onestop = onestop_facts.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
-    spent = paid_out + onestop
+    # Premiums paid for the listed people reported enrolled, booked in their insurance year.
+    subsidy = subsidy_spending(year=year, county=county)
+    spent = paid_out + onestop + subsidy
     balance = raised - spent
     return {
         "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
@@ -247,6 +252,7 @@ def _fund(year, county=None) -> dict:
         "spent": spent,
         "paid_out": paid_out,
         "onestop": onestop,
+        "subsidy": subsidy,
         "balance": balance,
         "ratio": _ratio(balance, raised),
     }

@@ -15,15 +15,19 @@ from audit.services import audit_record
 from payouts.models import PayoutBatch
 from recipients.models import Person, RosterImport
 from reports.models import FundEntry
+from subsidies.listing import build_list
+from subsidies.models import EnrolmentImport, SubsidyEntry
 from tests.conftest import client_for
 from tests.factories import (
     ApprovedCaseFactory,
     CaseFactory,
     CountyFactory,
+    IdentityFactory,
     PersonFactory,
     TownshipFactory,
     UserFactory,
 )
+from tests.subsidies.helpers import rule_set as subsidy_rule_set
 
 pytestmark = pytest.mark.django_db
 COUNTY_ROLES = [Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.SUPERVISOR, Role.ADMIN]
@@ -68,6 +72,13 @@ def _county(name, code, township_name):
         status="done",
     )
     FundEntry.objects.create(county=county, year=2026, source="grant", amount=Decimal("1000"))
+    IdentityFactory(person=person, category="DB", valid_from=datetime.date(2020, 1, 1))
+    subsidy_rules = subsidy_rule_set(county)
+    build_list(subsidy_rules)
+    entry = SubsidyEntry.objects.get(person=person)
+    enrolment = EnrolmentImport.objects.create(
+        county=county, year=2026, file_name=f"{name}参保结果.csv", file_hash="0" * 64, file_size=1, status="done"
+    )
     audit_record(actor=None, action="case.create", obj=case)
     return {
         "county": county,
@@ -79,6 +90,9 @@ def _county(name, code, township_name):
             "batch": reverse("payouts:batch_detail", args=[batch.pk]),
             "policy": reverse("applications:policy_detail", args=[policy.pk]),
             "roster import": reverse("recipients:import_detail", args=[roster.pk]),
+            "subsidy rules": reverse("subsidies:rules_detail", args=[subsidy_rules.pk]),
+            "subsidy entry": reverse("subsidies:entry_detail", args=[entry.pk]),
+            "enrolment import": reverse("subsidies:import_detail", args=[enrolment.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -90,6 +104,9 @@ def _county(name, code, township_name):
             "applications:policy_list": name,
             "recipients:import_list": f"{name}名册.csv",
             "audit:event_list": case.number,
+            "subsidies:entry_list": person.name,
+            "subsidies:rules_list": name,
+            "subsidies:import_list": f"{name}参保结果.csv",
         },
     }
 
@@ -115,6 +132,13 @@ def _may(user, path: str) -> bool:
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:
         part = "imports"
+    if path.startswith("/subsidies/"):
+        needs = "subsidies.view_subsidyentry"
+        if "/rules/" in path:
+            needs = "subsidies.view_subsidyruleset"
+        elif "/imports/" in path:
+            needs = "subsidies.view_enrolmentimport"
+        return user.has_perm(needs)
     return part is None or user.has_perm(perms[part])
 
 

@@ -22,7 +22,7 @@ def test_both_formats_are_found_at_start_up():
     assert format_for_model(SettlementImport) is get_format("settlement")
 
 
-@pytest.mark.parametrize("kind", ["roster", "settlement"])
+@pytest.mark.parametrize("kind", ["roster", "settlement", "enrolment"])
 def test_each_format_has_its_pages_and_labelled_audit_actions(kind):
     fmt = get_format(kind)
     for name in PAGES:
@@ -35,7 +35,7 @@ def test_each_format_has_its_pages_and_labelled_audit_actions(kind):
 
 def test_an_unknown_format_is_a_lookup_error():
     with pytest.raises(LookupError):
-        get_format("enrolment")
+        get_format("followup")
     with pytest.raises(LookupError):
         format_for_model(dict)
 

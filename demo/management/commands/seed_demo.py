@@ -31,6 +31,7 @@ from reports.models import FundEntry
 from settlements import demo as sdemo
 
 from ...second_county import CITY_USERS, SECOND_COUNTY, SECOND_USERS, make_users, seed_second_county
+from ...subsidies import seed_subsidies
 
 COUNTY = ("高州市", "440981")
 TOWNSHIPS = {
@@ -103,6 +104,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
             self.seed_cases(rng)
             self._settlements(rng, runner)
+            seed_subsidies(self, rng, county, through_the_flow=self.through_the_flow, to_csv=demo.to_csv)
             if counties > 1:
                 seed_second_county(self, random.Random(seed + 1), people=max(people // 3, 100))
                 make_users(CITY_USERS, None)
