@@ -239,6 +239,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
 # Generated reports are kept for download this many days.
 REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
+# Counts over a whole county's rows (the home page's registry figures, the settlement browser's hospitals, the
+# dashboard's live figures) are kept this many seconds, unless an import or a new row shows they changed.
+SUMMARY_CACHE_SECONDS = int(os.environ.get("SUMMARY_CACHE_SECONDS", "300"))
+# The dashboard's figures are kept this many seconds (a summary refresh is shown at once).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
 # 公示名单: the days a notice stays posted (公示期, from the notice date), the 监督电话 printed on it (empty: a line

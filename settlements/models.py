@@ -28,7 +28,9 @@ class SettlementQuerySet(models.QuerySet):
             return self.none()
         residents = Person.objects.filter(township__county_id=user.scope_county_id).values("id_number")
         imported = SettlementImport.objects.filter(county_id=user.scope_county_id).values("pk")
-        return self.filter(Q(id_number__in=residents) | Q(last_import__in=imported))
+        # The county's imports first: most of its settlements are its own imports, and PostgreSQL then never
+        # reads the county's residents (100,000 ID numbers hashed for every page of a list).
+        return self.filter(Q(last_import__in=imported) | Q(id_number__in=residents))
 
 
 class Settlement(models.Model):
@@ -75,7 +77,11 @@ class Settlement(models.Model):
         verbose_name = "医保结算记录"
         verbose_name_plural = "医保结算记录"
         ordering = ["-service_date", "number"]
-        indexes = [models.Index(fields=["id_number", "service_date"], name="settlement_person_date")]
+        indexes = [
+            models.Index(fields=["id_number", "service_date"], name="settlement_person_date"),
+            # A hospital's settlements in the browser, newest first.
+            models.Index(fields=["hospital", "-service_date", "number"], name="settlement_hospital_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="settlement_amounts_consistent",
