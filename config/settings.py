@@ -290,6 +290,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
+# --- Cache (lib.cached: figures over a whole county's rows) --------------------------------------------
+# With Redis (production) the web workers share one cache, so each figure is computed once for all of them, not
+# once per gunicorn worker; without it (make run, the tests) each process keeps its own. DJANGO_CACHE_URL puts
+# the cache in another Redis database than the broker's.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", REDIS_URL)
+if CACHE_URL and not TESTING:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "medaid",
+        }
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
