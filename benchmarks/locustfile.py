@@ -27,7 +27,10 @@ STATIC = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 @events.request.add_listener
 def record(request_type, name, response_time, response_length, response, exception, context, **kwargs):
-    if context.get("page"):
+    if context.get("static"):
+        line = {"static": context["static"], "ms": response_time, "status": getattr(response, "status_code", 0)}
+        TIMINGS.write(json.dumps(line) + "\n")
+    elif context.get("page"):
         line = {
             "page": context["page"],
             "request": context["request"],
@@ -53,7 +56,7 @@ class Staff(HttpUser):
         self.plan = [r for r in PLAN["requests"] if r["login"] == self.login["login"]]
         page = self.client.get("/login/", name="登录页")
         for path in sorted(set(STATIC.findall(page.text))):
-            with self.client.get(path, name="静态文件", catch_response=True) as asset:
+            with self.client.get(path, name="静态文件", context={"static": path}, catch_response=True) as asset:
                 if asset.status_code != 200:
                     asset.failure(f"{path}: {asset.status_code}")
         answer = self.client.post(

@@ -196,6 +196,8 @@ def run(options: Options, out) -> dict:
                     server.kill()
         (log_dir / "bench-locust.log").write_text(done.stdout + done.stderr, encoding="utf-8")
         rows = [json.loads(line) for line in timings.read_text(encoding="utf-8").splitlines() if line.strip()]
+        static = [r for r in rows if "static" in r]
+        rows = [r for r in rows if "page" in r]
         warm = [r for r in rows if r["at"] < started + options.warmup]
         rows = [r for r in rows if r["at"] >= started + options.warmup]
     if not rows:
@@ -205,6 +207,7 @@ def run(options: Options, out) -> dict:
         "pages": list(dict.fromkeys(r["page"] for r in plan["requests"])),
         "rows": rows,
         "warm": warm,
+        "static": static,
         "wall": wall,
         "load_before": load_before,
         "load_after": load_after,

@@ -73,6 +73,12 @@ class Command(BaseCommand):
                 f"warm-up (not counted): {len(warm)} pages, p95 {loadtest.percentile(warm, 0.95):.0f} ms, "
                 f"slowest {max(warm):.0f} ms"
             )
+        static = result["static"]
+        served = sum(1 for r in static if r["status"] == 200)
+        self.stdout.write(
+            f"static files (WhiteNoise, collected): {len(static)} fetched by the users' first page, {served} served "
+            f"(200), {len({r['static'] for r in static})} distinct"
+        )
         table = loadtest.figures(rows, order=result["pages"])
         self._table("page", table)
         if details:
