@@ -240,6 +240,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
 # Generated reports are kept for download this many days.
 REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
+# Counts over a whole county's rows (the home page's registry figures, the settlement browser's hospitals, the
+# dashboard's live figures) are kept this many seconds, unless an import or a new row shows they changed.
+SUMMARY_CACHE_SECONDS = int(os.environ.get("SUMMARY_CACHE_SECONDS", "300"))
+# The dashboard's figures are kept this many seconds (a summary refresh is shown at once).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
 # 公示名单: the days a notice stays posted (公示期, from the notice date), the 监督电话 printed on it (empty: a line
@@ -285,6 +290,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # so that the admin can change their times in the portal.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# --- Cache (lib.cached: figures over a whole county's rows) --------------------------------------------
+# With Redis (production) the web workers share one cache, so each figure is computed once for all of them, not
+# once per gunicorn worker; without it (make run, the tests) each process keeps its own. DJANGO_CACHE_URL puts
+# the cache in another Redis database than the broker's.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", REDIS_URL)
+if CACHE_URL and not TESTING:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "medaid",
+        }
+    }
 
 LOGGING = {
     "version": 1,

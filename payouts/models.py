@@ -127,6 +127,9 @@ class PayoutLine(models.Model):
             models.UniqueConstraint(fields=["case"], condition=Q(status="paid"), name="one_paid_line_per_case"),
             models.CheckConstraint(name="payout_amount_positive", condition=Q(amount__gt=0)),
         ]
+        # Failed payments by case: whether an approved case waits for its payee to be corrected (a lookup per
+        # approved case on the batch list and the home page).
+        indexes = [models.Index(fields=["case"], condition=Q(status="failed"), name="payout_line_failed")]
 
     def __str__(self):
         return self.reference

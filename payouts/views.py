@@ -34,9 +34,8 @@ def _filters(form) -> dict:
 
 def _payable(user, **filters):
     """The pool of the user's county (a prefecture role sees every county's)."""
-    return services.payable_cases(county_id=user.scope_county_id, **filters).filter(
-        pk__in=Case.objects.visible_to(user).values("pk")
-    )
+    # One set of conditions on the cases (not the pool among the ids of every visible case).
+    return services.payable_cases(county_id=user.scope_county_id, **filters) & Case.objects.visible_to(user)
 
 
 @permission_required("payouts.view_payoutbatch", raise_exception=True)
@@ -44,7 +43,7 @@ def batch_list(request):
     batches = PayoutBatch.objects.visible_to(request.user).select_related("created_by", "reviewed_by", "county")
     page, _ = paginate(request, batches, 30)
     pool = _payable(request.user).aggregate(n=Count("pk"), total=Sum("approved_amount"))
-    correction = Case.objects.visible_to(request.user).filter(pk__in=services.awaiting_correction().values("pk"))
+    correction = services.awaiting_correction() & Case.objects.visible_to(request.user)
     return render(
         request,
         "payouts/batch_list.html",

@@ -10,12 +10,15 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count
 
+from lib.cached import remembered
 from lib.chunks import chunks
 
 from .categories import Category
-from .models import Identity, Person, Township
+from .models import Identity, Person, RosterImport, Township, scoped_to_user
 
 IDENTITY_TABLE = Identity._meta.db_table
 
@@ -55,7 +58,13 @@ def identity_valid_sql(alias: str, day: str) -> str:
 
 def person_search(*, user, query: str = "", township_id: int | None = None):
     """People visible to the user matching an ID number (full or partial) or a name."""
-    people = Person.objects.visible_to(user).select_related("township", "village")
+    # By township (in the order they were entered), then name: the order of the (township, name, ID) index, so
+    # that a page is read from it rather than sorted out of the whole county.
+    people = (
+        Person.objects.visible_to(user)
+        .select_related("township", "village")
+        .order_by("township_id", "name", "id_number")
+    )
     query = query.strip()
     if query:
         upper = query.upper()
@@ -74,34 +83,73 @@ def person_search(*, user, query: str = "", township_id: int | None = None):
     return people
 
 
-def registry_summary(*, user, day: datetime.date) -> dict:
-    """Counts for the home page: people, identities valid on the day by category, windows ending soon."""
-    people = Person.objects.visible_to(user)
-    identities = Identity.objects.filter(person__in=people)
-    valid = identities.valid_on(day)
-    by_category = dict(valid.values_list("category").annotate(n=Count("person_id", distinct=True)))
-    ending_soon = (
-        valid.filter(valid_to__isnull=False, valid_to__lte=day + datetime.timedelta(days=30))
-        .select_related("person", "person__township")
-        .order_by("valid_to")
+def registry_version() -> tuple:
+    """What tells cheaply that the registry changed: the newest person and identity, the latest roster import
+    written (one query of three index lookups)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT max(id) FROM {Person._meta.db_table}), (SELECT max(id) FROM {IDENTITY_TABLE}), "
+            f"(SELECT max(applied_at) FROM {RosterImport._meta.db_table})"
+        )
+        return tuple(cursor.fetchone())
+
+
+def _scope(user) -> tuple:
+    """The rows a user's registry figures are of: the same for every user of one township or county."""
+    return (
+        user.is_superuser,
+        user.has_perm("recipients.view_person"),
+        user.prefecture_wide,
+        user.scope_county_id,
+        user.township_id if user.township_scoped else None,
     )
+
+
+def _visible_identities(user):
+    """Identities of the people the user may see, filtered through joins (no list of the county's people)."""
+    return scoped_to_user(
+        Identity.objects.all(),
+        user,
+        "recipients.view_person",
+        township="person__township",
+        county="person__township__county",
+    )
+
+
+def _remembered(name: str, user, day: datetime.date, compute):
+    key = ("recipients", name, _scope(user), day, registry_version())
+    return remembered(key, compute, seconds=settings.SUMMARY_CACHE_SECONDS)
+
+
+def registry_summary(*, user, day: datetime.date) -> dict:
+    """Counts for the home page: people, identities valid on the day by category, windows ending soon. The counts
+    read the whole registry of the user's county, so they are kept (lib.cached) until the registry changes."""
+    valid = _visible_identities(user).valid_on(day)
+    ending_soon = valid.filter(valid_to__isnull=False, valid_to__lte=day + datetime.timedelta(days=30))
+
+    def counts():
+        by_category = dict(valid.values_list("category").annotate(n=Count("person_id", distinct=True)))
+        return {
+            "people": Person.objects.visible_to(user).count(),
+            "people_valid": valid.values("person_id").distinct().count(),
+            "by_category": [(c.label, c.value, by_category.get(c.value, 0)) for c in Category],
+            "ending_soon_count": ending_soon.count(),
+        }
+
     return {
-        "people": people.count(),
-        "people_valid": valid.values("person_id").distinct().count(),
-        "by_category": [(c.label, c.value, by_category.get(c.value, 0)) for c in Category],
-        "ending_soon": ending_soon[:20],
-        "ending_soon_count": ending_soon.count(),
+        **_remembered("registry", user, day, counts),
+        "ending_soon": ending_soon.select_related("person", "person__township").order_by("valid_to", "pk")[:20],
     }
 
 
 def people_by_township(*, user, day: datetime.date):
-    """People holding a valid identity on the day, per township (supervisor overview)."""
-    people = Person.objects.visible_to(user)
-    counts = dict(
-        Identity.objects.filter(person__in=people)
-        .valid_on(day)
-        .values_list("person__township_id")
-        .annotate(n=Count("person_id", distinct=True))
-    )
-    totals = dict(people.values_list("township_id").annotate(n=Count("id")))
-    return [(t, totals.get(t.id, 0), counts.get(t.id, 0)) for t in Township.objects.visible_to(user)]
+    """People holding a valid identity on the day, per township (supervisor overview); kept as registry_summary."""
+
+    def counts():
+        valid = _visible_identities(user).valid_on(day)
+        by_town = valid.values_list("person__township_id").annotate(n=Count("person_id", distinct=True))
+        totals = Person.objects.visible_to(user).values_list("township_id").annotate(n=Count("id"))
+        return dict(by_town), dict(totals)
+
+    counts_valid, totals = _remembered("by_township", user, day, counts)
+    return [(t, totals.get(t.id, 0), counts_valid.get(t.id, 0)) for t in Township.objects.visible_to(user)]

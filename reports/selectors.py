@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
-from applications.policy.workdays import working_days_between
+from applications.policy.workdays import WorkdayCalendar
 from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
@@ -207,7 +207,9 @@ def _processing(year, township, month_from, month_to, county=None) -> dict:
         .values_list("accepted_on", "decided_on")
         .annotate(n=Count("pk"))
     )
-    weighted = sorted((working_days_between(accepted, decided), n) for accepted, decided, n in pairs)
+    pairs = list(pairs)
+    calendar = WorkdayCalendar(min(p[0] for p in pairs), max(p[1] for p in pairs)) if pairs else None
+    weighted = sorted((calendar.between(accepted, decided), n) for accepted, decided, n in pairs)
     open_cases = in_scope(Case.objects.all(), township=township, county=county)
     overdue = open_cases.overdue(timezone.localdate()).exclude(source=Case.Source.SECONDARY).count()
     total = sum(n for _, n in weighted)

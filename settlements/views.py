@@ -41,7 +41,9 @@ def settlement_list(request):
         settlements = hospital_settlements(user=request.user, hospital=filters["hospital"], year=filters["year"])
     else:
         return redirect("settlements:hospital_list")
-    page, query = paginate(request, settlements, 50)
+    # A hospital's settlements are counted to 1,000 only (「1,000+」): a clerk's residents are a thirteenth of a
+    # county hospital's rows, so counting 10,000 of them would read 130,000.
+    page, query = paginate(request, settlements, 50, count_limit=1_000)
     page.object_list = list(page.object_list)
     _link_people(request.user, page.object_list)
     return render(

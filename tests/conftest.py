@@ -16,6 +16,16 @@ from .browser import browser_page, stray_connections  # noqa: F401  (fixtures of
 from .factories import TownshipFactory, UserFactory, VillageFactory
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Figures kept in the cache (lib.cached) belong to the test that computed them: every test starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def township(db):
     return TownshipFactory(name="石鼓镇")

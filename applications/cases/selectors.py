@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 
 from ..models import CLOSED_STATUSES, Case
-from ..policy.workdays import add_working_days, working_days_between
+from ..policy.workdays import WorkdayCalendar, add_working_days
 from .checks import case_duplicates
 from .services import ZERO_REFUSED, approval_preview
 from .workflow import TransitionRefused, check_actor
@@ -54,7 +54,9 @@ def due_filter(cases: QuerySet, *, due: str, day: datetime.date) -> QuerySet:
 
 def case_queues(*, user, day: datetime.date) -> list[dict]:
     """The role's work queues with counts, for the home page: one aggregate query."""
-    cases = Case.objects.visible_to(user)
+    # Every queue is of cases still in the workflow (a draft included): the status index leaves out the
+    # year's decided and paid cases, most of the table.
+    cases = Case.objects.visible_to(user).exclude(status__in=[S.APPROVED, S.PAID, S.REJECTED, S.WITHDRAWN])
     open_cases = ~Q(status__in=CLOSED_STATUSES)
     counts = cases.aggregate(
         draft=Count("pk", filter=Q(status=S.DRAFT)),
@@ -103,12 +105,14 @@ def window_reminder_cases(*, user, day: datetime.date) -> QuerySet:
 def _reminder_list(title: str, cases: QuerySet, url: str, day: datetime.date) -> dict:
     """The first few by deadline, each with what is due and the working days left (or past)."""
     rows = list(cases.select_related("person", "township").order_by("deadline", "pk")[:REMINDERS_SHOWN])
+    dates = [day, *(case.deadline for case in rows)]
+    calendar = WorkdayCalendar(min(dates), max(dates))
     for case in rows:
         case.for_materials = bool(case.missing_materials) and case.deadline == case.materials_deadline
         case.deadline_label = "补齐材料期限" if case.for_materials else "办结期限"
         case.is_overdue = case.deadline < day
         first, last = (case.deadline, day) if case.is_overdue else (day, case.deadline)
-        case.working_days = working_days_between(first, last)
+        case.working_days = calendar.between(first, last)
     return {"title": title, "cases": rows, "count": cases.count(), "url": url}
 
 

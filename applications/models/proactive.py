@@ -50,7 +50,7 @@ class Lead(models.Model):
         "recipients.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
     )
     year = models.PositiveSmallIntegerField("年度")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     category = models.CharField("救助类别", max_length=4, choices=Category.choices, blank=True)
     settlement_count = models.PositiveIntegerField("结算笔数", default=0)
     self_pay_total = models.DecimalField("政策范围内个人自付合计", **MONEY, default=0)
@@ -78,6 +78,12 @@ class Lead(models.Model):
             models.CheckConstraint(
                 name="lead_amounts_nonnegative", condition=Q(estimate__gte=0, self_pay_total__gte=0)
             ),
+        ]
+        # The lead list's order (largest estimate first), after a status, a township and status, or nothing.
+        indexes = [
+            models.Index(fields=["status", "-estimate", "id"], name="lead_list_status"),
+            models.Index(fields=["township", "status", "-estimate", "id"], name="lead_list_township"),
+            models.Index(fields=["-estimate", "id"], name="lead_list_order"),
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 """The yearly burden the 二次救助 trigger last computed per person-year."""
 
 from django.db import models
+from django.db.models import F
 
 from recipients.categories import Category
 
@@ -28,6 +29,10 @@ class YearlyBurden(models.Model):
         verbose_name_plural = "年度个人负担"
         ordering = ["-year", "-burden"]
         constraints = [models.UniqueConstraint(fields=["person", "year"], name="yearly_burden_unique")]
+        # The 预警名单: a year's people by their distance below the threshold (lib.pages reads a page from it).
+        indexes = [
+            models.Index(F("year"), F("threshold") - F("burden"), F("id"), name="burden_warning_order"),
+        ]
 
     def __str__(self):
         return f"{self.person} {self.year} {self.burden}"

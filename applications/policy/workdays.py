@@ -56,3 +56,26 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
         if is_workday(current, overrides):
             count += 1
     return count
+
+
+class WorkdayCalendar:
+    """The working days of a span of dates, its overrides read once: for counting the working days of many pairs
+    of dates (a page's reminders, the dashboard's processing times) with one query instead of one per pair."""
+
+    def __init__(self, first: datetime.date, last: datetime.date):
+        self.first, self.last = first, max(first, last)
+        overrides = _override_map(self.first, self.last)
+        # _counted[i]: the working days after `first` up to and including first + i.
+        self._counted, current, count = [0], self.first, 0
+        while current < self.last:
+            current += datetime.timedelta(days=1)
+            count += is_workday(current, overrides)
+            self._counted.append(count)
+
+    def between(self, start: datetime.date, end: datetime.date) -> int:
+        """As working_days_between, for dates within the span."""
+        if end <= start:
+            return 0
+        if start < self.first or end > self.last:
+            return working_days_between(start, end)
+        return self._counted[(end - self.first).days] - self._counted[(start - self.first).days]

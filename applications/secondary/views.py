@@ -43,8 +43,12 @@ def _distance(request) -> Decimal:
 
 def _warnings(request):
     year, township, distance = _year(request), _township(request), _distance(request)
-    burdens = scoped_to_user(YearlyBurden.objects.all(), request.user, "applications.view_yearlyburden").filter(
-        year=year, threshold__isnull=False, burden__lt=F("threshold"), burden__gte=F("threshold") - distance
+    # Below the threshold by at most the distance, as a range of the distance (burden_warning_order's).
+    burdens = (
+        scoped_to_user(YearlyBurden.objects.all(), request.user, "applications.view_yearlyburden")
+        .filter(year=year, threshold__isnull=False)
+        .alias(gap=F("threshold") - F("burden"))
+        .filter(gap__gt=0, gap__lte=distance)
     )
     if township:
         burdens = burdens.filter(township=township)
@@ -107,7 +111,7 @@ def _secondary_cases(request):
     status = request.GET.get("status", "")
     if status in Case.Status.values:
         cases = cases.filter(status=status)
-    return cases.select_related("person", "township").order_by("township__name", "number"), {
+    return cases.select_related("person", "township").order_by("township_id", "number"), {
         "year": year,
         "township": township,
         "status": status,
@@ -144,6 +148,7 @@ def secondary_list(request):
 @permission_required("applications.view_case", raise_exception=True)
 def secondary_export(request):
     cases, _ = _secondary_cases(request)
+    cases = cases.order_by("township__name", "number")  # the workbook's order (DATA-FORMATS §4)
     masked = not request.user.has_perm("recipients.view_full_pii")
     return _export(
         request,

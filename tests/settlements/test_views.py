@@ -284,7 +284,7 @@ def test_hospital_list_aggregates_per_hospital_and_filters_by_year(client, revie
     assert list(in_2024) == ["曹江镇卫生院"] and in_2024["曹江镇卫生院"]["total"] == Decimal("70.00")
 
 
-def test_hospital_list_is_one_query_over_the_settlements(client, reviewer):
+def test_hospital_list_is_one_query_over_the_settlements_kept_until_they_change(client, reviewer):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -294,7 +294,17 @@ def test_hospital_list_is_one_query_over_the_settlements(client, reviewer):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("settlements:hospital_list"))
     assert len(response.context["hospitals"]) == 4
-    assert len([q for q in queries if "settlements_settlement" in q["sql"]]) == 1
+
+    def reads(queries):  # queries that read the settlements' rows (not the max() lookups of the version)
+        return [q for q in queries if "FROM settlements_settlement s" in q["sql"]]
+
+    assert len(reads(queries)) == 1
+    # Kept until the settlements change: a second view reads no row, a new settlement is counted at once.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("settlements:hospital_list"))
+    assert reads(queries) == []
+    _settlement("Q99", OWN_ID, hospital="医院9")
+    assert len(client.get(reverse("settlements:hospital_list")).context["hospitals"]) == 5
 
 
 def test_clerk_sees_only_own_township_settlements_in_the_browser(client, clerk, own_person, foreign_person):
