@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "case.review": "审核通过",
     "case.return": "退回补正",
     "case.approve": "批准救助",
+    "case.approve_first": "一级审批（待二级审批）",
     "case.reject": "不予救助",
     "case.withdraw": "撤回申请",
     "case.mark_paid": "已发放",
