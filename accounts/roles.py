@@ -29,6 +29,8 @@ IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 SETTLEMENT_READ = ["settlements.view_settlement"]
 LEAD_READ = ["applications.view_lead", "applications.view_yearlyburden"]
 JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
+RECOVERY_READ = ["supervision.view_recovery"]
+SUPERVISION_READ = RECOVERY_READ + ["supervision.view_suggestion", "supervision.view_auditsample"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -38,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
+    + RECOVERY_READ
     + ["applications.receive_case", "applications.work_lead", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
@@ -47,8 +50,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
-    + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
-    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
+    + SUPERVISION_READ
+    + [
+        "applications.review_case",
+        "settlements.import_settlements",
+        "applications.run_job",
+        "reports.view_dashboard",
+        "supervision.manage_recovery",
+        "supervision.request_writeoff",
+        "supervision.draw_auditsample",
+        "supervision.check_auditsample",
+    ],
+    Role.APPROVER: PERSON_READ
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + SUPERVISION_READ
+    + ["applications.approve_case", "supervision.approve_writeoff"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
@@ -58,6 +77,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.review_payoutbatch",
         "payouts.view_payoutline",
         "reports.view_dashboard",
+        "supervision.view_recovery",
+        "supervision.record_repayment",
+        "supervision.request_writeoff",
     ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
@@ -65,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + SUPERVISION_READ
     + [
         "recipients.view_rosterimport",
         "audit.view_auditevent",
@@ -120,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.change_fundentry",
         "reports.delete_fundentry",
         "reports.view_dashboard",
+        "payouts.override_funds",
     ],
 }
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("settlements/", include("settlements.urls")),
     path("payouts/", include("payouts.urls")),
+    path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),

@@ -13,10 +13,11 @@ from django.utils import timezone
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import working_days_between
-from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
+from supervision.selectors import recovery_figures
 
+from .funds import fund_position
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
 
 CATEGORY_RANK = {code: rank for rank, code in enumerate(CATEGORY_ORDER)}
@@ -171,6 +172,7 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         "funnel": _funnel(year, township, county),
         "processing": _processing(year, township, month_from, month_to, county),
         "fund": _fund(year, township.county if township is not None else county),
+        "recoveries": recovery_figures(year=year, county=county, township=township),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 
@@ -226,27 +228,17 @@ def _processing(year, township, month_from, month_to, county=None) -> dict:
 
 
 def _fund(year, county=None) -> dict:
-    """The fund of one county (funds are kept by county), or of every county together."""
-    entries = FundEntry.objects.filter(year=year)
-    paid = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year)
-    onestop_facts = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP)
-    if county is not None:
-        entries = entries.filter(county=county)
-        paid = paid.filter(batch__county=county)
-        onestop_facts = onestop_facts.filter(township__county=county)
-    income = {row["source"]: row["total"] for row in entries.values("source").annotate(total=Sum("amount"))}
-    raised = sum(income.values(), ZERO)
-    paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
-    # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
-    onestop = onestop_facts.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
-    spent = paid_out + onestop
-    balance = raised - spent
+    """The fund of one county (funds are kept by county), or of every county together (reports.funds)."""
+    position = fund_position(year, county)
     return {
-        "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
-        "raised": raised,
-        "spent": spent,
-        "paid_out": paid_out,
-        "onestop": onestop,
-        "balance": balance,
-        "ratio": _ratio(balance, raised),
+        "income": [(label, position.income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
+        "raised": position.received,
+        "spent": position.spent,
+        "paid_out": position.paid_out,
+        "onestop": position.onestop,
+        "returned": position.returned,
+        "in_flight": position.in_flight,
+        "available": position.available,
+        "balance": position.balance,
+        "ratio": _ratio(position.balance, position.received),
     }
