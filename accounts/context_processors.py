@@ -13,6 +13,13 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         work.append(("审批队列", reverse("applications:approval_queue")))
     if has("applications.receive_case") and user.township_scoped:
         work.append(("新申请人登记", reverse("applications:case_new_applicant")))
+    # 基金监管 (DOMAIN §12.2): with the case work, so that no role's menu bar grows.
+    if has("supervision.view_recovery"):
+        work.append(("追回管理", reverse("supervision:recovery_list")))
+    if has("supervision.view_suggestion"):
+        work.append(("追回建议", reverse("supervision:suggestion_list")))
+    if has("supervision.view_auditsample"):
+        work.append(("抽查", reverse("supervision:sample_list")))
     found = []
     if has("applications.view_lead"):
         found.append(("主动救助线索", reverse("applications:lead_list")))
@@ -37,6 +44,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
     stats = []
     if has("reports.view_dashboard"):
         stats.append(("统计看板", reverse("reports:dashboard")))
+        if not user.township_scoped:
+            stats.append(("资金监控", reverse("reports:funds")))
     policy = []
     if has("applications.view_policyversion"):
         policy.append(("救助政策", reverse("applications:policy_list")))

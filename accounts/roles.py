@@ -32,6 +32,8 @@ JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
 SUBSIDY_RULES_READ = ["subsidies.view_subsidyruleset"]
 SUBSIDY_LIST = ["subsidies.view_subsidyentry"]
 ENROLMENT = ["subsidies.import_enrolment", "subsidies.view_enrolmentimport"]
+RECOVERY_READ = ["supervision.view_recovery"]
+SUPERVISION_READ = RECOVERY_READ + ["supervision.view_suggestion", "supervision.view_auditsample"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -43,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + LEAD_READ
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
+    + RECOVERY_READ
     + ["applications.receive_case", "applications.work_lead", "subsidies.work_subsidyentry", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
@@ -55,7 +58,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
     + ENROLMENT
-    + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
+    + SUPERVISION_READ
+    + [
+        "applications.review_case",
+        "settlements.import_settlements",
+        "applications.run_job",
+        "reports.view_dashboard",
+        "supervision.manage_recovery",
+        "supervision.request_writeoff",
+        "supervision.draw_auditsample",
+        "supervision.check_auditsample",
+    ],
     Role.APPROVER: PERSON_READ
     + POLICY_READ
     + CASE_READ
@@ -63,7 +76,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + LEAD_READ
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
-    + ["applications.approve_case"],
+    + SUPERVISION_READ
+    + ["applications.approve_case", "supervision.approve_writeoff"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
@@ -73,6 +87,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.review_payoutbatch",
         "payouts.view_payoutline",
         "reports.view_dashboard",
+        "supervision.view_recovery",
+        "supervision.record_repayment",
+        "supervision.request_writeoff",
     ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
@@ -82,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + JOB_READ
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
+    + SUPERVISION_READ
     + [
         "recipients.view_rosterimport",
         "subsidies.view_enrolmentimport",
@@ -143,6 +161,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "subsidies.change_subsidyruleset",
         "subsidies.activate_subsidyruleset",
         *ENROLMENT,
+        "payouts.override_funds",
     ],
 }
 

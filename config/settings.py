@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "applications",
     "settlements",
     "payouts",
+    "supervision",
     "reports",
     "subsidies",
     "demo",

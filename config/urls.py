@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("settlements/", include("settlements.urls")),
     path("payouts/", include("payouts.urls")),
+    path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("", include("applications.urls")),

@@ -67,9 +67,15 @@ def bank_file(batch: PayoutBatch) -> bytes:
     return content
 
 
+def line_purpose(purpose: str, offset: Decimal) -> str:
+    """A line's 摘要: the batch's, and what was kept back from it against a recovery (抵扣) when anything was."""
+    return f"{purpose}（已抵扣追回款 {money_text(offset)} 元）" if offset else purpose
+
+
 def _write(batch: PayoutBatch) -> bytes:
     stamp = export_stamp(batch)
-    lines = batch.lines.exclude(status="removed")
+    # A line offset in full pays nothing: it is not the bank's (payouts.offsets settles it at the first export).
+    lines = batch.lines.exclude(status="removed").filter(amount__gt=0)
     totals = lines.aggregate(n=Count("pk"), total=Sum("amount"))
     count, total = totals["n"], totals["total"] or Decimal("0")
     with batch_workbook(batch, f"医疗救助代发 {batch.number}", stamp) as (workbook, result):
@@ -88,7 +94,9 @@ def _detail(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
     wrapped = TextFormats(workbook, **cell, text_wrap=True)
     sheet = workbook.add_worksheet("代发明细")
     widths = [width for _, width in DETAIL_COLUMNS]
-    widths[6] = min(max(widths[6], display_width(batch.purpose) + 2), PURPOSE_MAX)
+    offsets = set(lines.filter(offset__gt=0).values_list("offset", flat=True).distinct()[:1000])
+    longest = max((display_width(line_purpose(batch.purpose, o)) for o in offsets | {Decimal("0")}), default=0)
+    widths[6] = min(max(widths[6], longest + 2), PURPOSE_MAX)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
@@ -98,10 +106,17 @@ def _detail(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
         sheet.write_string(0, col, title, head)
     purpose_lines = lines_needed(batch.purpose, widths[6])
     rows = lines.order_by("reference").values_list(
-        "payee_name", "payee_account", "payee_bank", "amount", "id_number", "reference"
+        "payee_name", "payee_account", "payee_bank", "amount", "id_number", "reference", "offset"
     )
-    for row, (name, account, bank, amount, id_number, reference) in enumerate(rows.iterator(chunk_size=5000), 1):
-        height = max(purpose_lines, lines_needed(name, widths[1]), lines_needed(bank, widths[3]))
+    for row, (name, account, bank, amount, id_number, reference, offset) in enumerate(
+        rows.iterator(chunk_size=5000), 1
+    ):
+        purpose = line_purpose(batch.purpose, offset)
+        height = max(
+            purpose_lines if not offset else lines_needed(purpose, widths[6]),
+            lines_needed(name, widths[1]),
+            lines_needed(bank, widths[3]),
+        )
         if height > 1:  # before the row's cells: constant-memory mode writes a row out when the next one starts
             sheet.set_row(row, LINE_HEIGHT * height + 4)
         sheet.write_number(row, 0, row, serial)
@@ -110,7 +125,7 @@ def _detail(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
         wrapped.write(sheet, row, 3, bank)
         sheet.write_number(row, 4, float(amount), money)  # an exact two-decimal amount; Excel stores doubles
         id_text.write(sheet, row, 5, id_number)
-        wrapped.write(sheet, row, 6, batch.purpose)
+        wrapped.write(sheet, row, 6, purpose)
         text.write(sheet, row, 7, reference)
     a4(sheet, landscape=True, margins=(0.4, 0.4, 0.8, 0.7))
     sheet.repeat_rows(0)
@@ -153,6 +168,7 @@ def _summary(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
         ("金额合计（小写）", total),
         ("金额合计（大写）", capitals),
         ("摘要", batch.purpose),
+        *_offset_facts(batch),
         ("制单人", batch.created_by.display_name if batch.created_by else ""),
         ("复核人", batch.reviewed_by.display_name if batch.reviewed_by else ""),
         ("导出时间", stamp.strftime("%Y-%m-%d %H:%M")),
@@ -199,3 +215,17 @@ def _summary(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
 
     a4(sheet, landscape=False, margins=(0.7, 0.7, 0.8, 0.7))
     sheet.set_footer(f"&L&9{header_text(batch.number)}&R&9{PAGE_NUMBERS}", {"margin": 0.3})
+
+
+def _offset_facts(batch: PayoutBatch) -> list[tuple[str, object]]:
+    """What was kept back against recoveries, when anything was (a batch without offsets gets the file it always
+    had)."""
+    kept = batch.lines.exclude(status="removed").filter(offset__gt=0)
+    totals = kept.aggregate(n=Count("pk"), total=Sum("offset"))
+    if not totals["n"]:
+        return []
+    whole = kept.filter(amount=0).count()
+    facts = [("抵扣追回款", f"{totals['n']:,} 笔，合计 {money_text(totals['total'])} 元（已从实发金额中扣除）")]
+    if whole:
+        facts.append(("全额抵扣", f"{whole:,} 笔：实发 0 元，不在代发明细中"))
+    return facts

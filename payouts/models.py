@@ -69,6 +69,19 @@ class PayoutBatch(models.Model):
     returned_at = models.DateTimeField("回盘时间", null=True, blank=True)
     closed_at = models.DateTimeField("完成时间", null=True, blank=True)
     note = models.TextField("备注", blank=True)
+    # Funds before payouts (DOMAIN §12.2): an administrator may let a batch be locked past the available funds,
+    # with a reason, for the batch's total as it stood (a batch changed since needs a new decision).
+    funds_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="资金不足放行人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    funds_override_at = models.DateTimeField("资金不足放行时间", null=True, blank=True)
+    funds_override_reason = models.CharField("资金不足放行原因", max_length=200, blank=True)
+    funds_override_total = models.DecimalField("放行时批次金额", **MONEY, null=True, blank=True)
 
     objects = BatchQuerySet.as_manager()
 
@@ -79,6 +92,7 @@ class PayoutBatch(models.Model):
         permissions = [
             ("manage_payoutbatch", "制作、锁定、导出支付批次，导入银行回盘"),
             ("review_payoutbatch", "复核支付批次"),
+            ("override_funds", "可用资金不足时放行锁定支付批次"),
         ]
 
     def __str__(self):
@@ -110,7 +124,10 @@ class PayoutLine(models.Model):
     payee_account = models.CharField("银行账号", max_length=40)
     payee_bank = models.CharField("开户银行", max_length=100)
     id_number = models.CharField("身份证号", max_length=18)
-    amount = models.DecimalField("金额（元）", **MONEY)
+    amount = models.DecimalField("金额（元）", **MONEY, help_text="实发：案件批准金额减去抵扣")
+    # 抵扣 (DOMAIN §12.2): a recovery the payee owes, kept back from this payment; the case's grant is amount +
+    # offset. A line offset in full (amount 0) sends nothing to the bank.
+    offset = models.DecimalField("抵扣追回款", **MONEY, default=0)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     live = models.BooleanField("在批次中", default=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
@@ -125,7 +142,10 @@ class PayoutLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=Q(live=True), name="one_live_payout_line_per_case"),
             models.UniqueConstraint(fields=["case"], condition=Q(status="paid"), name="one_paid_line_per_case"),
-            models.CheckConstraint(name="payout_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="payout_amount_positive", condition=Q(amount__gt=0) | (Q(amount=0) & Q(offset__gt=0))
+            ),
+            models.CheckConstraint(name="payout_offset_nonnegative", condition=Q(offset__gte=0)),
         ]
         # Failed payments by case: whether an approved case waits for its payee to be corrected (a lookup per
         # approved case on the batch list and the home page).
@@ -133,6 +153,11 @@ class PayoutLine(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def gross(self):
+        """The case's grant this line pays: what goes to the bank plus what was kept back as an offset."""
+        return self.amount + self.offset
 
 
 class BankReturn(models.Model):

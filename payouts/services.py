@@ -31,7 +31,9 @@ from lib.tabular import (
 from recipients.idnumber import AccountError, parse_bank_account
 
 from .bankfile import bank_file
+from .hooks import adjust_lines, announce, lock_gates
 from .models import BankReturn, PayoutBatch, PayoutLine
+from .offsets import settle_offset_only
 
 B = PayoutBatch.Status
 L = PayoutLine.Status
@@ -209,6 +211,7 @@ def batch_create(
             if connection.vendor == "postgresql" and len(lines) > 1000:
                 with connection.cursor() as cursor:  # the checks that follow join these new rows
                     cursor.execute("ANALYZE payouts_payoutline")
+            adjust_lines(batch=batch, lines=lines, user=user)  # 抵扣 of what payees owe (hooks)
             _refresh_totals(batch)
             batch.save(update_fields=["line_count", "total"])
             audit_record(
@@ -235,16 +238,20 @@ def batch_remove_line(*, batch: PayoutBatch, line_id: int, user, reason: str = "
     _refresh_totals(locked)
     locked.save(update_fields=["line_count", "total"])
     audit_record(actor=user, action="payout.remove_line", obj=locked, after={"line": line.reference}, comment=reason)
+    announce(batch=locked, released=[line.pk], user=user)
     return locked
 
 
 @transaction.atomic
 def batch_lock(*, batch: PayoutBatch, user) -> PayoutBatch:
+    """已锁定, once the lock gates (the county's available funds, hooks.py) let it; their warnings are kept on the
+    returned batch (`lock_warnings`) and in the audit row."""
     _require(user, "payouts.manage_payoutbatch", "锁定支付批次")
     locked = _lock(batch, B.DRAFT)
     _refresh_totals(locked)
     if not locked.line_count:
         raise PayoutRefused("批次中没有明细，不能锁定")
+    locked.lock_warnings = lock_gates(batch=locked, user=user)
     locked.status, locked.locked_by, locked.locked_at = B.LOCKED, user, timezone.now()
     locked.save(update_fields=["status", "locked_by", "locked_at", "line_count", "total"])
     audit_record(
@@ -253,6 +260,7 @@ def batch_lock(*, batch: PayoutBatch, user) -> PayoutBatch:
         obj=locked,
         before={"status": B.DRAFT},
         after={"status": B.LOCKED, "lines": locked.line_count, "total": str(locked.total)},
+        comment="；".join(locked.lock_warnings),
     )
     return locked
 
@@ -286,10 +294,12 @@ def batch_cancel(*, batch: PayoutBatch, user, reason: str) -> PayoutBatch:
     if not reason.strip():
         raise PayoutRefused("作废须写明原因")
     locked = _lock(batch, B.DRAFT, B.LOCKED)
+    released = list(locked.lines.filter(live=True).values_list("pk", flat=True))
     locked.lines.filter(live=True).update(live=False, status=L.REMOVED)
     locked.status = B.CANCELLED
     locked.save(update_fields=["status"])
     audit_record(actor=user, action="payout.cancel", obj=locked, after={"status": B.CANCELLED}, comment=reason)
+    announce(batch=locked, released=released, user=user)
     return locked
 
 
@@ -301,6 +311,7 @@ def batch_export(*, batch: PayoutBatch, user) -> bytes:
         first = locked.exported_at is None
         if first:
             locked.exported_at = timezone.now()
+            settle_offset_only(locked, user=user)  # lines offset in full: nothing for the bank to pay
         content = bank_file(locked)
         digest = hashlib.sha256(content).hexdigest()
         if not first and digest != locked.content_hash:
@@ -447,6 +458,7 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
         PayoutLine.objects.bulk_update(paid, ["status", "resolved_at"], batch_size=2000)
         PayoutLine.objects.bulk_update(failed, ["status", "resolved_at", "live", "failure_reason"], batch_size=2000)
         _mark_cases_paid([line.case_id for line in paid], user=user, batch=locked)
+        announce(batch=locked, paid=[line.pk for line in paid], released=[line.pk for line in failed], user=user)
         record.paid, record.failed = len(paid), len(failed)
         record.save()
         if locked.status == B.EXPORTED:
@@ -537,4 +549,7 @@ def batch_summary(batch: PayoutBatch) -> dict:
     by_status = {
         row["status"]: row for row in batch.lines.values("status").annotate(n=Count("pk"), total=Sum("amount"))
     }
-    return {"by_township": by_township, "by_source": by_source, "by_status": by_status}
+    offsets = live.filter(offset__gt=0).aggregate(
+        n=Count("pk"), total=Sum("offset"), whole=Count("pk", filter=Q(amount=0))
+    )
+    return {"by_township": by_township, "by_source": by_source, "by_status": by_status, "offsets": offsets}

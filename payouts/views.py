@@ -140,11 +140,13 @@ def batch_action(request, pk, action):
         raise PermissionDenied
     batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
     try:
-        ACTIONS[action](batch, request.user, request.POST)
+        done = ACTIONS[action](batch, request.user, request.POST)
     except (services.PayoutRefused, ValueError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, DONE[action])
+        for warning in getattr(done, "lock_warnings", []):
+            messages.warning(request, warning)
     return redirect("payouts:batch_detail", pk=batch.pk)
 
 

@@ -93,6 +93,7 @@ def report_workbook(*, year: int, township=None, county=None, masked: bool = Tru
         )
         _table_sheets(book, f, data, unidentified=unidentified)
         subsidy_sheet(book, f, data, text=_text, setup=_setup)
+        _recovery_sheet(book, f, data["recoveries"], year=year)
         if progress:
             progress("写入明细", 30)
         _detail_sheets(book, f, year, township, county, masked=masked, unidentified=unidentified, progress=progress)
@@ -162,6 +163,7 @@ def _summary_sheet(book, f, data, *, year, scope, unidentified, township_scoped=
         ("零星报销和二次救助发放", fund["paid_out"]),
         ("资助参保", fund["subsidy"]),
         ("支出合计", fund["spent"]),
+        ("追回款退回基金", fund["returned"]),
         ("年末结余", fund["balance"]),
     ]:
         r += 1
@@ -283,6 +285,39 @@ def _table_sheets(book, f, data, *, unidentified):
         {"type": "line"},
         chart_title="救助金额按月",
     )
+
+
+RECOVERY_HEADERS = ["件数", "应追回（元）", "已追回（元）", "已核销（元）", "尚欠（元）"]
+
+
+def _recovery_sheet(book, f, recoveries: dict, *, year: int) -> None:
+    """追回: the year's recoveries by reason, then by township (count, amount due, recovered, written off, owed)."""
+    sheet = book.add_worksheet("追回")
+    _setup(sheet, landscape=True)
+    for col, width in enumerate((20, 8, 16, 16, 16, 16)):
+        sheet.set_column(col, col, width)
+    _text(sheet, 0, 0, f"{year} 年登记的追回", f.title)
+    r = 1
+    for label, rows, name in (
+        ("追回原因", recoveries["by_reason"], "label"),
+        ("乡镇（街道）", recoveries["by_township"], "township__name"),
+    ):
+        r += 1
+        for c, h in enumerate([label, *RECOVERY_HEADERS]):
+            _text(sheet, r, c, h, f.head_left if c == 0 else f.head)
+        for row in rows:
+            r += 1
+            _text(sheet, r, 0, row[name])
+            sheet.write_number(r, 1, row["count"], f.count)
+            for c, key in enumerate(("amount", "recovered", "written_off", "due"), start=2):
+                sheet.write_number(r, c, row[key], f.money)
+        r += 1
+        totals = recoveries["totals"]
+        _text(sheet, r, 0, "合计", f.bold)
+        sheet.write_number(r, 1, totals["count"], f.bold_count)
+        for c, key in enumerate(("amount", "recovered", "written_off", "due"), start=2):
+            sheet.write_number(r, c, totals[key], f.bold_money)
+        r += 1
 
 
 def _table(book, f, name, label, rows, chart_type, *, chart_title, height=320, notes=()):

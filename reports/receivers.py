@@ -10,11 +10,13 @@ from applications.cases.workflow import TRANSITIONS
 from applications.models import GRANTED_STATUSES, Bill, Case
 from applications.signals import cases_transitioned
 from lib.chunks import chunks
+from payouts.hooks import register_lock_gate
 from recipients.signals import roster_applied
 from settlements.models import Settlement
 from settlements.signals import settlements_applied
 from settlements.visits import INPATIENT
 
+from .funds import funds_gate
 from .models import FactRefresh
 from .services import facts_refresh_on_commit
 
@@ -71,6 +73,7 @@ def after_settlements(sender, *, record, changed: bool, person_ids, **kwargs):
 
 
 def connect() -> None:
+    register_lock_gate("reports.funds", funds_gate)
     cases_transitioned.connect(after_transition, dispatch_uid="reports.after_transition")
     roster_applied.connect(after_roster, dispatch_uid="reports.after_roster")
     settlements_applied.connect(after_settlements, dispatch_uid="reports.after_settlements")

@@ -13,11 +13,12 @@ from django.utils import timezone
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import WorkdayCalendar
-from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
-from subsidies.selectors import coverage, subsidy_spending
+from subsidies.selectors import coverage
+from supervision.selectors import recovery_figures
 
+from .funds import fund_position
 from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
 
 CATEGORY_RANK = {code: rank for rank, code in enumerate(CATEGORY_ORDER)}
@@ -174,6 +175,7 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         "fund": _fund(year, township.county if township is not None else county),
         # 资助参保 (DOMAIN §12.1): the insurance year's 资助参保率 of the scope, by township and category.
         "subsidy": coverage(year=year, township=township, county=county),
+        "recoveries": recovery_figures(year=year, county=county, township=township),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 
@@ -231,30 +233,18 @@ def _processing(year, township, month_from, month_to, county=None) -> dict:
 
 
 def _fund(year, county=None) -> dict:
-    """The fund of one county (funds are kept by county), or of every county together."""
-    entries = FundEntry.objects.filter(year=year)
-    paid = PayoutLine.objects.filter(status=PayoutLine.Status.PAID, resolved_at__year=year)
-    onestop_facts = AssistanceFact.objects.filter(year=year, channel=Channel.ONESTOP)
-    if county is not None:
-        entries = entries.filter(county=county)
-        paid = paid.filter(batch__county=county)
-        onestop_facts = onestop_facts.filter(township__county=county)
-    income = {row["source"]: row["total"] for row in entries.values("source").annotate(total=Sum("amount"))}
-    raised = sum(income.values(), ZERO)
-    paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
-    # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
-    onestop = onestop_facts.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
-    # Premiums paid for the listed people reported enrolled, booked in their insurance year.
-    subsidy = subsidy_spending(year=year, county=county)
-    spent = paid_out + onestop + subsidy
-    balance = raised - spent
+    """The fund of one county (funds are kept by county), or of every county together (reports.funds)."""
+    position = fund_position(year, county)
     return {
-        "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
-        "raised": raised,
-        "spent": spent,
-        "paid_out": paid_out,
-        "onestop": onestop,
-        "subsidy": subsidy,
-        "balance": balance,
-        "ratio": _ratio(balance, raised),
+        "income": [(label, position.income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
+        "raised": position.received,
+        "spent": position.spent,
+        "paid_out": position.paid_out,
+        "onestop": position.onestop,
+        "subsidy": position.subsidy,
+        "returned": position.returned,
+        "in_flight": position.in_flight,
+        "available": position.available,
+        "balance": position.balance,
+        "ratio": _ratio(position.balance, position.received),
     }

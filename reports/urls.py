@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import funds_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("files/new/", views.report_new, name="report_new"),
     path("files/<int:pk>.xlsx", views.report_download, name="report_download"),
     path("whatif/<int:pk>/", views.whatif_view, name="whatif"),
+    path("funds/", funds_views.funds_view, name="funds"),
+    path("funds/<int:pk>/override/", funds_views.funds_override, name="funds_override"),
 ]

@@ -304,6 +304,7 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
     page.fill("input[name=username]", "sue")
     page.fill("input[name=password]", "County-oversee-2026")
     page.click("button[type=submit]")
+    page.click("nav >> text=统计")  # the menu of 统计看板 and 资金监控
     page.click("nav >> text=统计看板")
     page.fill("input[name=year]", "2025")
     page.click("button:has-text('查询')")
@@ -317,7 +318,7 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
     path = tmp_path / "report.xlsx"
     download.value.save_as(path)
     book = load_workbook(path)
-    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "明细"]
+    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "追回", "明细"]
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 

@@ -17,6 +17,8 @@ from recipients.models import Person, RosterImport
 from reports.models import FundEntry
 from subsidies.listing import build_list
 from subsidies.models import EnrolmentImport, SubsidyEntry
+from supervision.models import AuditSample, Suggestion
+from supervision.recoveries import recovery_create
 from tests.conftest import client_for
 from tests.factories import (
     ApprovedCaseFactory,
@@ -80,6 +82,20 @@ def _county(name, code, township_name):
         county=county, year=2026, file_name=f"{name}参保结果.csv", file_hash="0" * 64, file_size=1, status="done"
     )
     audit_record(actor=None, action="case.create", obj=case)
+    refunded = ApprovedCaseFactory(person=PersonFactory(township=township), number=f"ZH-{code}", status="paid")
+    recovery = recovery_create(
+        case=refunded,
+        user=UserFactory(username=f"reviewer-{code}", role=Role.REVIEWER, county=county),
+        reason="identity",
+        amount=Decimal("100"),
+        note=f"{name}追回",
+    )
+    suggestion = Suggestion.objects.create(
+        case=refunded, person=refunded.person, township=township, rule="duplicate", amount=Decimal("50"), key="1"
+    )
+    sample = AuditSample.objects.create(
+        county=county, month=datetime.date(2026, 11, 1), seed=int(code), share=Decimal("0.05"), minimum=2
+    )
     return {
         "county": county,
         "township": township,
@@ -93,6 +109,9 @@ def _county(name, code, township_name):
             "subsidy rules": reverse("subsidies:rules_detail", args=[subsidy_rules.pk]),
             "subsidy entry": reverse("subsidies:entry_detail", args=[entry.pk]),
             "enrolment import": reverse("subsidies:import_detail", args=[enrolment.pk]),
+            "recovery": reverse("supervision:recovery_detail", args=[recovery.pk]),
+            "suggestion": reverse("supervision:suggestion_detail", args=[suggestion.pk]),
+            "sample": reverse("supervision:sample_detail", args=[sample.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -107,6 +126,9 @@ def _county(name, code, township_name):
             "subsidies:entry_list": person.name,
             "subsidies:rules_list": name,
             "subsidies:import_list": f"{name}参保结果.csv",
+            "supervision:recovery_list": recovery.number,
+            "supervision:suggestion_list": refunded.number,
+            "supervision:sample_list": str(sample.seed),
         },
     }
 
@@ -128,6 +150,9 @@ def _may(user, path: str) -> bool:
         "secondary": "applications.view_yearlyburden",
         "warnings": "applications.view_yearlyburden",
         "audit": "audit.view_auditevent",
+        "recoveries": "supervision.view_recovery",
+        "suggestions": "supervision.view_suggestion",
+        "samples": "supervision.view_auditsample",
     }
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:
@@ -295,9 +320,11 @@ def test_settlements_are_the_county_of_the_person_they_name(client, two_counties
     city = UserFactory(username="city-sup", role=Role.CITY_SUPERVISOR, county=None)
     assert set(Settlement.objects.visible_to(city).values_list("number", flat=True)) == {"JS-A", "JS-B", "JS-U"}
     PersonFactory(township=b["township"], id_number=unregistered)  # registered later, in the other county
-    assert set(Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
-        "number", flat=True
-    )) == {"JS-A"}
+    assert set(
+        Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
+            "number", flat=True
+        )
+    ) == {"JS-A"}
 
 
 def test_a_countys_job_is_hidden_from_the_other_county(client, two_counties):

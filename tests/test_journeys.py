@@ -199,6 +199,7 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     # The supervisor: the dashboard.
     supervisor = Journey(browser, live_server.url, "supervisor")
     supervisor.look("home")
+    supervisor.page.click("nav >> text=统计")  # the menu of 统计看板 and 资金监控
     supervisor.page.click("nav >> text=统计看板")
     supervisor.page.wait_for_selector("[data-testid=kpis]")
     supervisor.look("dashboard", full_page=True)

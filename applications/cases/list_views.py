@@ -163,10 +163,17 @@ def _approve_confirmed(request):
         return redirect(request.get_full_path())
     ids = list(Case.objects.visible_to(request.user).filter(pk__in=confirmed["cases"]).values_list("pk", flat=True))
     approved, refused = services.cases_approve(case_ids=ids, user=request.user, accept_zero=bool(confirmed["zero"]))
+    first = [case for case in approved if case.status == Case.Status.APPROVAL]
+    approved = [case for case in approved if case.status != Case.Status.APPROVAL]
     if approved:
         total = sum((case.approved_amount for case in approved), Decimal("0"))
         numbers = "、".join(case.number for case in approved)
         messages.success(request, f"已批准 {len(approved):,} 件，批准金额合计 {yuan(total)}：{numbers}")
+    if first:
+        numbers = "、".join(case.number for case in first)
+        messages.warning(
+            request, f"一级审批 {len(first):,} 件（达到二级审批标准），须另一名审批人二级审批后发放：{numbers}"
+        )
     for line in refused:
         messages.error(request, f"未批准 {line}")
     return redirect(request.get_full_path())

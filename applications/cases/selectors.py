@@ -15,6 +15,7 @@ from django.urls import reverse
 from ..models import CLOSED_STATUSES, Case
 from ..policy.workdays import WorkdayCalendar, add_working_days
 from .checks import case_duplicates
+from .levels import level_note
 from .services import ZERO_REFUSED, approval_preview
 from .workflow import TransitionRefused, check_actor
 
@@ -203,7 +204,11 @@ def bulk_approval_preview(*, cases: list[Case], user, accept_zero: bool) -> dict
         case.preview, case.refusal = approval_preview(case)
         if case.preview is not None and case.preview <= 0 and not accept_zero:
             case.preview, case.refusal = None, ZERO_REFUSED
-    granted = [c for c in cases if c.preview is not None]
+        case.level = level_note(case, case.preview) if case.preview is not None else ""
+        if case.level and case.first_approved_by_id is None:
+            case.first_level = True
+    first = [c for c in cases if getattr(c, "first_level", False)]
+    granted = [c for c in cases if c.preview is not None and not getattr(c, "first_level", False)]
     return {
         "cases": cases,
         "count": len(cases),
@@ -212,7 +217,8 @@ def bulk_approval_preview(*, cases: list[Case], user, accept_zero: bool) -> dict
         "by_township": _breakdown(cases, lambda c: c.township.name),
         "granted_count": len(granted),
         "granted": sum((c.preview for c in granted), Decimal("0")),
-        "refused_count": len(cases) - len(granted),
+        "refused_count": len(cases) - len(granted) - len(first),
+        "first_level_count": len(first),
         "zero_count": sum(1 for c in cases if c.refusal == ZERO_REFUSED),
         "accept_zero": accept_zero,
     }

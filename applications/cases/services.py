@@ -27,6 +27,7 @@ from ..policy.workdays import covered as workdays_covered
 from .bills import check_bill, lock_for_bills
 from .calculation import case_calculate
 from .checks import case_duplicates
+from .levels import approval_threshold, first_level_comment, needs_first_level
 from .materials import acceptance
 from .workflow import TransitionRefused, check_actor, lock_case, move, record_created, transition, transition_many
 
@@ -236,7 +237,8 @@ def case_withdraw(*, case: Case, user, reason: str) -> Case:
 def case_return(*, case: Case, user, reason: str) -> Case:
     if not reason.strip():
         raise TransitionRefused("退回补正须写明原因")
-    return transition(case, user=user, action="return", comment=reason)
+    # A first approval (分级审批) is of the case as it stood: after a 退回补正 both levels start again.
+    return transition(case, user=user, action="return", comment=reason, first_approved_by=None, first_approved_at=None)
 
 
 # --- review and decision -----------------------------------------------------------------------------
@@ -365,6 +367,22 @@ def approval_preview(case: Case) -> tuple[Decimal | None, str]:
     return amount, ""
 
 
+def _first_level(locked: Case, *, user, comment: str) -> str | None:
+    """The comment of a first approval when approving the case now would be the first of two (分级审批, levels.py),
+    else None. A case that cannot be approved as it stands is refused with the reason, at either level."""
+    if locked.first_approved_by_id is not None or approval_threshold(locked) is None:
+        return None
+    amount, reason = approval_preview(locked)
+    if amount is None:
+        raise TransitionRefused(reason)
+    threshold = needs_first_level(locked, amount)
+    return None if threshold is None else first_level_comment(amount, threshold, comment)
+
+
+def _first_fields(user, now) -> dict:
+    return {"first_approved_by": user, "first_approved_at": now}
+
+
 def _decided(grant: Grant, comment: str) -> tuple[str, dict]:
     text = "；".join(part for part in (comment, grant.note) if part)
     return text, {"approved_amount": grant.amount, "calculation": grant.calculation}
@@ -377,6 +395,9 @@ def case_approve(*, case: Case, user, comment: str = "", accept_zero: bool = Fal
     says so in the record."""
     locked = lock_case(case, action="approve")
     check_actor(locked, user, "approve")
+    first = _first_level(locked, user=user, comment=comment)
+    if first is not None:
+        return move(locked, user=user, action="approve_first", comment=first, **_first_fields(user, timezone.now()))
     text, changes = _decided(_grant(locked, accept_zero=accept_zero), comment)
     return move(
         locked, user=user, action="approve", comment=text, decided_by=user, decided_at=timezone.now(), **changes
@@ -388,8 +409,9 @@ def cases_approve(
 ) -> tuple[list[Case], list[str]]:
     """Approve several cases at once (the approval queue): each is checked and granted on its own savepoint, so
     a refused one changes nothing of its own; the approved ones move together with their transitions and audit
-    rows written in bulk. Returns (approved cases, refusal messages)."""
-    approved, refused, notes = [], [], {}
+    rows written in bulk. Returns (approved cases, refusal messages). A case that needs two approvers and had
+    none is given its first approval (一级审批) instead and is returned among the approved, still 待审批."""
+    approved, refused, notes, first_level = [], [], {}, []
     with transaction.atomic():
         locked = list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))
         now = timezone.now()
@@ -398,6 +420,12 @@ def cases_approve(
                 if case.status != S.APPROVAL:
                     raise TransitionRefused(f"案件当前状态为“{case.get_status_display()}”，不能批准")
                 check_actor(case, user, "approve")
+                first = _first_level(case, user=user, comment=comment)
+                if first is not None:
+                    notes[case.pk] = first
+                    case.first_approved_by, case.first_approved_at = user, now
+                    first_level.append(case)
+                    continue
                 with transaction.atomic():
                     grant = _grant(case, accept_zero=accept_zero)
             except TransitionRefused as exc:
@@ -415,6 +443,14 @@ def cases_approve(
             fields=["approved_amount", "calculation", "decided_by", "decided_at"],
             audit_after=lambda c: {"status": c.status, "approved_amount": str(c.approved_amount)},
         )
+        transition_many(
+            first_level,
+            action="approve_first",
+            user=user,
+            comment=lambda c: notes[c.pk],
+            fields=list(_first_fields(None, None)),
+        )
+    approved += first_level
     missing = set(case_ids) - {c.pk for c in locked}
     refused += [f"案件 #{pk} 不存在" for pk in sorted(missing)]
     return approved, refused

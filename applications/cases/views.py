@@ -19,6 +19,7 @@ from . import attachments, services
 from .calculation import review_preview
 from .checks import case_duplicates
 from .forms import BillForm, CaseEditForm, DecisionForm, NewApplicantForm
+from .levels import level_note
 from .materials import OTHER, case_checklist
 from .materials_views import checklist_context
 from .workflow import ACTION_LABELS, ACTION_PERMISSIONS, TransitionRefused
@@ -45,8 +46,10 @@ def case_detail(request, pk):
     linked = {p.other_case.pk for p in problems if p.other_case is not None}
     visible = set(Case.objects.visible_to(request.user).filter(pk__in=linked).values_list("pk", flat=True))
     preview = preview_reason = review = None
+    level = ""
     if case.status == Case.Status.APPROVAL and request.user.has_perm("applications.approve_case"):
         preview, preview_reason = services.approval_preview(case)
+        level = level_note(case, preview)
     if case.status == Case.Status.REVIEW and request.user.has_perm("applications.review_case"):
         review, preview_reason = review_preview(case)
     totals = {
@@ -70,6 +73,7 @@ def case_detail(request, pk):
             "payments": case.payout_lines.select_related("batch").order_by("batch__created_at", "pk"),
             "preview": preview,
             "preview_reason": preview_reason,
+            "level": level,
             **checklist_context(case),
         },
     )
@@ -143,7 +147,10 @@ def case_action(request, pk, action):
             "expected_amount": form.cleaned_data.get("expected_amount"),
         }
         case = ACTIONS[action](case, request.user, data)
-        messages.success(request, f"已{ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
+        if action == "approve" and case.status == Case.Status.APPROVAL:
+            messages.warning(request, "已作一级审批：金额达到二级审批标准，须另一名审批人二级审批后才能发放")
+        else:
+            messages.success(request, f"已{ACTION_LABELS[action]}，案件状态：{case.get_status_display()}")
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     return redirect("applications:case_detail", pk=case.pk)

@@ -27,6 +27,9 @@ TRANSITIONS = {
     "review": ({S.REVIEW}, S.APPROVAL),
     "return": ({S.REVIEW, S.APPROVAL}, S.RETURNED),
     "approve": ({S.APPROVAL}, S.APPROVED),
+    # Approval levels (DOMAIN §12.2): at or above the policy's threshold the first approval leaves the case in
+    # 待审批 for a second approver.
+    "approve_first": ({S.APPROVAL}, S.APPROVAL),
     "reject": ({S.APPROVAL}, S.REJECTED),
     "withdraw": ({S.DRAFT, S.ACCEPTED, S.ACCEPTED_PENDING, S.RETURNED, S.REVIEW}, S.WITHDRAWN),
     "mark_paid": ({S.APPROVED}, S.PAID),
@@ -43,6 +46,7 @@ ACTION_LABELS = {
     "review": "审核通过",
     "return": "退回补正",
     "approve": "批准",
+    "approve_first": "一级审批",
     "reject": "不予救助",
     "withdraw": "撤回",
     "mark_paid": "发放",
@@ -59,6 +63,7 @@ ACTION_PERMISSIONS = {
     "review": "applications.review_case",
     "return": "applications.review_case",
     "approve": "applications.approve_case",
+    "approve_first": "applications.approve_case",
     "reject": "applications.approve_case",
 }
 AMOUNT_FIELDS = ("approved_amount", "proposed_amount")
@@ -76,16 +81,19 @@ def check_actor(case: Case, user, action: str) -> None:
             raise TransitionRefused(f"没有“{ACTION_LABELS[action]}”的权限")
         if user.township_scoped and case.township_id != user.township_id:
             raise TransitionRefused("只能处理本乡镇的案件")
-    if action in ("approve", "reject") and user is not None:
-        # Everyone who ever received or reviewed the case, including reviews before a 退回补正.
+    if action in ("approve", "approve_first", "reject") and user is not None:
+        # Everyone who ever received or reviewed the case, including reviews before a 退回补正 (a first approval
+        # leads to 待审批 too, from 待审批: it does not count as a review).
         barred = {case.received_by_id, case.reviewed_by_id}
         barred.update(
-            case.transitions.filter(to_status__in=[S.ACCEPTED, S.ACCEPTED_PENDING, S.APPROVAL]).values_list(
-                "actor_id", flat=True
-            )
+            case.transitions.filter(to_status__in=[S.ACCEPTED, S.ACCEPTED_PENDING, S.APPROVAL])
+            .exclude(from_status=S.APPROVAL)
+            .values_list("actor_id", flat=True)
         )
         if user.pk in barred:
             raise TransitionRefused("受理或审核过本案件的人员不能审批本案件")
+        if action == "approve" and case.first_approved_by_id == user.pk:
+            raise TransitionRefused("本案件金额达到二级审批标准，一级审批人不能再作二级审批，请由另一名审批人审批")
 
 
 def lock_case(case: Case, *, action: str) -> Case:

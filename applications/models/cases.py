@@ -122,6 +122,16 @@ class Case(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    # Approval levels (DOMAIN §12.2): a case at or above the policy's threshold is approved twice, by two people.
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="一级审批人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_approved_at = models.DateTimeField("一级审批时间", null=True, blank=True)
     identity_pending = models.BooleanField(
         "身份待核实", default=False, help_text="申请人在窗口新登记，救助身份尚待县局核实"
     )
@@ -145,6 +155,10 @@ class Case(models.Model):
     review_flag = models.CharField(
         "复核提示", max_length=300, blank=True, help_text="如：重新测算的应救助金额低于已救助金额"
     )
+    # Recoveries (追回, supervision): what is registered as owed back, and what has come back (returned to the
+    # fund or offset against a later payout). Neither can pass what was paid: database constraints.
+    recoveries_total = models.DecimalField("已登记追回金额", **MONEY, default=0)
+    recovered_amount = models.DecimalField("已追回金额", **MONEY, default=0)
     revision = models.PositiveIntegerField(
         "修订号", default=0, help_text="每次保存加一；防止两人同时修改时后者覆盖前者"
     )
@@ -168,6 +182,16 @@ class Case(models.Model):
                 fields=["person", "year"],
                 condition=Q(source="secondary") & Q(status__in=OPEN_STATUSES),
                 name="one_open_secondary_case_per_person_year",
+            ),
+            models.CheckConstraint(
+                name="case_recoveries_within_paid",
+                condition=Q(recoveries_total=0)
+                | (Q(approved_amount__isnull=False) & Q(recoveries_total__lte=models.F("approved_amount"))),
+                violation_error_message="追回金额合计不能超过已发放金额",
+            ),
+            models.CheckConstraint(
+                name="case_recovered_within_registered",
+                condition=Q(recovered_amount__gte=0) & Q(recovered_amount__lte=models.F("recoveries_total")),
             ),
             models.CheckConstraint(
                 name="case_amounts_nonnegative",
@@ -237,6 +261,10 @@ class Bill(models.Model):
     # Set when the case is approved: one approved claim per invoice is a database guarantee.
     claimed = models.BooleanField("已获救助", default=False)
     granted = models.DecimalField("第一轮救助金额", **MONEY, null=True, blank=True, help_text="批准时写入")
+    # What recoveries brought back of `granted` (the yearly burden counts granted − recovered), and whether a
+    # recovery found the bill not to count at all (身份不符, 重复享受, 欺诈骗保: see supervision).
+    recovered = models.DecimalField("已追回的第一轮救助", **MONEY, default=0)
+    disallowed = models.BooleanField("追回后不计入年度负担", default=False)
 
     class Meta:
         verbose_name = "就诊记录"
@@ -244,6 +272,10 @@ class Bill(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice_key"], condition=Q(claimed=True), name="one_approved_claim_per_invoice"
+            ),
+            models.CheckConstraint(
+                name="bill_recovered_within_granted",
+                condition=Q(recovered=0) | (Q(granted__isnull=False) & Q(recovered__lte=models.F("granted"))),
             ),
             models.CheckConstraint(
                 name="bill_in_policy_le_total",

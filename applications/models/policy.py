@@ -55,6 +55,20 @@ class PolicyVersion(models.Model):
         "重特大疾病救助人次占比目标", max_digits=5, decimal_places=4, default=Decimal("0.28")
     )
     claim_deadline_days = models.PositiveSmallIntegerField("申请期限（出院后天数）", null=True, blank=True)
+    # 基金监管 (DOMAIN §12.2).
+    second_approval_threshold = models.DecimalField(
+        "二级审批金额标准",
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="批准金额达到此数（含）的案件须另一名审批人二级审批；空表示不分级",
+    )
+    sample_share = models.DecimalField(
+        "每月抽查比例", **RATIO, default=Decimal("0.05"), help_text="当月批准的零星报销案件按此比例随机抽查，如 0.05"
+    )
+    sample_minimum = models.PositiveSmallIntegerField(
+        "每乡镇至少抽查件数", default=2, help_text="乡镇当月批准案件不足此数时全部抽查"
+    )
     public_notice_required = models.BooleanField("需要公示", default=False)
     materials = models.JSONField("申请材料清单", default=list, blank=True)
     key_materials = models.JSONField(

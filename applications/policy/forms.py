@@ -130,6 +130,9 @@ class PolicyVersionForm(forms.ModelForm):
             "time_limit_working_days",
             "claim_deadline_days",
             "public_notice_required",
+            "second_approval_threshold",
+            "sample_share",
+            "sample_minimum",
             "notes",
         ]
         widgets = {
@@ -140,12 +143,22 @@ class PolicyVersionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["sample_share"].required = self.fields["sample_minimum"].required = False
         if self.instance.pk and not self.is_bound:
             self.initial["key_categories"] = self.instance.key_categories
             self.initial["to_confirm_text"] = "\n".join(self.instance.to_confirm)
             self.initial["materials_text"] = "\n".join(self.instance.materials)
             self.initial["key_materials_text"] = "\n".join(self.instance.key_materials)
             self.initial["major_disease_codes_text"] = ", ".join(self.instance.major_disease_codes)
+
+    def clean_sample_share(self):
+        # Left empty: the model's default share (a form posted without the 基金监管 fields keeps working).
+        value = self.cleaned_data.get("sample_share")
+        return PolicyVersion._meta.get_field("sample_share").default if value is None else value
+
+    def clean_sample_minimum(self):
+        value = self.cleaned_data.get("sample_minimum")
+        return PolicyVersion._meta.get_field("sample_minimum").default if value is None else value
 
     def clean_major_disease_codes_text(self):
         codes = [

@@ -1,7 +1,8 @@
 """The person-year ledger (LedgerEntry): what approved cases have used of each cap pool's deductible and cap,
 plus what hospitals already paid one-stop, as the calculator sees a person's year.
 
-`ledger_post` is the only writer, under a row lock and the cap; `year_pools` is the one reader that the review
+`ledger_post` adds, under a row lock and the cap; `ledger_give_back` takes back what a recovery (追回) returned,
+under the same lock; nothing else writes. `year_pools` is the one reader that the review
 of an application, the cross-check's estimates and the what-if run share, so that they agree.
 """
 
@@ -44,6 +45,21 @@ def ledger_post(
         )
     entry.granted += granted
     entry.deductible_used += deductible_used
+    entry.save(update_fields=["granted", "deductible_used", "updated_at"])
+    return entry
+
+
+def ledger_give_back(
+    *, person_id: int, year: int, pool: str, granted: Decimal, deductible_used: Decimal = Decimal("0")
+) -> LedgerEntry | None:
+    """Take back from a person-year-pool's totals what a recovery returned (DOMAIN §12.2: the ledger gives back
+    what was recovered, cap and deductible), with the row locked; never below zero. Call inside the transaction
+    that records the repayment."""
+    entry = LedgerEntry.objects.select_for_update().filter(person_id=person_id, year=year, pool=pool).first()
+    if entry is None:
+        return None
+    entry.granted = max(Decimal("0"), entry.granted - granted)
+    entry.deductible_used = max(Decimal("0"), entry.deductible_used - deductible_used)
     entry.save(update_fields=["granted", "deductible_used", "updated_at"])
     return entry
 

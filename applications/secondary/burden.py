@@ -7,6 +7,9 @@
 - its burden is R = T − B − C − O minus the first-round assistance it received (A0 and approved bills linked to
   it by settlement number), so a bill linked to a settlement counts once;
 - approved bills not linked to any imported settlement count as R − their first-round assistance;
+- first-round assistance a recovery (追回) brought back no longer counts as assistance (Bill.recovered), and the
+  bills of a case a recovery undid as not to be counted (身份不符, 重复享受, 欺诈骗保: Bill.disallowed) count
+  only through their settlements, if any;
 - out-of-policy costs are part of R.
 """
 
@@ -57,7 +60,7 @@ FROM {SETTLEMENTS} s
 JOIN {PERSONS} p ON p.id_number = s.id_number
 JOIN {TOWNSHIPS} t ON t.id = p.township_id
 LEFT JOIN (
-    SELECT b.settlement_number, SUM(COALESCE(b.granted, 0)) AS granted
+    SELECT b.settlement_number, SUM(COALESCE(b.granted, 0) - b.recovered) AS granted
     FROM {BILLS} b JOIN {CASES} c ON c.id = b.case_id
     WHERE c.status IN ({literals(DECIDED_STATUSES)}) AND b.settlement_number <> ''
     GROUP BY b.settlement_number
@@ -70,11 +73,11 @@ WHERE s.service_date >= %(start)s AND s.service_date < %(end)s
 # Approved bills with no imported settlement behind them.
 _BILLS_SQL = f"""
 SELECT p.id, p.township_id, {BILL_DAY},
-       b.total - b.basic - b.critical - b.other - b.donation - COALESCE(b.granted, 0), 0
+       b.total - b.basic - b.critical - b.other - b.donation - (COALESCE(b.granted, 0) - b.recovered), 0
 FROM {BILLS} b
 JOIN {CASES} c ON c.id = b.case_id
 JOIN {PERSONS} p ON p.id = c.person_id
-WHERE c.status IN ({literals(GRANTED_STATUSES)})
+WHERE c.status IN ({literals(GRANTED_STATUSES)}) AND NOT b.disallowed
   AND NOT EXISTS (SELECT 1 FROM {SETTLEMENTS} s WHERE s.number = b.settlement_number)
   AND {BILL_DAY} >= %(start)s AND {BILL_DAY} < %(end)s
   {{people}}

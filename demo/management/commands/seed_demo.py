@@ -32,6 +32,7 @@ from settlements import demo as sdemo
 
 from ...second_county import CITY_USERS, SECOND_COUNTY, SECOND_USERS, make_users, seed_second_county
 from ...subsidies import seed_subsidies
+from ...supervision import AUDITOR, seed_supervision
 
 COUNTY = ("高州市", "440981")
 TOWNSHIPS = {
@@ -62,7 +63,7 @@ DEMO_USERS = [
 
 
 # A second finance user, for the maker-checker review of payout batches.
-DEMO_USERS_EXTRA = {"finance2": "County-checker-2026"}
+DEMO_USERS_EXTRA = {"finance2": "County-checker-2026", "reviewer2": "County-audit-2026"}
 
 
 def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
@@ -358,6 +359,7 @@ class Command(BaseCommand):
 
     def _payouts(self, township):
         """One batch paid through the bank (one line failed: the account was closed), one waiting for review."""
+        self._fund_entries()  # before any batch is locked: the gate reads the funds available
         finance = User.objects.get(username="finance")
         checker = User(username="finance2", full_name="何美玲", role=Role.FINANCE, county=finance.county)
         checker.set_password(DEMO_USERS_EXTRA["finance2"])
@@ -383,25 +385,31 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  支付批次: {batch.number}（已回盘，{len(lines)} 笔），{second.number}（待复核，{second.line_count} 笔）"
         )
+        seed_supervision(self, County.objects.get(code=COUNTY[1]))
         self._funds()
 
-    def _funds(self):
-        """The year's funds by source, and the dashboard's summary of the year."""
-        PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).update(
-            major_disease_codes=["C", "N18", "I21", "I63", "D61"]
-        )
-        for source, amount, day in (
+    def _fund_entries(self):
+        """The year's funds by source (and, run in a later year, that year's carry-over: the gate before payouts
+        reads the funds of the year a batch is locked in)."""
+        county = County.objects.get(code=COUNTY[1])
+        rows = [
             ("carryover", "2828700", datetime.date(2026, 1, 1)),
             ("grant", "18600000", datetime.date(2026, 3, 20)),
             ("lottery", "1200000", datetime.date(2026, 6, 30)),
-        ):
+        ]
+        for source, amount, day in rows:
+            FundEntry.objects.create(county=county, year=2026, source=source, amount=Decimal(amount), received_on=day)
+        this_year = timezone.localdate().year
+        if this_year != 2026:
             FundEntry.objects.create(
-                county=County.objects.get(code=COUNTY[1]),
-                year=2026,
-                source=source,
-                amount=Decimal(amount),
-                received_on=day,
+                county=county, year=this_year, source="carryover", amount=Decimal("20000000"), note="演示：上年结转"
             )
+
+    def _funds(self):
+        """The dashboard's summary of the year."""
+        PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).update(
+            major_disease_codes=["C", "N18", "I21", "I63", "D61"]
+        )
         rows = refresh_facts(year=2026)
         self.stdout.write(f"  统计看板: 2026 年汇总 {rows} 行")
 
@@ -437,4 +445,8 @@ class Command(BaseCommand):
                 finance2 = DEMO_USERS_EXTRA["finance2"]
                 self.stdout.write(
                     f"  {Role.FINANCE.label:<8} {'finance2':<13} 密码 {finance2:<22} （何美玲，复核支付批次）"
+                )
+                name, full_name, password = AUDITOR
+                self.stdout.write(
+                    f"  {Role.REVIEWER.label:<8} {name:<13} 密码 {password:<22} （{full_name}，抽查复核）"
                 )
