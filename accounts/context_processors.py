@@ -13,6 +13,10 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         work.append(("审批队列", reverse("applications:approval_queue")))
     if has("applications.receive_case") and user.township_scoped:
         work.append(("新申请人登记", reverse("applications:case_new_applicant")))
+    if has("followups.view_followupplan"):
+        work.append(("回访计划", reverse("followups:plan_list")))
+    if has("followups.view_ticket"):
+        work.append(("投诉工单", reverse("followups:ticket_list")))
     found = []
     if has("applications.view_lead"):
         found.append(("主动救助线索", reverse("applications:lead_list")))
@@ -25,6 +29,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         data.append(("名册导入", reverse("recipients:import_list")))
     if has("settlements.view_settlementimport"):
         data.append(("结算数据导入", reverse("settlements:import_list")))
+    if has("followups.record_followupcall"):
+        data.append(("回访清单导入", reverse("followups:import_list")))
     if has("settlements.view_settlement") and not user.township_scoped:
         data.append(("医疗机构结算", reverse("settlements:hospital_list")))
     money = []

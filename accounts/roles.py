@@ -29,6 +29,9 @@ IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 SETTLEMENT_READ = ["settlements.view_settlement"]
 LEAD_READ = ["applications.view_lead", "applications.view_yearlyburden"]
 JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
+# 回访 and complaints (DOMAIN §12.3): who reads the plans, calls and tickets, who calls, who answers tickets.
+FOLLOWUP_READ = ["followups.view_followupplan", "followups.view_ticket"]
+FOLLOWUP_WORK = ["followups.record_followupcall", "followups.handle_ticket"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -38,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
+    + FOLLOWUP_READ
+    + FOLLOWUP_WORK
     + ["applications.receive_case", "applications.work_lead", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
@@ -47,11 +52,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + FOLLOWUP_READ
+    + FOLLOWUP_WORK
+    + ["followups.manage_followupplan"]
     + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
-    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
+    Role.APPROVER: PERSON_READ
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + FOLLOWUP_READ
+    + ["applications.approve_case"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
+    + FOLLOWUP_READ
     + [
         "payouts.view_payoutbatch",
         "payouts.manage_payoutbatch",
@@ -65,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + FOLLOWUP_READ
     + [
         "recipients.view_rosterimport",
         "audit.view_auditevent",
@@ -119,6 +135,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.add_fundentry",
         "reports.change_fundentry",
         "reports.delete_fundentry",
+        "followups.view_followuppolicy",
+        "followups.add_followuppolicy",
+        "followups.change_followuppolicy",
+        "followups.view_tickettimelimit",
+        "followups.add_tickettimelimit",
+        "followups.change_tickettimelimit",
+        "followups.delete_tickettimelimit",
         "reports.view_dashboard",
     ],
 }
