@@ -96,10 +96,16 @@ def call_sheet(plan: FollowupPlan, calls, *, masked: bool, township_name: str = 
         wrapped.write(sheet, row, 4, call.kind)
         sheet.write_number(row, 5, float(call.amount), money)
         sheet.write_datetime(row, 6, datetime.datetime.combine(call.paid_on, datetime.time()), date)
-        fill.write(sheet, row, 7, call.get_receipt_display() if call.receipt else "")
-        fill.write(sheet, row, 8, call.get_satisfaction_display() if call.satisfaction else "")
-        fill.write(sheet, row, 9, AWARE.get(call.aware, ""))
-        fill_wrapped.write(sheet, row, 10, call.note)
+        for col, value, formats in (
+            (7, call.get_receipt_display() if call.receipt else "", fill),
+            (8, call.get_satisfaction_display() if call.satisfaction else "", fill),
+            (9, AWARE.get(call.aware, ""), fill),
+            (10, call.note, fill_wrapped),
+        ):
+            if value:
+                formats.write(sheet, row, col, value)
+            else:  # an empty cell to fill in, not an empty text
+                sheet.write_blank(row, col, None, formats.plain)
         if call.attempts:
             sheet.write_number(row, 11, call.attempts, count)
         else:

@@ -20,6 +20,7 @@ def plans_for(user):
             shown_calls=Count("calls", filter=calls),
             shown_done=Count("calls", filter=calls & ~Q(calls__receipt="")),
         )
+        .order_by("-created_at", "-id")
     )
 
 

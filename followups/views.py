@@ -60,7 +60,7 @@ def plan_new(request):
         else:
             messages.success(
                 request,
-                f"已生成回访计划 {plan.number}：{plan.scope_text}发放成功 {plan.population:,} 笔，"
+                f"已生成回访计划 {plan.number}：{plan.scope_text}，发放成功 {plan.population:,} 笔，"
                 f"{plan.method_text}，共 {plan.call_count:,} 笔（随机种子 {plan.seed}）",
             )
             return redirect("followups:plan_detail", pk=plan.pk)
