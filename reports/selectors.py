@@ -13,6 +13,7 @@ from django.utils import timezone
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import working_days_between
+from followups.kpis import followup_kpis, period_bounds
 from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
@@ -171,6 +172,13 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         "funnel": _funnel(year, township, county),
         "processing": _processing(year, township, month_from, month_to, county),
         "fund": _fund(year, township.county if township is not None else county),
+        # 回访 and complaints of the period (DOMAIN §12.3), overall and by township, against the county's targets.
+        "followup": followup_kpis(
+            start=period_bounds(year, month_from, month_to)[0],
+            end=period_bounds(year, month_from, month_to)[1],
+            township=township,
+            county=county,
+        ),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 
