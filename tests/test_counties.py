@@ -12,6 +12,8 @@ from accounts.roles import PREFECTURE_ROLES, Role
 from applications.models import Lead, YearlyBurden
 from applications.policy.services import policy_load_preset
 from audit.services import audit_record
+from followups.models import Ticket
+from followups.plans import plan_create, plan_scope
 from payouts.models import PayoutBatch
 from recipients.models import Person, RosterImport
 from reports.models import FundEntry
@@ -57,6 +59,24 @@ def _county(name, code, township_name):
         id_number=paid.person.id_number,
         amount=Decimal("100.00"),
     )
+    line = batch.lines.get()
+    line.status, line.resolved_at = "paid", timezone.now()
+    line.save()
+    plan = plan_create(user=None, scope=plan_scope(user=None, batch=batch), method="all")
+    call = plan.calls.get()
+    ticket = Ticket.objects.create(
+        number=f"TS-{code}",
+        county=county,
+        township=township,
+        kind="complaint",
+        channel="phone",
+        category="time",
+        person=person,
+        content="办理太慢",
+        opened_on=timezone.localdate(),
+        time_limit=5,
+        due_on=timezone.localdate(),
+    )
     policy, _ = policy_load_preset(name="maoming-2018", county=county)
     roster = RosterImport.objects.create(  # a clerk's upload: their county's roles see it too
         county=county,
@@ -79,6 +99,10 @@ def _county(name, code, township_name):
             "batch": reverse("payouts:batch_detail", args=[batch.pk]),
             "policy": reverse("applications:policy_detail", args=[policy.pk]),
             "roster import": reverse("recipients:import_detail", args=[roster.pk]),
+            "follow-up plan": reverse("followups:plan_detail", args=[plan.pk]),
+            "call list": reverse("followups:call_list", args=[plan.pk, township.pk]),
+            "call": reverse("followups:call_detail", args=[call.pk]),
+            "ticket": reverse("followups:ticket_detail", args=[ticket.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -90,6 +114,8 @@ def _county(name, code, township_name):
             "applications:policy_list": name,
             "recipients:import_list": f"{name}名册.csv",
             "audit:event_list": case.number,
+            "followups:plan_list": plan.number,
+            "followups:ticket_list": ticket.number,
         },
     }
 
@@ -111,6 +137,7 @@ def _may(user, path: str) -> bool:
         "secondary": "applications.view_yearlyburden",
         "warnings": "applications.view_yearlyburden",
         "audit": "audit.view_auditevent",
+        "followups": "followups.view_followupplan",
     }
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:
@@ -271,9 +298,11 @@ def test_settlements_are_the_county_of_the_person_they_name(client, two_counties
     city = UserFactory(username="city-sup", role=Role.CITY_SUPERVISOR, county=None)
     assert set(Settlement.objects.visible_to(city).values_list("number", flat=True)) == {"JS-A", "JS-B", "JS-U"}
     PersonFactory(township=b["township"], id_number=unregistered)  # registered later, in the other county
-    assert set(Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
-        "number", flat=True
-    )) == {"JS-A"}
+    assert set(
+        Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
+            "number", flat=True
+        )
+    ) == {"JS-A"}
 
 
 def test_a_countys_job_is_hidden_from_the_other_county(client, two_counties):
