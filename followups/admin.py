@@ -15,7 +15,8 @@ class TimeLimitInline(admin.TabularInline):
     verbose_name_plural = "各类工单的答复时限（工作日，按法定节假日计）；未填写的分类按系统默认"
 
     def get_extra(self, request, obj=None, **kwargs):
-        return len(DEFAULT_TIME_LIMITS) if obj is None else 0
+        # The add page passes the new, unsaved parameters.
+        return len(DEFAULT_TIME_LIMITS) if obj is None or obj.pk is None else 0
 
 
 @admin.register(FollowupPolicy)
@@ -31,7 +32,9 @@ class FollowupPolicyAdmin(CountyScopedAdminMixin, AuditedAdminMixin, admin.Model
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if obj is None and request.method == "GET":  # a new county's parameters start from the defaults
+        if (
+            obj is None or obj.pk is None
+        ) and request.method == "GET":  # a new county's parameters start from the defaults
             kwargs["initial"] = [{"category": c, "working_days": d} for c, d in DEFAULT_TIME_LIMITS.items()]
         return kwargs
 

@@ -209,3 +209,30 @@ def test_another_countys_plan_and_ticket_are_404(client, plan, township):
     )
     assert client.get(reverse("followups:ticket_detail", args=[ticket.pk])).status_code == 404
     assert ticket.number not in client.get(reverse("followups:ticket_list")).text
+
+
+def test_the_administrator_keeps_the_countys_time_limits_and_targets(client, township):
+    from followups.models import FollowupPolicy, TicketTimeLimit
+
+    admin = UserFactory(username="cfg", role=Role.ADMIN)
+    client_for(client, admin)
+    form = client.get(reverse("admin:followups_followuppolicy_add"))
+    assert form.status_code == 200 and 'value="5"' in form.text  # the defaults offered
+    prefix = "time_limits"
+    data = {
+        "county": township.county_id,
+        "satisfaction_target": "0.90",
+        "awareness_target": "",
+        "receipt_target": "",
+        "on_time_target": "0.95",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-0-category": "not_received",
+        f"{prefix}-0-working_days": "3",
+    }
+    response = client.post(reverse("admin:followups_followuppolicy_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy = FollowupPolicy.objects.get()
+    assert str(policy.satisfaction_target) == "0.9000"
+    assert TicketTimeLimit.objects.get().working_days == 3
+    assert AuditEvent.objects.filter(action="admin.add").count() == 2  # the parameters and the time limit
