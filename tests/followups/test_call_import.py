@@ -185,18 +185,22 @@ def test_the_import_pages_and_command(client, plan, clerk, reviewer, township, t
         call_command("import_followups", str(bad), stdout=io.StringIO(), stderr=io.StringIO())
 
 
-def test_a_window_uploads_checks_and_confirms_a_list_on_the_web(client, plan, clerk, township, task_worker):
+def test_a_window_uploads_checks_and_confirms_a_list_on_the_web(
+    client, plan, clerk, township, eager_tasks, django_capture_on_commit_callbacks
+):
     client_for(client, clerk)
     rows, _ = exported(plan, township)
     upload = io.BytesIO(filled(rows, {1: ["未到账", "不满意", "否", "没收到"]}))
     upload.name = "石鼓镇回访.xlsx"
-    response = client.post(reverse("followups:import_upload"), {"file": upload}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("followups:import_upload"), {"file": upload})
     record = FollowupImport.objects.get()
     assert record.township == township and record.status == "valid"
-    page = response.text
+    page = client.get(response.url).text
     assert "记录回访计划" in page and "自动生成" in page and "1</strong> 张投诉工单" in page
     assert not FollowupCall.objects.exclude(receipt="").exists()  # nothing written before the confirm
-    client.post(reverse("followups:import_confirm", args=[record.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("followups:import_confirm", args=[record.pk]))
     record.refresh_from_db()
     assert record.status == "done" and record.tickets_opened == 1
     assert Ticket.objects.get().call.number == rows[1][0]
