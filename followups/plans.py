@@ -174,7 +174,7 @@ def plan_create(
                 name=line.case.person.name,
                 kind=kinds[line.pk],
                 amount=line.amount,
-                paid_on=timezone.localdate(line.resolved_at),
+                paid_on=timezone.localdate(line.resolved_at) if line.resolved_at else timezone.localdate(),
             )
             for n, line in enumerate(rows, start=1)
         ]
