@@ -20,6 +20,10 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         work.append(("追回建议", reverse("supervision:suggestion_list")))
     if has("supervision.view_auditsample"):
         work.append(("抽查", reverse("supervision:sample_list")))
+    if has("followups.view_followupplan"):
+        work.append(("回访计划", reverse("followups:plan_list")))
+    if has("followups.view_ticket"):
+        work.append(("投诉工单", reverse("followups:ticket_list")))
     found = []
     if has("applications.view_lead"):
         found.append(("主动救助线索", reverse("applications:lead_list")))
@@ -36,6 +40,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         data.append(("结算数据导入", reverse("settlements:import_list")))
     if has("subsidies.view_enrolmentimport"):
         data.append(("参保结果导入", reverse("subsidies:import_list")))
+    if has("followups.record_followupcall"):
+        data.append(("回访清单导入", reverse("followups:import_list")))
     if has("settlements.view_settlement") and not user.township_scoped:
         data.append(("医疗机构结算", reverse("settlements:hospital_list")))
     money = []

@@ -34,6 +34,9 @@ SUBSIDY_LIST = ["subsidies.view_subsidyentry"]
 ENROLMENT = ["subsidies.import_enrolment", "subsidies.view_enrolmentimport"]
 RECOVERY_READ = ["supervision.view_recovery"]
 SUPERVISION_READ = RECOVERY_READ + ["supervision.view_suggestion", "supervision.view_auditsample"]
+# 回访 and complaints (DOMAIN §12.3): who reads the plans, calls and tickets, who calls, who answers tickets.
+FOLLOWUP_READ = ["followups.view_followupplan", "followups.view_ticket"]
+FOLLOWUP_WORK = ["followups.record_followupcall", "followups.handle_ticket"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -46,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
     + RECOVERY_READ
+    + FOLLOWUP_READ
+    + FOLLOWUP_WORK
     + ["applications.receive_case", "applications.work_lead", "subsidies.work_subsidyentry", "reports.view_dashboard"],
     Role.REVIEWER: PERSON_READ
     + PII
@@ -59,6 +64,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_LIST
     + ENROLMENT
     + SUPERVISION_READ
+    + FOLLOWUP_READ
+    + FOLLOWUP_WORK
+    + ["followups.manage_followupplan"]
     + [
         "applications.review_case",
         "settlements.import_settlements",
@@ -77,10 +85,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
     + SUPERVISION_READ
+    + FOLLOWUP_READ
     + ["applications.approve_case", "supervision.approve_writeoff"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
+    + FOLLOWUP_READ
     + [
         "payouts.view_payoutbatch",
         "payouts.manage_payoutbatch",
@@ -100,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_RULES_READ
     + SUBSIDY_LIST
     + SUPERVISION_READ
+    + FOLLOWUP_READ
     + [
         "recipients.view_rosterimport",
         "subsidies.view_enrolmentimport",
@@ -155,6 +166,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.add_fundentry",
         "reports.change_fundentry",
         "reports.delete_fundentry",
+        "followups.view_followuppolicy",
+        "followups.add_followuppolicy",
+        "followups.change_followuppolicy",
+        "followups.view_tickettimelimit",
+        "followups.add_tickettimelimit",
+        "followups.change_tickettimelimit",
+        "followups.delete_tickettimelimit",
         "reports.view_dashboard",
         "subsidies.view_subsidyruleset",
         "subsidies.add_subsidyruleset",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from applications.cases.selectors import case_queues, case_reminders
 from applications.models import Lead
+from followups.selectors import work_queues as followup_queues
 from payouts.models import PayoutBatch
 from payouts.services import awaiting_correction, payable_cases
 from recipients.models import RosterImport
@@ -68,7 +69,7 @@ def home(request):
     if user.has_perm("applications.view_case"):
         context["queues"] = case_queues(user=user, day=today)
         context["reminders"] = case_reminders(user=user, day=today)
-    context["queues"] = context.get("queues", []) + _work_queues(user)
+    context["queues"] = context.get("queues", []) + _work_queues(user) + followup_queues(user, today)
     if user.role in (Role.SUPERVISOR, Role.CITY_SUPERVISOR) or user.is_superuser:
         context["by_township"] = people_by_township(user=user, day=today)
     if user.role in (Role.ADMIN, Role.CITY_ADMIN) or user.is_superuser:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "supervision",
     "reports",
     "subsidies",
+    "followups",
     "demo",
 ]
 

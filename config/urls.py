@@ -14,6 +14,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("followups/", include("followups.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
 """The yearly report workbook: 汇总 (figures, KPIs, fund, channels, notes, then its chart below them), 按乡镇,
-按类别 and 按月 (a table with a native chart to its right), and 明细 streamed row by row (XlsxWriter's
-constant_memory mode: memory does not grow with the rows).
+按类别 and 按月 (a table with a native chart to its right), 回访与投诉 (reports.excel_followup), and 明细 streamed
+row by row (XlsxWriter's constant_memory mode: memory does not grow with the rows).
 
 Money goes to the cells as Decimal (XlsxWriter writes its exact decimal text); every text from the data passes
 through lib.spreadsheet.safe_text, so no cell starts a formula.
@@ -18,6 +18,7 @@ from lib.spreadsheet import safe_text
 from recipients.idnumber import mask_id_number
 
 from .detail import detail_rows
+from .excel_followup import followup_sheet
 from .labels import UNIDENTIFIED_NOTE, category_label, category_rank, scope_name
 from .models import Channel
 from .selectors import dashboard
@@ -94,6 +95,7 @@ def report_workbook(*, year: int, township=None, county=None, masked: bool = Tru
         _table_sheets(book, f, data, unidentified=unidentified)
         subsidy_sheet(book, f, data, text=_text, setup=_setup)
         _recovery_sheet(book, f, data["recoveries"], year=year)
+        followup_sheet(book, f, data["followup"], scope=scope, year=year)
         if progress:
             progress("写入明细", 30)
         _detail_sheets(book, f, year, township, county, masked=masked, unidentified=unidentified, progress=progress)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from applications.models import DECIDED_STATUSES, Case, Lead, LeadContact
 from applications.policy.selectors import policy_in_force
 from applications.policy.workdays import WorkdayCalendar
+from followups.kpis import followup_kpis, period_bounds
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
 from subsidies.selectors import coverage
@@ -176,6 +177,13 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         # 资助参保 (DOMAIN §12.1): the insurance year's 资助参保率 of the scope, by township and category.
         "subsidy": coverage(year=year, township=township, county=county),
         "recoveries": recovery_figures(year=year, county=county, township=township),
+        # 回访 and complaints of the period (DOMAIN §12.3), overall and by township, against the county's targets.
+        "followup": followup_kpis(
+            start=period_bounds(year, month_from, month_to)[0],
+            end=period_bounds(year, month_from, month_to)[1],
+            township=township,
+            county=county,
+        ),
         "refreshed": FactRefresh.objects.filter(year=year).first(),
     }
 

@@ -318,7 +318,7 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
     path = tmp_path / "report.xlsx"
     download.value.save_as(path)
     book = load_workbook(path)
-    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "追回", "明细"]
+    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "追回", "回访与投诉", "明细"]
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 

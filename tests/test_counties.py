@@ -12,6 +12,8 @@ from accounts.roles import PREFECTURE_ROLES, Role
 from applications.models import Lead, YearlyBurden
 from applications.policy.services import policy_load_preset
 from audit.services import audit_record
+from followups.models import Ticket
+from followups.plans import plan_create, plan_scope
 from payouts.models import PayoutBatch
 from recipients.models import Person, RosterImport
 from reports.models import FundEntry
@@ -63,6 +65,24 @@ def _county(name, code, township_name):
         id_number=paid.person.id_number,
         amount=Decimal("100.00"),
     )
+    line = batch.lines.get()
+    line.status, line.resolved_at = "paid", timezone.now()
+    line.save()
+    plan = plan_create(user=None, scope=plan_scope(user=None, batch=batch), method="all")
+    call = plan.calls.get()
+    ticket = Ticket.objects.create(
+        number=f"TS-{code}",
+        county=county,
+        township=township,
+        kind="complaint",
+        channel="phone",
+        category="time",
+        person=person,
+        content="办理太慢",
+        opened_on=timezone.localdate(),
+        time_limit=5,
+        due_on=timezone.localdate(),
+    )
     policy, _ = policy_load_preset(name="maoming-2018", county=county)
     roster = RosterImport.objects.create(  # a clerk's upload: their county's roles see it too
         county=county,
@@ -112,6 +132,10 @@ def _county(name, code, township_name):
             "recovery": reverse("supervision:recovery_detail", args=[recovery.pk]),
             "suggestion": reverse("supervision:suggestion_detail", args=[suggestion.pk]),
             "sample": reverse("supervision:sample_detail", args=[sample.pk]),
+            "follow-up plan": reverse("followups:plan_detail", args=[plan.pk]),
+            "call list": reverse("followups:call_list", args=[plan.pk, township.pk]),
+            "call": reverse("followups:call_detail", args=[call.pk]),
+            "ticket": reverse("followups:ticket_detail", args=[ticket.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -129,6 +153,8 @@ def _county(name, code, township_name):
             "supervision:recovery_list": recovery.number,
             "supervision:suggestion_list": refunded.number,
             "supervision:sample_list": str(sample.seed),
+            "followups:plan_list": plan.number,
+            "followups:ticket_list": ticket.number,
         },
     }
 
@@ -153,6 +179,7 @@ def _may(user, path: str) -> bool:
         "recoveries": "supervision.view_recovery",
         "suggestions": "supervision.view_suggestion",
         "samples": "supervision.view_auditsample",
+        "followups": "followups.view_followupplan",
     }
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:

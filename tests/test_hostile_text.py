@@ -16,6 +16,8 @@ from applications.models import Case, Lead, PolicyVersion
 from applications.policy.services import policy_load_preset
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
+from followups.calls import Result, call_record
+from followups.plans import plan_create, plan_scope
 from payouts import services as payouts
 from recipients.models import Township, Village
 from reports.facts import refresh_facts
@@ -63,7 +65,18 @@ def hostile_county(db, township, village, clerk, reviewer, approver, finance):
         secondary_now(reason=HOSTILE[:50])
         batch = payouts.batch_create(user=finance, purpose=f"救助{HOSTILE}"[:50])
         refresh_facts(year=2025)
-    return {"person": person, "case": Case.objects.filter(source=Case.Source.WINDOW).get(), "batch": batch}
+        # A follow-up of a line the bank paid, whose call found the money missing: a plan, a call, a ticket.
+        batch.lines.update(status="paid", resolved_at=NOW)
+        plan = plan_create(user=None, scope=plan_scope(user=None, batch=batch), method="all", note=HOSTILE)
+        call, ticket = call_record(call=plan.calls.first(), user=clerk, result=Result(receipt="missing", note=HOSTILE))
+    return {
+        "person": person,
+        "case": Case.objects.filter(source=Case.Source.WINDOW).get(),
+        "batch": batch,
+        "plan": plan,
+        "call": call,
+        "ticket": ticket,
+    }
 
 
 def pages(objects):
@@ -94,6 +107,15 @@ def pages(objects):
     yield reverse("applications:case_detail", args=[case.pk])
     yield reverse("applications:case_notice", args=[case.pk])
     yield reverse("applications:case_print", args=[case.pk])
+    plan, call = objects["plan"], objects["call"]
+    yield reverse("followups:plan_list")
+    yield reverse("followups:plan_detail", args=[plan.pk])
+    yield reverse("followups:call_list", args=[plan.pk, call.township_id])
+    yield reverse("followups:call_detail", args=[call.pk])
+    yield reverse("followups:ticket_list")
+    yield reverse("followups:ticket_detail", args=[objects["ticket"].pk])
+    yield reverse("followups:ticket_new") + f"?person={person.pk}"
+    yield reverse("followups:import_list")
     yield reverse("admin:recipients_township_changelist")
     yield reverse("admin:recipients_township_change", args=[case.township_id])
 

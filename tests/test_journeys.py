@@ -126,6 +126,7 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
             ]
         )
     )
+    clerk.page.click("nav >> text=数据")  # 名册导入 and 回访清单导入
     clerk.page.click("nav >> text=名册导入")
     clerk.page.click("text=导入名册")
     clerk.page.set_input_files("input[name=file]", str(bad))
@@ -133,6 +134,27 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     clerk.page.wait_for_selector("[data-testid=errors]", timeout=60_000)
     clerk.look("import-errors", full_page=True)
     assert clerk.page.is_visible("[data-testid=sample]")
+    # 回访: the window's call list of the demo plan, one call recorded, the ticket it opens.
+    clerk.page.click("nav >> text=救助办理")
+    clerk.page.click("nav >> text=回访计划")
+    clerk.look("followup-plans")
+    clerk.page.click("[data-testid=plans] a >> nth=0")
+    clerk.look("followup-plan")
+    clerk.page.click("[data-testid=plan-townships] a:has-text('回访清单')")
+    clerk.look("followup-calls", full_page=True)
+    clerk.page.click("[data-testid=calls] a:has-text('记录') >> nth=0")
+    clerk.look("followup-call")
+    clerk.page.check("input[name=receipt][value=mismatch]")
+    clerk.page.check("input[name=satisfaction][value=unsatisfied]")
+    clerk.page.check("input[name=aware][value=yes]")
+    clerk.page.fill("textarea[name=note]", "本人称少了 200 元")
+    clerk.page.click("[data-testid=save-call]")
+    clerk.page.wait_for_selector("text=已自动生成投诉工单")
+    clerk.page.click("nav >> text=救助办理")
+    clerk.page.click("nav >> text=投诉工单")
+    clerk.look("tickets")
+    clerk.page.click("[data-testid=tickets] a >> nth=0")
+    clerk.look("ticket")
     problems += clerk.problems
 
     # The reviewer: the calculation first, then the confirm with its amount.

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from applications.models import Case, Job, Lead, YearlyBurden
 from audit.models import AuditEvent
+from followups.models import FollowupImport, FollowupPlan, Ticket
+from followups.plans import plan_create, plan_scope
 from payouts import services as payouts
 from payouts.models import PayoutBatch
 from recipients.models import RosterImport
@@ -105,6 +107,10 @@ LISTS = {
     "hospital_settlements": (51, 50, None, "settlements"),
     "roster_imports": (31, 30, lambda: reverse("recipients:import_list"), "roster_imports"),
     "settlement_imports": (31, 30, lambda: reverse("settlements:import_list"), "settlement_imports"),
+    "followup_plans": (31, 30, lambda: reverse("followups:plan_list"), "plans"),
+    "followup_calls": (51, 50, None, "calls"),
+    "tickets": (31, 30, lambda: reverse("followups:ticket_list") + "?queue=open", "tickets"),
+    "followup_imports": (31, 30, lambda: reverse("followups:import_list"), "followup_imports"),
 }
 
 
@@ -138,6 +144,36 @@ def make(kind, n, township, root, finance):
         imports(RosterImport, root, n)
     elif kind == "settlement_imports":
         imports(SettlementImport, root, n)
+    elif kind == "plans":
+        FollowupPlan.objects.bulk_create(
+            FollowupPlan(number=f"HF{k:08d}", county=township.county, basis="month", method="all", seed=k)
+            for k in range(n)
+        )
+    elif kind == "calls":
+        batch = batch_with_lines(township, finance, n)
+        batch.lines.update(status="paid", resolved_at=NOW)
+        plan = plan_create(user=None, scope=plan_scope(user=None, batch=batch), method="all")
+        return reverse("followups:call_list", args=[plan.pk, township.pk]) + "?status=todo"
+    elif kind == "tickets":
+        day = NOW.date()
+        Ticket.objects.bulk_create(
+            Ticket(
+                number=f"TS{k:08d}",
+                county=township.county,
+                township=township,
+                kind="enquiry",
+                channel="phone",
+                category="policy",
+                person=p,
+                content="咨询",
+                opened_on=day,
+                time_limit=3,
+                due_on=day,
+            )
+            for k, p in enumerate(people(township, n))
+        )
+    elif kind == "followup_imports":
+        imports(FollowupImport, root, n)
     return None
 
 

@@ -121,6 +121,15 @@ def test_seed_demo_builds_a_county_with_histories(db, capsys):
 
     assert list(PayoutBatch.objects.order_by("number").values_list("status", flat=True)) == ["returned", "locked"]
     assert PayoutLine.objects.filter(status="failed").count() == 1
+    # 回访: a plan of the paid batch with a few calls, one finding the money missing and opening its ticket.
+    from followups.models import FollowupCall, FollowupPlan, Ticket
+
+    plan = FollowupPlan.objects.get()
+    assert plan.call_count == PayoutLine.objects.filter(status="paid").count()
+    assert FollowupCall.objects.exclude(receipt="").count() >= 3
+    assert Ticket.objects.filter(channel="followup", category="not_received", call__isnull=False).count() == 1
+    assert Ticket.objects.filter(channel="12345", status="replied").count() == 1
+    assert "回访计划" in out
     assert {u.role for u in User.objects.all()} == set(Role.values) - PREFECTURE_ROLES  # one county: no 市级 logins
     assert all(u.county_id for u in User.objects.all())
     for username in ("clerk", "reviewer", "approver", "finance", "supervisor", "admin"):

@@ -182,7 +182,7 @@ def test_excel_report_has_every_sheet_totals_equal_to_the_dashboard_and_charts(
     assert report.status == ReportFile.Status.DONE and report.masked
     content = client.get(reverse("reports:report_download", args=[report.pk])).content
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "追回", "明细"]
+    assert book.sheetnames == ["汇总", "按乡镇", "按类别", "按月", "追回", "回访与投诉", "明细"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True) if row[0]}
     data = dashboard(year=2025)
     assert (

@@ -30,6 +30,7 @@ from reports.facts import refresh_facts
 from reports.models import FundEntry
 from settlements import demo as sdemo
 
+from ...followups import seed_followups
 from ...second_county import CITY_USERS, SECOND_COUNTY, SECOND_USERS, make_users, seed_second_county
 from ...subsidies import seed_subsidies
 from ...supervision import AUDITOR, seed_supervision
@@ -386,6 +387,7 @@ class Command(BaseCommand):
             f"  支付批次: {batch.number}（已回盘，{len(lines)} 笔），{second.number}（待复核，{second.line_count} 笔）"
         )
         seed_supervision(self, County.objects.get(code=COUNTY[1]))
+        seed_followups(self, batch=batch)
         self._funds()
 
     def _fund_entries(self):
