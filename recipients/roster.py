@@ -12,6 +12,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from imports.mapping import DATE, FileColumn, FileColumns, Profile
 from lib.tabular import (
     CellError,
@@ -359,6 +362,20 @@ def county_scope_errors(rows: list[RosterRow], county: County) -> list[dict]:
     )
 
 
+def _registered(rows: list[RosterRow], people) -> set[str]:
+    """The ID numbers of the rows held by `people` (a queryset of persons). On PostgreSQL one query with the
+    numbers as one array (an IN list of 100,000 placeholders took seconds to build and send); elsewhere in
+    chunks that SQLite's limit on parameters takes."""
+    numbers = sorted({r.id_number for r in rows})
+    if connection.vendor == "postgresql":
+        listed = RawSQL("SELECT unnest(%s::varchar[])", [numbers])
+        return set(people.filter(id_number__in=listed).values_list("id_number", flat=True))
+    found = set()
+    for start in range(0, len(numbers), 900):
+        found.update(people.filter(id_number__in=numbers[start : start + 900]).values_list("id_number", flat=True))
+    return found
+
+
 def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:
     """A clerk may not touch a person registered in another township.
 
@@ -372,11 +389,7 @@ def clerk_scope_errors(rows: list[RosterRow], township: Township) -> list[dict]:
 
 def _registered_elsewhere(rows: list[RosterRow], own: dict, message: str) -> list[dict]:
     """An error on each row whose person is registered outside `own` (a filter on Person)."""
-    numbers = sorted({r.id_number for r in rows})
-    elsewhere = set()
-    for start in range(0, len(numbers), 900):
-        chunk = numbers[start : start + 900]
-        elsewhere.update(Person.objects.filter(id_number__in=chunk).exclude(**own).values_list("id_number", flat=True))
+    elsewhere = _registered(rows, Person.objects.exclude(**own))
     report = RosterCheck()
     for row in rows:
         if row.id_number in elsewhere:

@@ -1,8 +1,9 @@
 """Benchmark of the jobs that share the work (`bench_crosscheck` / `bench_secondary` with --workers).
 
 For each size a county is generated as the benchmark commands build it (people in proportion, one year of
-settlements) and committed to a scratch database of its own (medaid_bench_jobs_<size>, created here, dropped at
-the end unless --keep-db, reused when it already holds that size and seed). For each worker count, the job's
+settlements) and committed to a scratch database of its own (<database>_jobs_<size>, named after the configured
+database so that benches on other databases never share one; created here, dropped at the end unless --keep-db,
+reused, migrated first, when it already holds that size and seed). For each worker count, the job's
 results are emptied, that many real Celery workers (prefork, one child each) are started on the scratch database,
 the job is requested as the job page does, and the bench waits for it: wall time from the request to the job's
 end, and each worker child's peak resident memory (the kernel's high-water mark, VmHWM). Every figure is printed
@@ -80,10 +81,12 @@ def bench_jobs(command, *, kind: str, sizes: list[int], people_per_million: int,
     runs: list[Run] = []
     try:
         for size in sizes:
-            name = f"medaid_bench_jobs_{size}"
+            name = _scratch(base, size)
             people = max(1, people_per_million * size // 1_000_000)
             _use(base, name)
-            if not _built(base, name, size, people, seed):
+            if _built(base, name, size, people, seed):
+                call_command("migrate", verbosity=0)  # a database kept from an earlier schema
+            else:
                 _create(base, name)
                 _use(base, name)
                 t0 = time.perf_counter()
@@ -103,8 +106,12 @@ def bench_jobs(command, *, kind: str, sizes: list[int], people_per_million: int,
         connection.settings_dict.update(NAME=base["NAME"])
         if not options["keep_db"]:
             for size in sizes:
-                _drop(base, f"medaid_bench_jobs_{size}")
+                _drop(base, _scratch(base, size))
     _report(out, kind, runs)
+
+
+def _scratch(base: dict, size: int) -> str:
+    return f"{base['NAME']}_jobs_{size}"
 
 
 def _conninfo(base: dict, name: str) -> str:
