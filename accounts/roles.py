@@ -29,6 +29,7 @@ IMPORT = ["recipients.import_roster", "recipients.view_rosterimport"]
 SETTLEMENT_READ = ["settlements.view_settlement"]
 LEAD_READ = ["applications.view_lead", "applications.view_yearlyburden"]
 JOB_READ = ["applications.view_job", "settlements.view_settlementimport"]
+MONITOR_READ = ["monitoring.view_listing", "monitoring.view_zbapplication"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -38,7 +39,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + CASE_READ
     + SETTLEMENT_READ
     + LEAD_READ
-    + ["applications.receive_case", "applications.work_lead", "reports.view_dashboard"],
+    + MONITOR_READ
+    + [
+        "applications.receive_case",
+        "applications.work_lead",
+        "reports.view_dashboard",
+        "monitoring.open_zbapplication",
+    ],
     Role.REVIEWER: PERSON_READ
     + PII
     + IMPORT
@@ -47,8 +54,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
-    + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"],
-    Role.APPROVER: PERSON_READ + POLICY_READ + CASE_READ + SETTLEMENT_READ + LEAD_READ + ["applications.approve_case"],
+    + MONITOR_READ
+    + ["applications.review_case", "settlements.import_settlements", "applications.run_job", "reports.view_dashboard"]
+    + ["monitoring.run_monitoring", "monitoring.push_listing", "monitoring.change_watch"],
+    Role.APPROVER: PERSON_READ
+    + POLICY_READ
+    + CASE_READ
+    + SETTLEMENT_READ
+    + LEAD_READ
+    + MONITOR_READ
+    + ["applications.approve_case", "monitoring.decide_zbapplication"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
@@ -65,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SETTLEMENT_READ
     + LEAD_READ
     + JOB_READ
+    + MONITOR_READ
     + [
         "recipients.view_rosterimport",
         "audit.view_auditevent",
@@ -120,6 +136,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.change_fundentry",
         "reports.delete_fundentry",
         "reports.view_dashboard",
+        "monitoring.view_threshold",
+        "monitoring.add_threshold",
+        "monitoring.change_threshold",
+        "monitoring.delete_threshold",
     ],
 }
 

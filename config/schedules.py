@@ -11,6 +11,7 @@ NIGHTLY_CROSSCHECK = "主动救助比对（每晚）"
 NIGHTLY_SECONDARY = "二次救助测算（每晚）"
 NIGHTLY_REPORTS = "统计汇总刷新（每晚）"
 NIGHTLY_SESSIONS = "清理过期会话（每晚）"
+MONTHLY_MONITORING = "监测预警（每月）"
 SWEEP = "检查中断的任务（每 2 分钟）"
 SWEEP_IMPORTS = "检查中断的导入（每 2 分钟）"
 TIME_ZONE = "Asia/Shanghai"
@@ -23,6 +24,7 @@ class Schedule:
     hour: int | str  # crontab fields: a number, or an expression such as "*/2"
     minute: int | str
     description: str
+    day_of_month: str = "*"
 
 
 SCHEDULES = [
@@ -30,6 +32,9 @@ SCHEDULES = [
     Schedule(NIGHTLY_SESSIONS, "accounts.clear_expired_sessions", 2, 30, "删除过期会话和过期的登录失败记录"),
     Schedule(NIGHTLY_SECONDARY, "applications.secondary_nightly", 3, 0, "二次救助测算：全部人员、全部年度"),
     Schedule(NIGHTLY_REPORTS, "reports.nightly", 4, 0, "重建今年和去年的统计汇总；删除过期报表文件"),
+    Schedule(
+        MONTHLY_MONITORING, "monitoring.monthly", 5, 0, "监测预警：当月名单（全部县区，一次计算）", day_of_month="1"
+    ),
     Schedule(SWEEP, "applications.sweep_jobs", "*", "*/2", "运行中但心跳停止超过 3 分钟的任务标记为失败"),
     Schedule(SWEEP_IMPORTS, "imports.sweep", "*", "*/2", "校验或写入中断的导入标记为失败；未开始的步骤重新投递"),
 ]
@@ -48,7 +53,7 @@ def sync_schedules(using: str = "default") -> list[str]:
                 minute=str(schedule.minute),
                 hour=str(schedule.hour),
                 day_of_week="*",
-                day_of_month="*",
+                day_of_month=schedule.day_of_month,
                 month_of_year="*",
                 timezone=TIME_ZONE,
             )
