@@ -91,7 +91,7 @@ WHERE c.source = 'secondary' AND c.status IN ({GRANTED}) AND c.approved_amount I
 
 _BURDEN_SQL = f"""
 CREATE TEMP TABLE {TABLE} AS
-SELECT g.id_number AS id_number, g.name AS name, g.rolling AS rolling, g.ytd AS ytd,
+SELECT g.id_number AS id_number, COALESCE(p.name, g.name) AS name, g.rolling AS rolling, g.ytd AS ytd,
        p.id AS person_id, p.township_id AS township_id, COALESCE(t.county_id, g.import_county, %(only_county)s) AS county_id,
        CASE WHEN p.id IS NOT NULL AND EXISTS (
            SELECT 1 FROM {IDENTITY_TABLE} i WHERE i.person_id = p.id AND {identity_valid_sql("i", "%(end)s")}

@@ -19,7 +19,7 @@ from recipients.categories import Category, Source
 from recipients.models import Identity
 from recipients.services import IdentityRefused, identity_grant
 
-from .models import Listing, ZbApplication, ZbScan
+from .models import Listing, Watch, ZbApplication, ZbScan
 
 S = ZbApplication.Status
 VALID_MONTHS = 12
@@ -65,7 +65,7 @@ def zb_open(
     costs the list showed are kept on the application."""
     if not user.has_perm("monitoring.open_zbapplication") or not user.township_scoped:
         raise ZbRefused("因病致贫认定申请由乡镇窗口受理")
-    watch = listing.watch
+    watch = Watch.objects.get(pk=listing.watch_id)  # as it is now: a township may have been given since
     if watch.township_id != user.township_id:
         raise ZbRefused("此人不属于本乡镇；名册外人员须先由县局分派乡镇")
     today = timezone.localdate()
