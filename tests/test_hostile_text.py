@@ -16,6 +16,8 @@ from applications.models import Case, Lead, PolicyVersion
 from applications.policy.services import policy_load_preset
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
+from monitoring.models import Threshold
+from monitoring.run import monitoring_now
 from payouts import services as payouts
 from recipients.models import Township, Village
 from reports.facts import refresh_facts
@@ -63,6 +65,8 @@ def hostile_county(db, township, village, clerk, reviewer, approver, finance):
         secondary_now(reason=HOSTILE[:50])
         batch = payouts.batch_create(user=finance, purpose=f"救助{HOSTILE}"[:50])
         refresh_facts(year=2025)
+        Threshold.objects.create(county=township.county, year=2025, population="registry", amount=Decimal("1000"))
+        monitoring_now(month=datetime.date(2025, 9, 1))
     return {"person": person, "case": Case.objects.filter(source=Case.Source.WINDOW).get(), "batch": batch}
 
 
@@ -89,6 +93,8 @@ def pages(objects):
     yield reverse("applications:secondary_list") + "?year=2025"
     yield reverse("applications:warning_list") + "?year=2025&distance=100000"
     yield reverse("applications:job_list")
+    yield reverse("monitoring:listing_list") + "?month=2025-09"
+    yield reverse("monitoring:zb_list")
     yield reverse("applications:case_list")
     yield reverse("applications:approval_queue")
     yield reverse("applications:case_detail", args=[case.pk])

@@ -133,3 +133,26 @@ def test_a_county_without_thresholds_is_not_judged_and_says_so(registered):
     settle(registered, day=datetime.date(2026, 3, 10))
     done = run()
     assert done.above == 0 and "未设置 2026 年" in done.message
+
+
+def test_a_settlement_import_runs_the_month_again(registered, thresholds, django_capture_on_commit_callbacks):
+    from types import SimpleNamespace
+
+    from settlements.models import SettlementImport
+    from settlements.signals import settlements_applied
+
+    settle(registered, day=datetime.date(2026, 3, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        settlements_applied.send(
+            sender=SettlementImport, record=SimpleNamespace(pk=7), changed=True, person_ids=[registered.pk]
+        )
+        settlements_applied.send(sender=SettlementImport, record=SimpleNamespace(pk=8), changed=True, person_ids=[])
+    done = MonitoringRun.objects.get()  # two imports in one transaction: one run
+    assert (done.status, done.month, done.listed_new) == ("done", JUNE, 1)
+
+
+def test_the_monthly_schedule_is_declared():
+    from config.schedules import MONTHLY_MONITORING, SCHEDULES
+
+    monthly = next(s for s in SCHEDULES if s.name == MONTHLY_MONITORING)
+    assert (monthly.task, monthly.day_of_month) == ("monitoring.monthly", "1")
