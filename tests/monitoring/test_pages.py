@@ -117,7 +117,7 @@ def test_menu_dashboard_and_person_panel(two_townships, reviewer, admin_user, cl
 
 
 def test_run_on_demand_from_the_page(
-    registered, thresholds, reviewer, clerk, client, django_capture_on_commit_callbacks
+    registered, thresholds, reviewer, clerk, client, django_capture_on_commit_callbacks, eager_tasks
 ):
     settle(registered, day=datetime.date(2026, 3, 10))
     client.force_login(clerk)

@@ -135,7 +135,9 @@ def test_a_county_without_thresholds_is_not_judged_and_says_so(registered):
     assert done.above == 0 and "未设置 2026 年" in done.message
 
 
-def test_a_settlement_import_runs_the_month_again(registered, thresholds, django_capture_on_commit_callbacks):
+def test_a_settlement_import_runs_the_month_again(
+    registered, thresholds, django_capture_on_commit_callbacks, eager_tasks
+):
     from types import SimpleNamespace
 
     from settlements.models import SettlementImport
