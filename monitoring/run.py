@@ -182,7 +182,6 @@ def _list_batch(run: MonitoringRun, window: Window, batch: list, figures: dict) 
             "year_to_date": ytd,
             "threshold": threshold,
             "basis": basis,
-            "run": run,
         }
         watch = watches.get(number)
         if watch is None:
@@ -197,23 +196,29 @@ def _list_batch(run: MonitoringRun, window: Window, batch: list, figures: dict) 
                 last_figure=figure,
             )
             new_watches.append(watch)
-            new_lines.append((watch, Listing(reason=Listing.Reason.NEW, **line)))
+            new_lines.append((watch, Listing(reason=Listing.Reason.NEW, run=run, **line)))
             figures["listed_new"] += 1
             continue
+        dirty = False
         if person_id and watch.person_id != person_id:
             watch.person_id, watch.township_id, watch.county_id = person_id, township_id, county_id
+            dirty = True
         if watch.last_listed == month and watch.pk in this_month:
+            # The month run again: its line follows the figures; nothing is written when nothing changed.
             existing = this_month[watch.pk]
-            for key, value in line.items():
-                setattr(existing, key, value)
-            changed_lines.append(existing)
-            watch.last_figure = figure
+            if any(getattr(existing, key) != value for key, value in line.items()):
+                for key, value in line.items():
+                    setattr(existing, key, value)
+                changed_lines.append(existing)
+            if watch.last_figure != figure:
+                watch.last_figure, dirty = figure, True
         elif watch.last_listed.year < month.year or figure - watch.last_figure >= step:
             reason = Listing.Reason.NEW_YEAR if watch.last_listed.year < month.year else Listing.Reason.GROWTH
-            new_lines.append((watch, Listing(reason=reason, **line)))
-            watch.last_listed, watch.last_figure = month, figure
+            new_lines.append((watch, Listing(reason=reason, run=run, **line)))
+            watch.last_listed, watch.last_figure, dirty = month, figure, True
             figures["listed_again"] += 1
-        changed_watches.append(watch)
+        if dirty:
+            changed_watches.append(watch)
     Watch.objects.bulk_create(new_watches, batch_size=1000)
     for watch, listing in new_lines:
         listing.watch = watch
@@ -223,6 +228,6 @@ def _list_batch(run: MonitoringRun, window: Window, batch: list, figures: dict) 
     )
     Listing.objects.bulk_update(
         changed_lines,
-        ["population", "categories", "rolling", "year_to_date", "threshold", "basis", "run"],
+        ["population", "categories", "rolling", "year_to_date", "threshold", "basis"],
         batch_size=1000,
     )
