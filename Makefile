@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python manage.py bench_secondary
 	$(BIN)/python manage.py bench_payouts
 	$(BIN)/python manage.py bench_dashboard
+	$(BIN)/python manage.py bench_monitoring
 
 clean:
 	rm -rf $(VENV) var
