@@ -21,8 +21,8 @@ from applications.policy.services import policy_load_preset
 from applications.proactive import services as lead_services
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
-from monitoring.demo import seed_monitoring
 from imports.services import import_apply, import_confirm, import_create, import_validate
+from monitoring.demo import seed_monitoring
 from payouts import services as ps
 from recipients import demo
 from recipients.categories import parse_source
