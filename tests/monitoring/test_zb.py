@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from applications.models import Lead, RegionIncome
@@ -163,3 +164,20 @@ def test_the_pages_walk_the_application(listed, clerk, reviewer, approver, outsi
     assert application.status == ZbApplication.Status.APPROVED
     client.force_login(outsider)
     assert client.get(detail).status_code == 404
+
+
+def test_scans_are_served_only_to_who_may_see_the_application(listed, clerk, reviewer, outsider, township, client):
+    listing, _ = listed
+    watch_assign(watch=listing.watch, township=township, user=reviewer)
+    application = zb_open(listing=listing, user=clerk, declared_income=D("1000"))
+    client.force_login(clerk)
+    detail = reverse("monitoring:zb_detail", args=[application.pk])
+    upload = SimpleUploadedFile("核查.png", blank_scan_png(), content_type="image/png")
+    client.post(detail, {"step": "scan", "file": upload})
+    scan = application.scans.get()
+    assert client.get(reverse("monitoring:zb_scan", args=[scan.pk])).status_code == 200
+    fake = SimpleUploadedFile("核查.pdf", blank_scan_png(), content_type="application/pdf")
+    client.post(detail, {"step": "scan", "file": fake})
+    assert application.scans.count() == 1  # content and name disagree: refused
+    client.force_login(outsider)
+    assert client.get(reverse("monitoring:zb_scan", args=[scan.pk])).status_code == 404
