@@ -12,6 +12,7 @@ from accounts.roles import PREFECTURE_ROLES, Role
 from applications.models import Lead, YearlyBurden
 from applications.policy.services import policy_load_preset
 from audit.services import audit_record
+from monitoring.models import Listing, Watch, ZbApplication
 from payouts.models import PayoutBatch
 from recipients.models import Person, RosterImport
 from reports.models import FundEntry
@@ -69,6 +70,39 @@ def _county(name, code, township_name):
     )
     FundEntry.objects.create(county=county, year=2026, source="grant", amount=Decimal("1000"))
     audit_record(actor=None, action="case.create", obj=case)
+    watch = Watch.objects.create(
+        id_number=person.id_number,
+        name=person.name,
+        person=person,
+        county=county,
+        township=township,
+        first_warned=datetime.date(2026, 6, 1),
+        last_listed=datetime.date(2026, 6, 1),
+        last_figure=Decimal("30000"),
+    )
+    listing = Listing.objects.create(
+        watch=watch,
+        month=datetime.date(2026, 6, 1),
+        reason="new",
+        population="general",
+        rolling=Decimal("30000"),
+        year_to_date=Decimal("30000"),
+        threshold=Decimal("26000"),
+        basis="calendar",
+    )
+    window = UserFactory(username=f"clerk-{code}", role=Role.CLERK, township=township)
+    zb = ZbApplication.objects.create(
+        number=f"ZB-{code}",
+        listing=listing,
+        watch=watch,
+        id_number=person.id_number,
+        name=person.name,
+        township=township,
+        declared_income=Decimal("1000"),
+        medical_rolling=Decimal("30000"),
+        medical_year=Decimal("30000"),
+        opened_by=window,
+    )
     return {
         "county": county,
         "township": township,
@@ -79,6 +113,7 @@ def _county(name, code, township_name):
             "batch": reverse("payouts:batch_detail", args=[batch.pk]),
             "policy": reverse("applications:policy_detail", args=[policy.pk]),
             "roster import": reverse("recipients:import_detail", args=[roster.pk]),
+            "zb application": reverse("monitoring:zb_detail", args=[zb.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -90,6 +125,8 @@ def _county(name, code, township_name):
             "applications:policy_list": name,
             "recipients:import_list": f"{name}名册.csv",
             "audit:event_list": case.number,
+            "monitoring:listing_list": person.name,
+            "monitoring:zb_list": f"ZB-{code}",
         },
     }
 
@@ -111,10 +148,14 @@ def _may(user, path: str) -> bool:
         "secondary": "applications.view_yearlyburden",
         "warnings": "applications.view_yearlyburden",
         "audit": "audit.view_auditevent",
+        "monitoring": "monitoring.view_listing",
+        "zb": "monitoring.view_zbapplication",
     }
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:
         part = "imports"
+    if part == "monitoring" and "/zb/" in path:
+        part = "zb"
     return part is None or user.has_perm(perms[part])
 
 
@@ -271,9 +312,11 @@ def test_settlements_are_the_county_of_the_person_they_name(client, two_counties
     city = UserFactory(username="city-sup", role=Role.CITY_SUPERVISOR, county=None)
     assert set(Settlement.objects.visible_to(city).values_list("number", flat=True)) == {"JS-A", "JS-B", "JS-U"}
     PersonFactory(township=b["township"], id_number=unregistered)  # registered later, in the other county
-    assert set(Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
-        "number", flat=True
-    )) == {"JS-A"}
+    assert set(
+        Settlement.objects.visible_to(UserFactory(role=Role.REVIEWER, county=a["county"])).values_list(
+            "number", flat=True
+        )
+    ) == {"JS-A"}
 
 
 def test_a_countys_job_is_hidden_from_the_other_county(client, two_counties):
