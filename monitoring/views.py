@@ -20,7 +20,7 @@ from .models import Listing, MonitoringRun, Population, Push, Watch, ZbApplicati
 from .run import MonitoringRefused, monitoring_request, month_of
 from .selectors import latest_month, month_listings
 from .services import AssignRefused, watch_assign
-from .zb import ZbRefused, holds_identity, zb_attach, zb_decide, zb_open, zb_verify
+from .zb import ZbRefused, identity_holders, zb_attach, zb_decide, zb_open, zb_verify
 
 
 def _int(value) -> int:
@@ -64,11 +64,10 @@ def listing_list(request):
         ).values_list("id_number", flat=True)
     )
     can_open = request.user.has_perm("monitoring.open_zbapplication") and request.user.township_scoped
+    holding = identity_holders([line.watch.id_number for line in lines], today) if can_open else set()
     for line in lines:
         line.zb_open = line.watch.id_number in open_ids
-        line.may_open = (
-            can_open and not line.zb_open and not line.categories and not holds_identity(line.watch.id_number, today)
-        )
+        line.may_open = can_open and not line.zb_open and line.watch.id_number not in holding
     page.object_list = lines
     visible_months = Listing.objects.visible_to(request.user).values_list("month", flat=True).distinct()
     return render(

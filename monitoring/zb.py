@@ -34,6 +34,12 @@ def holds_identity(id_number: str, day: datetime.date) -> bool:
     return Identity.objects.filter(person__id_number=id_number).valid_on(day).exists()
 
 
+def identity_holders(id_numbers: list[str], day: datetime.date) -> set[str]:
+    """Of these ID numbers, those whose person holds an identity valid on the day (one query)."""
+    found = Identity.objects.filter(person__id_number__in=id_numbers).valid_on(day)
+    return set(found.values_list("person__id_number", flat=True))
+
+
 def _household(members) -> list[dict]:
     rows = []
     for member in members or []:
