@@ -28,6 +28,7 @@ from .selectors import limits_for
 logger = logging.getLogger(__name__)
 
 TASK = "monitoring.run"
+STALE_AFTER = datetime.timedelta(minutes=30)  # far beyond a prefecture's run
 BATCH = 5000
 R = MonitoringRun.Status
 ROLLING = Threshold.Basis.ROLLING
@@ -64,6 +65,10 @@ def monitoring_request(
     """Queue a run of the month (joining one already waiting for it), its task sent once the transaction
     commits."""
     with transaction.atomic():
+        # A run whose worker died wrote nothing (one transaction); it is marked so, and the month can run again.
+        MonitoringRun.objects.filter(status=R.RUNNING, started_at__lt=timezone.now() - STALE_AFTER).update(
+            status=R.FAILED, finished_at=timezone.now(), message="任务中断：运行它的进程已停止，未写入任何结果"
+        )
         waiting = MonitoringRun.objects.filter(month=month, county_id=county_id, status=R.QUEUED).first()
         if waiting is not None:
             return waiting

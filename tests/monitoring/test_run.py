@@ -158,3 +158,15 @@ def test_the_monthly_schedule_is_declared():
 
     monthly = next(s for s in SCHEDULES if s.name == MONTHLY_MONITORING)
     assert (monthly.task, monthly.day_of_month) == ("monitoring.monthly", "1")
+
+
+def test_a_run_left_running_by_a_dead_worker_is_marked_failed(registered, thresholds):
+    from django.utils import timezone
+
+    lost = MonitoringRun.objects.create(
+        month=JUNE, status=MonitoringRun.Status.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    settle(registered, day=datetime.date(2026, 3, 10))
+    assert run().listed_new == 1
+    lost.refresh_from_db()
+    assert lost.status == MonitoringRun.Status.FAILED and "中断" in lost.message
