@@ -54,6 +54,7 @@ bench: install $(BIN)/.bench-installed
 	$(BIN)/python manage.py bench_payouts
 	$(BIN)/python manage.py bench_dashboard
 	$(BIN)/python manage.py bench_subsidy
+	$(BIN)/python manage.py bench_monitoring
 
 clean:
 	rm -rf $(VENV) var

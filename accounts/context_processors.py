@@ -33,6 +33,10 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         found.append(("比对任务", reverse("applications:job_list")))
     if has("subsidies.view_subsidyentry"):
         found.append(("资助参保名单", reverse("subsidies:entry_list")))
+    if has("monitoring.view_listing"):
+        found.append(("监测预警", reverse("monitoring:listing_list")))
+    if has("monitoring.view_zbapplication"):
+        found.append(("因病致贫认定", reverse("monitoring:zb_list")))
     data = []
     if has("recipients.view_rosterimport"):
         data.append(("名册导入", reverse("recipients:import_list")))

@@ -37,6 +37,7 @@ SUPERVISION_READ = RECOVERY_READ + ["supervision.view_suggestion", "supervision.
 # 回访 and complaints (DOMAIN §12.3): who reads the plans, calls and tickets, who calls, who answers tickets.
 FOLLOWUP_READ = ["followups.view_followupplan", "followups.view_ticket"]
 FOLLOWUP_WORK = ["followups.record_followupcall", "followups.handle_ticket"]
+MONITOR_READ = ["monitoring.view_listing", "monitoring.view_zbapplication"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: PERSON_READ
@@ -51,7 +52,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + RECOVERY_READ
     + FOLLOWUP_READ
     + FOLLOWUP_WORK
-    + ["applications.receive_case", "applications.work_lead", "subsidies.work_subsidyentry", "reports.view_dashboard"],
+    + MONITOR_READ
+    + [
+        "applications.receive_case",
+        "applications.work_lead",
+        "subsidies.work_subsidyentry",
+        "reports.view_dashboard",
+        "monitoring.open_zbapplication",
+    ],
     Role.REVIEWER: PERSON_READ
     + PII
     + IMPORT
@@ -66,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUPERVISION_READ
     + FOLLOWUP_READ
     + FOLLOWUP_WORK
+    + MONITOR_READ
     + ["followups.manage_followupplan"]
     + [
         "applications.review_case",
@@ -76,7 +85,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supervision.request_writeoff",
         "supervision.draw_auditsample",
         "supervision.check_auditsample",
-    ],
+    ]
+    + ["monitoring.run_monitoring", "monitoring.push_listing", "monitoring.change_watch"],
     Role.APPROVER: PERSON_READ
     + POLICY_READ
     + CASE_READ
@@ -86,7 +96,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_LIST
     + SUPERVISION_READ
     + FOLLOWUP_READ
-    + ["applications.approve_case", "supervision.approve_writeoff"],
+    + MONITOR_READ
+    + ["applications.approve_case", "supervision.approve_writeoff", "monitoring.decide_zbapplication"],
     Role.FINANCE: PERSON_READ
     + PII
     + CASE_READ
@@ -111,6 +122,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SUBSIDY_LIST
     + SUPERVISION_READ
     + FOLLOWUP_READ
+    + MONITOR_READ
     + [
         "recipients.view_rosterimport",
         "subsidies.view_enrolmentimport",
@@ -180,6 +192,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "subsidies.activate_subsidyruleset",
         *ENROLMENT,
         "payouts.override_funds",
+        "monitoring.view_threshold",
+        "monitoring.add_threshold",
+        "monitoring.change_threshold",
+        "monitoring.delete_threshold",
     ],
 }
 

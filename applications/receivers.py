@@ -1,7 +1,7 @@
 """How the applications react to what the layers below announce, and to their own case workflow: connected
 once at start-up (apps.ApplicationsConfig.ready)."""
 
-from recipients.signals import roster_applied
+from recipients.signals import identities_granted, roster_applied
 from settlements.signals import settlements_applied
 
 from .cases.services import register_source
@@ -15,6 +15,12 @@ def after_roster(sender, *, record, changed: bool, user=None, **kwargs):
     if changed:
         # A new or backdated identity can make earlier settlements eligible.
         crosscheck_after_commit(user=user, reason=f"名册导入 #{record.pk} 之后")
+
+
+def after_identities(sender, *, person_ids, user=None, reason: str = "", **kwargs):
+    # An identity entered by the registry's service (a 因病致贫 identification) makes the person's settlements
+    # inside its window eligible: the next cross-check finds them like anyone's.
+    crosscheck_after_commit(user=user, reason=reason or "登记救助身份之后")
 
 
 def after_settlements(sender, *, record, changed: bool, person_ids, user=None, **kwargs):
@@ -39,5 +45,6 @@ def after_decision(sender, *, cases, action: str, **kwargs):
 def connect() -> None:
     register_source(Case.Source.SECONDARY, SECONDARY_RULES)
     roster_applied.connect(after_roster, dispatch_uid="applications.after_roster")
+    identities_granted.connect(after_identities, dispatch_uid="applications.after_identities")
     settlements_applied.connect(after_settlements, dispatch_uid="applications.after_settlements")
     cases_transitioned.connect(after_decision, dispatch_uid="applications.after_decision")

@@ -12,6 +12,7 @@ NIGHTLY_SECONDARY = "二次救助测算（每晚）"
 NIGHTLY_REPORTS = "统计汇总刷新（每晚）"
 NIGHTLY_SESSIONS = "清理过期会话（每晚）"
 MONTHLY_SAMPLE = "基金监管抽查（每月 1 日）"
+MONTHLY_MONITORING = "监测预警（每月）"
 SWEEP = "检查中断的任务（每 2 分钟）"
 SWEEP_IMPORTS = "检查中断的导入（每 2 分钟）"
 ESCALATE_TICKETS = "投诉工单超期升级（每小时）"
@@ -34,6 +35,9 @@ SCHEDULES = [
     Schedule(NIGHTLY_SECONDARY, "applications.secondary_nightly", 3, 0, "二次救助测算：全部人员、全部年度"),
     Schedule(NIGHTLY_REPORTS, "reports.nightly", 4, 0, "重建今年和去年的统计汇总；删除过期报表文件"),
     Schedule(MONTHLY_SAMPLE, "supervision.monthly_sample", 5, 0, "上月批准的零星报销案件随机抽查（各县，记录种子）", 1),
+    Schedule(
+        MONTHLY_MONITORING, "monitoring.monthly", 5, 0, "监测预警：当月名单（全部县区，一次计算）", day_of_month="1"
+    ),
     Schedule(SWEEP, "applications.sweep_jobs", "*", "*/2", "运行中但心跳停止超过 3 分钟的任务标记为失败"),
     Schedule(SWEEP_IMPORTS, "imports.sweep", "*", "*/2", "校验或写入中断的导入标记为失败；未开始的步骤重新投递"),
     Schedule(ESCALATE_TICKETS, "followups.escalate_overdue", "*", 15, "超过答复期限仍未答复的乡镇工单转县局承办"),

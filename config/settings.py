@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "reports",
     "subsidies",
     "followups",
+    "monitoring",
     "demo",
 ]
 

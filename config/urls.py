@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("followups/", include("followups.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -151,9 +151,7 @@ def _check_tree(found: dict[str, str], first_row: dict[str, int]) -> list[str]:
             parent = code[: len(code) - 3]
             known = parent in found or parent in (stored_counties if len(parent) == 6 else stored_townships)
             if not known:
-                errors.append(
-                    f"第 {first_row[code]} 行：{name}（{code}）的上级代码 {parent} 不在文件中，系统中也没有"
-                )
+                errors.append(f"第 {first_row[code]} 行：{name}（{code}）的上级代码 {parent} 不在文件中，系统中也没有")
                 continue
         other = names_under.setdefault((parent, name), code)
         if other != code:

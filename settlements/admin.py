@@ -11,7 +11,6 @@ from .models import MedicalCategory, SettlementImport
 # in the admin for the same reason.
 
 
-
 @admin.register(SettlementImport)
 class SettlementImportAdmin(CountyScopedAdminMixin, ImportRecordAdmin):
     """A county administrator sees their county's imports; the prefecture's (county empty) only 市级管理."""

@@ -14,6 +14,7 @@ from applications.policy.services import policy_load_preset
 from audit.services import audit_record
 from followups.models import Ticket
 from followups.plans import plan_create, plan_scope
+from monitoring.models import Listing, Watch, ZbApplication
 from payouts.models import PayoutBatch
 from recipients.models import Person, RosterImport
 from reports.models import FundEntry
@@ -116,6 +117,39 @@ def _county(name, code, township_name):
     sample = AuditSample.objects.create(
         county=county, month=datetime.date(2026, 11, 1), seed=int(code), share=Decimal("0.05"), minimum=2
     )
+    watch = Watch.objects.create(
+        id_number=person.id_number,
+        name=person.name,
+        person=person,
+        county=county,
+        township=township,
+        first_warned=datetime.date(2026, 6, 1),
+        last_listed=datetime.date(2026, 6, 1),
+        last_figure=Decimal("30000"),
+    )
+    listing = Listing.objects.create(
+        watch=watch,
+        month=datetime.date(2026, 6, 1),
+        reason="new",
+        population="general",
+        rolling=Decimal("30000"),
+        year_to_date=Decimal("30000"),
+        threshold=Decimal("26000"),
+        basis="calendar",
+    )
+    window = UserFactory(username=f"clerk-{code}", role=Role.CLERK, township=township)
+    zb = ZbApplication.objects.create(
+        number=f"ZB-{code}",
+        listing=listing,
+        watch=watch,
+        id_number=person.id_number,
+        name=person.name,
+        township=township,
+        declared_income=Decimal("1000"),
+        medical_rolling=Decimal("30000"),
+        medical_year=Decimal("30000"),
+        opened_by=window,
+    )
     return {
         "county": county,
         "township": township,
@@ -136,6 +170,7 @@ def _county(name, code, township_name):
             "call list": reverse("followups:call_list", args=[plan.pk, township.pk]),
             "call": reverse("followups:call_detail", args=[call.pk]),
             "ticket": reverse("followups:ticket_detail", args=[ticket.pk]),
+            "zb application": reverse("monitoring:zb_detail", args=[zb.pk]),
         },
         # What each list shows of the county: a text found only in its own rows.
         "marks": {
@@ -155,6 +190,8 @@ def _county(name, code, township_name):
             "supervision:sample_list": str(sample.seed),
             "followups:plan_list": plan.number,
             "followups:ticket_list": ticket.number,
+            "monitoring:listing_list": person.name,
+            "monitoring:zb_list": f"ZB-{code}",
         },
     }
 
@@ -180,6 +217,8 @@ def _may(user, path: str) -> bool:
         "suggestions": "supervision.view_suggestion",
         "samples": "supervision.view_auditsample",
         "followups": "followups.view_followupplan",
+        "monitoring": "monitoring.view_listing",
+        "zb": "monitoring.view_zbapplication",
     }
     part = next((p for p in perms if f"/{p}/" in path), None)
     if part == "recipients" and "/imports/" in path:
@@ -191,6 +230,8 @@ def _may(user, path: str) -> bool:
         elif "/imports/" in path:
             needs = "subsidies.view_enrolmentimport"
         return user.has_perm(needs)
+    if part == "monitoring" and "/zb/" in path:
+        part = "zb"
     return part is None or user.has_perm(perms[part])
 
 

@@ -18,6 +18,8 @@ from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
 from followups.calls import Result, call_record
 from followups.plans import plan_create, plan_scope
+from monitoring.models import Threshold
+from monitoring.run import monitoring_now
 from payouts import services as payouts
 from recipients.models import Township, Village
 from reports.facts import refresh_facts
@@ -69,6 +71,8 @@ def hostile_county(db, township, village, clerk, reviewer, approver, finance):
         batch.lines.update(status="paid", resolved_at=NOW)
         plan = plan_create(user=None, scope=plan_scope(user=None, batch=batch), method="all", note=HOSTILE)
         call, ticket = call_record(call=plan.calls.first(), user=clerk, result=Result(receipt="missing", note=HOSTILE))
+        Threshold.objects.create(county=township.county, year=2025, population="registry", amount=Decimal("1000"))
+        monitoring_now(month=datetime.date(2025, 9, 1))
     return {
         "person": person,
         "case": Case.objects.filter(source=Case.Source.WINDOW).get(),
@@ -102,6 +106,8 @@ def pages(objects):
     yield reverse("applications:secondary_list") + "?year=2025"
     yield reverse("applications:warning_list") + "?year=2025&distance=100000"
     yield reverse("applications:job_list")
+    yield reverse("monitoring:listing_list") + "?month=2025-09"
+    yield reverse("monitoring:zb_list")
     yield reverse("applications:case_list")
     yield reverse("applications:approval_queue")
     yield reverse("applications:case_detail", args=[case.pk])

@@ -22,6 +22,7 @@ from applications.proactive import services as lead_services
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
 from imports.services import import_apply, import_confirm, import_create, import_validate
+from monitoring.demo import seed_monitoring
 from payouts import services as ps
 from recipients import demo
 from recipients.categories import parse_source
@@ -317,6 +318,15 @@ class Command(BaseCommand):
                     rng, f"GZ2026{n:07d}", number, demo.make_name(rng), service_date=_date(rng, start, end)
                 )
             )
+        # Someone in no registry with two heavy stays: the 监测预警's shortlist for 因病致贫 identification.
+        self.zb_candidate = demo.make_id_number(rng, "440981", datetime.date(1962, 3, 8))
+        for day in (datetime.date(2026, 3, 2), datetime.date(2026, 8, 17)):
+            n += 1
+            row = sdemo.settlement_row(
+                rng, f"GZ2026{n:07d}", self.zb_candidate, "陈永福", service_date=day, inpatient=True, onestop_ratio=0
+            )
+            row[9:13] = ["42000.00", "38000.00", "20000.00", "6000.00"]
+            rows.append(row)
         # The Taishan case: a 低保 resident of 石鼓镇 treated out of the province, nothing paid one-stop.
         person = (
             Person.objects.filter(township__name="石鼓镇", identities__category="DB", identities__valid_to__isnull=True)
@@ -357,6 +367,10 @@ class Command(BaseCommand):
         for case in Case.objects.filter(source=Case.Source.SECONDARY, township=clerk.township).order_by("number")[:3]:
             case_approve(case=case, user=approver, comment="同意")
         self._payouts(clerk.township)
+        self.stdout.write(
+            "  "
+            + seed_monitoring(county=clerk.township.county, reviewer=user, clerk=clerk, candidate=self.zb_candidate)
+        )
 
     def _payouts(self, township):
         """One batch paid through the bank (one line failed: the account was closed), one waiting for review."""
