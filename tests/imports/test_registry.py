@@ -35,7 +35,7 @@ def test_each_format_has_its_pages_and_labelled_audit_actions(kind):
 
 def test_an_unknown_format_is_a_lookup_error():
     with pytest.raises(LookupError):
-        get_format("followup")
+        get_format("no_such_format")
     with pytest.raises(LookupError):
         format_for_model(dict)
 
