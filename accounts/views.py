@@ -12,6 +12,7 @@ from payouts.models import PayoutBatch
 from payouts.services import awaiting_correction, payable_cases
 from recipients.models import RosterImport
 from recipients.selectors import people_by_township, registry_summary
+from supervision.selectors import queue_counts
 
 from .forms import LoginForm
 from .models import User
@@ -54,6 +55,15 @@ def _work_queues(user) -> list[dict]:
             {"label": "批次待回盘", "count": mine.filter(status=PayoutBatch.Status.EXPORTED).count(), "url": batches},
             {"label": "收款账户待更正或补录", "count": awaiting_correction().filter(**county).count(), "url": batches},
         ]
+    counts = queue_counts(user)  # 基金监管: suggestions to confirm, sample cases to check, write-offs to decide
+    for key, label, url in (
+        ("suggestions", "追回建议待确认", "supervision:suggestion_list"),
+        ("samples", "抽查待复核", "supervision:sample_list"),
+        ("writeoffs", "核销待审批", "supervision:recovery_list"),
+    ):
+        if key in counts:
+            target = reverse(url) + ("?writeoff=on" if key == "writeoffs" else "")
+            queues.append({"label": label, "count": counts[key], "url": target})
     return queues
 
 

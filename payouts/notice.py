@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
+from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Sum
 from django.utils import timezone
 
 from applications.models import Bill, Case
@@ -104,6 +104,11 @@ def notice_terms(batch: PayoutBatch, notice_date: datetime.date, days: int | Non
     )
 
 
+# The assistance granted, which the notice makes public: what a line pays plus what it kept back against a
+# recovery (抵扣 settles a debt of the payee; it does not make the assistance smaller).
+GRANTED = ExpressionWrapper(F("amount") + F("offset"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
 def public_notice(batch: PayoutBatch, *, notice_date: datetime.date, by_township: bool = False) -> bytes:
     """The notice of the batch's live lines; the same batch and notice date give the same bytes."""
     terms = notice_terms(batch, notice_date)
@@ -114,13 +119,16 @@ def public_notice(batch: PayoutBatch, *, notice_date: datetime.date, by_township
         live.annotate(
             inpatient=Exists(granted.filter(visit_type=VisitType.INPATIENT)),
             outpatient=Exists(granted.exclude(visit_type=VisitType.INPATIENT)),
+            granted=GRANTED,
         )
         .order_by("township__name", "reference")
-        .values_list("township__name", "case__person__name", "id_number", "source", "inpatient", "outpatient", "amount")
+        .values_list(
+            "township__name", "case__person__name", "id_number", "source", "inpatient", "outpatient", "granted"
+        )
     )
     groups = {
         name: (n, total)
-        for name, n, total in live.values_list("township__name").annotate(n=Count("pk"), total=Sum("amount"))
+        for name, n, total in live.values_list("township__name").annotate(n=Count("pk"), total=Sum(GRANTED))
     }
     stamp = datetime.datetime.combine(notice_date, datetime.time())
     with batch_workbook(batch, f"{terms.county}{TITLE} {batch.number}", stamp) as (workbook, result):

@@ -145,44 +145,34 @@ def _cancel_offset(request, recovery):
     return "已撤销抵扣，该笔发放恢复原金额"
 
 
+def _offset_next(request, recovery):
+    on = request.POST.get("on") == "1"
+    recoveries.recovery_set_offset_next(recovery=recovery, user=request.user, offset_next=on)
+    return "已设置：下次发放时抵扣" if on else "已取消下次发放抵扣"
+
+
+def _writeoff_request(request, recovery):
+    recoveries.writeoff_request(recovery=recovery, user=request.user, reason=request.POST.get("reason", ""))
+    return "已申请核销，待另一人审批"
+
+
+def _writeoff(approve: bool):
+    def decide(request, recovery):
+        comment = request.POST.get("reason", "")
+        recoveries.writeoff_decide(recovery=recovery, user=request.user, approve=approve, comment=comment)
+        return "已核销" if approve else "已不同意核销，继续追回"
+
+    return decide
+
+
 ACTIONS = {
     "repay": (_repay, "supervision.record_repayment"),
     "offset": (_offset, "supervision.record_repayment"),
     "cancel_offset": (_cancel_offset, "supervision.record_repayment"),
-    "offset_next": (
-        lambda request, r: (
-            recoveries.recovery_set_offset_next(
-                recovery=r, user=request.user, offset_next=request.POST.get("on") == "1"
-            )
-            and ("已设置：下次发放时抵扣" if request.POST.get("on") == "1" else "已取消下次发放抵扣")
-        ),
-        "supervision.record_repayment",
-    ),
-    "writeoff_request": (
-        lambda request, r: (
-            recoveries.writeoff_request(recovery=r, user=request.user, reason=request.POST.get("reason", ""))
-            and "已申请核销，待另一人审批"
-        ),
-        "supervision.request_writeoff",
-    ),
-    "writeoff_approve": (
-        lambda request, r: (
-            recoveries.writeoff_decide(
-                recovery=r, user=request.user, approve=True, comment=request.POST.get("reason", "")
-            )
-            and "已核销"
-        ),
-        "supervision.approve_writeoff",
-    ),
-    "writeoff_reject": (
-        lambda request, r: (
-            recoveries.writeoff_decide(
-                recovery=r, user=request.user, approve=False, comment=request.POST.get("reason", "")
-            )
-            and "已不同意核销，继续追回"
-        ),
-        "supervision.approve_writeoff",
-    ),
+    "offset_next": (_offset_next, "supervision.record_repayment"),
+    "writeoff_request": (_writeoff_request, "supervision.request_writeoff"),
+    "writeoff_approve": (_writeoff(True), "supervision.approve_writeoff"),
+    "writeoff_reject": (_writeoff(False), "supervision.approve_writeoff"),
 }
 
 

@@ -193,7 +193,7 @@ def test_finance_builds_reviews_exports_a_batch_and_imports_the_return(live_serv
 
     from applications.models import Case
     from payouts.models import PayoutBatch
-    from tests.factories import PersonFactory
+    from tests.factories import PersonFactory, fund_county
 
     for n, amount in enumerate(["5600.00", "1234.56"]):
         person = PersonFactory(township=township, name=f"收款人{n}")
@@ -207,6 +207,7 @@ def test_finance_builds_reviews_exports_a_batch_and_imports_the_return(live_serv
             payee_bank="中国农业银行高州支行",
             payee_account=f"62284800001234567{n}",
         )
+    fund_county(township.county)  # funds received: the batch may be locked (reports.funds)
     UserFactory(username="fay", role=Role.FINANCE, password="County-finance-2026")
     UserFactory(username="gus", role=Role.FINANCE, password="County-finance-2027")
     browser = browser_page.context.browser

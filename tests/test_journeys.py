@@ -14,6 +14,7 @@ from django.utils import timezone
 from applications.models import Case, Lead
 from recipients.demo import to_csv
 from recipients.models import Person
+from supervision.models import AuditSample, Recovery, Suggestion
 from tests.browser import ARTIFACTS, axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser]
@@ -181,6 +182,14 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     reviewer.look("secondary")
     secondary = Case.objects.filter(source=Case.Source.SECONDARY, status=Case.Status.APPROVAL).first()
     reviewer.go(f"/cases/{secondary.pk}/", "secondary-case", full_page=True)
+    # 基金监管: the suggestion the demo's 民政 correction raised, the recoveries, this month's sample.
+    reviewer.page.click("nav >> text=救助办理")
+    reviewer.page.click("nav >> text=追回建议")
+    reviewer.look("suggestions")
+    reviewer.go(f"/supervision/suggestions/{Suggestion.objects.filter(status='open').first().pk}/", "suggestion")
+    reviewer.go("/supervision/recoveries/", "recoveries")
+    reviewer.go(f"/supervision/recoveries/{Recovery.objects.order_by('pk').first().pk}/", "recovery", full_page=True)
+    reviewer.go(f"/supervision/samples/{AuditSample.objects.get().pk}/", "sample")
     problems += reviewer.problems
 
     # The approver: the queue filtered to one township, a confirm that says what will be paid.
@@ -216,6 +225,9 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     finance.look("batches")
     finance.page.click("[data-testid=batches] a >> nth=0")
     finance.look("batch", full_page=True)
+    finance.page.click("nav >> text=统计")
+    finance.page.click("nav >> text=资金监控")
+    finance.look("funds")
     problems += finance.problems
 
     # The supervisor: the dashboard.

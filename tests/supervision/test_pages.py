@@ -162,3 +162,26 @@ def test_the_dashboard_shows_recoveries_by_reason_and_township_and_the_fund_net_
     page = client_for(client, supervisor).get(reverse("reports:dashboard") + "?year=2026").text
     assert 'data-testid="recoveries-by-reason"' in page and "身份不符" in page and "5,600.00 元" in page
     assert 'data-testid="fund-returned"' in page
+
+
+def test_the_excel_report_has_the_recoveries_by_reason_and_township(recovery, township):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.excel import report_workbook
+
+    book = load_workbook(io.BytesIO(report_workbook(year=2026, county=township.county)))
+    rows = [r for r in book["追回"].iter_rows(values_only=True) if any(r)]
+    assert ("身份不符", 1, 5600, 0, 0, 5600) in rows and (township.name, 1, 5600, 0, 0, 5600) in rows
+    summary = [r for r in book["汇总"].iter_rows(values_only=True) if r[0] == "追回款退回基金"]
+    assert summary and summary[0][1] == 0
+
+
+def test_the_home_page_counts_the_reviewers_and_approvers_work(client, recovery, reviewer, approver, finance):
+    from supervision.recoveries import writeoff_request
+
+    writeoff_request(recovery=recovery, user=finance, reason="无力偿还")
+    assert "核销待审批" in client_for(client, approver).get(reverse("home")).text
+    page = client_for(client, reviewer).get(reverse("home")).text
+    assert "追回建议待确认" in page and "抽查待复核" in page
