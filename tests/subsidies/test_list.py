@@ -122,7 +122,7 @@ def test_rule_errors():
     assert R.rule_errors([R.Rule("DB", "fixed", D("-1"))], D("380")) == ["最低生活保障对象：定额资助金额不能为负数"]
 
 
-def test_a_roster_import_rebuilds_the_lists_it_touches(town, django_capture_on_commit_callbacks):
+def test_a_roster_import_rebuilds_the_lists_it_touches(town, django_capture_on_commit_callbacks, eager_tasks):
     import time_machine
 
     from recipients.demo import ROSTER_HEADERS, to_csv
