@@ -255,3 +255,15 @@ def test_web_import_flow(client, reviewer, lists, django_capture_on_commit_callb
     record.refresh_from_db()
     assert (record.status, record.rows_added, record.rows_not_listed) == ("done", 1, 1)
     assert Enrolment.objects.get(person=lists["shigu"]).status == "enrolled"
+
+
+def test_new_in_year_for_a_period(client, reviewer, township):
+    for day, name in ((datetime.date(2026, 1, 20), "一月新增"), (datetime.date(2026, 2, 20), "二月新增")):
+        person = PersonFactory(township=township, name=name)
+        IdentityFactory(person=person, category="DB", valid_from=day)
+    built(rule_set(township.county))
+    client_for(client, reviewer)
+    page = client.get(
+        reverse("subsidies:entry_list"), {"year": YEAR, "kind": "added", "added_from": "2026-02-01"}
+    ).content.decode()
+    assert "二月新增" in page and "一月新增" not in page and "共 <strong>1</strong> 人" in page
