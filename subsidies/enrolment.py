@@ -269,11 +269,14 @@ class _Check:
         """Insert the rows of listed people without a stored result whose amount agrees with the list; how many.
         When that is every row of the file, nothing else is left to check or count (see _run)."""
         status, amount, paid_on = self.new_values()
+        self.cursor.execute(f"SELECT 1 FROM {RESULT} WHERE year = %s LIMIT 1", [self.year])
+        stored = self.cursor.fetchone() is not None  # none yet for the year: no need to look for them row by row
         self.cursor.execute(
             f"""INSERT INTO {RESULT} (person_id, year, status, paid_amount, paid_on, last_import_id, updated_at)
                 SELECT p.id, {int(self.year)}, {status}, {amount}, {paid_on}, %s, %s
-                FROM {STAGE} s {self.joins(results=True)}
-                WHERE e.id IS NOT NULL AND r.id IS NULL AND NOT COALESCE(({self.mismatch()}), FALSE)""",
+                FROM {STAGE} s {self.joins(results=stored)}
+                WHERE e.id IS NOT NULL {"AND r.id IS NULL" if stored else ""}
+                  AND NOT COALESCE(({self.mismatch()}), FALSE)""",
             [import_id, connection.ops.adapt_datetimefield_value(now)],
         )
         return self.cursor.rowcount
