@@ -230,3 +230,40 @@ def test_draft_edit_page_renders(admin_client, township):
     rs = rule_set_draft(township.county)
     response = admin_client.get(reverse("subsidies:rules_edit", args=[rs.pk]))
     assert response.status_code == 200 and 'name="rules-0-category"' in response.content.decode()
+
+
+def test_web_import_flow(client, reviewer, lists, django_capture_on_commit_callbacks, eager_tasks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from subsidies.models import EnrolmentImport
+
+    from .helpers import enrolled, result_csv
+
+    content = result_csv([enrolled(lists["shigu"]), enrolled(lists["far"], pays="0")])
+    client_for(client, reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("subsidies:import_upload"),
+            {"file": SimpleUploadedFile("参保结果.csv", content), "year": YEAR},
+        )
+    record = EnrolmentImport.objects.get()
+    assert response.status_code == 302 and record.status == "valid", record.errors
+    page = client.get(reverse("subsidies:import_detail", args=[record.pk])).content.decode()
+    assert 'data-testid="unmatched"' in page and "不在 2026 年资助参保名单中" in page  # another county's person
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("subsidies:import_confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert (record.status, record.rows_added, record.rows_not_listed) == ("done", 1, 1)
+    assert Enrolment.objects.get(person=lists["shigu"]).status == "enrolled"
+
+
+def test_new_in_year_for_a_period(client, reviewer, township):
+    for day, name in ((datetime.date(2026, 1, 20), "一月新增"), (datetime.date(2026, 2, 20), "二月新增")):
+        person = PersonFactory(township=township, name=name)
+        IdentityFactory(person=person, category="DB", valid_from=day)
+    built(rule_set(township.county))
+    client_for(client, reviewer)
+    page = client.get(
+        reverse("subsidies:entry_list"), {"year": YEAR, "kind": "added", "added_from": "2026-02-01"}
+    ).content.decode()
+    assert "二月新增" in page and "一月新增" not in page and "共 <strong>1</strong> 人" in page
