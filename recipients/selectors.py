@@ -125,7 +125,10 @@ def registry_summary(*, user, day: datetime.date) -> dict:
     """Counts for the home page: people, identities valid on the day by category, windows ending soon. The counts
     read the whole registry of the user's county, so they are kept (lib.cached) until the registry changes."""
     valid = _visible_identities(user).valid_on(day)
-    ending_soon = valid.filter(valid_to__isnull=False, valid_to__lte=day + datetime.timedelta(days=30))
+    # Valid on the day and ending within 30 days, as one range of the end date (identity_ending's).
+    ending_soon = _visible_identities(user).filter(
+        valid_from__lte=day, valid_to__gte=day, valid_to__lte=day + datetime.timedelta(days=30)
+    )
 
     def counts():
         by_category = dict(valid.values_list("category").annotate(n=Count("person_id", distinct=True)))
