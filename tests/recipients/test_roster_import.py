@@ -494,3 +494,31 @@ def test_system_error_during_validation_marks_the_import_failed(setup, monkeypat
     assert imp.status == RosterImport.Status.FAILED
     assert "系统错误" in imp.message and "4409" not in imp.message
     assert_nothing_written()
+
+
+@pytest.mark.postgres
+def test_a_large_roster_has_fresh_statistics_before_it_announces(reviewer, township):
+    """The cross-check requested from the announcement is planned for the new people and identities."""
+    from django.db import connection
+
+    from recipients.signals import roster_applied
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    seen = {}
+
+    def look(sender, **kwargs):
+        with connection.cursor() as cursor:
+            for table in ("recipients_person", "recipients_identity"):
+                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+                seen[table] = cursor.fetchone()[0]
+
+    birthdays = [datetime.date(1950, 1, 1) + datetime.timedelta(days=k) for k in range(2000)]
+    content = to_csv([row(id_number=valid_id_number(day), village="") for day in birthdays])
+    roster_applied.connect(look)
+    try:
+        imp = run_import(reviewer, content)
+    finally:
+        roster_applied.disconnect(look)
+    assert imp.status == RosterImport.Status.DONE
+    assert seen == {"recipients_person": 2000, "recipients_identity": 2000}

@@ -142,3 +142,31 @@ def test_command_refuses_an_unknown_file_type(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(CommandError, match="只接受"):
         call_command("import_settlements", str(path))
+
+
+@pytest.mark.postgres
+def test_a_large_import_has_fresh_statistics_before_it_announces():
+    """The cross-check is requested from the announcement and plans its query over the new rows: the
+    settlement table's statistics already count them (lib.stats, inside the writing transaction)."""
+    from django.db import connection
+
+    from settlements.signals import settlements_applied
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    seen = {}
+
+    def look(sender, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'settlements_settlement'::regclass")
+            seen["rows"] = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'settlements_settlement'")
+            seen["columns"] = cursor.fetchone()[0]
+
+    settlements_applied.connect(look)
+    try:
+        record = run(to_csv(rows(3000), headers=demo.HEADERS))
+    finally:
+        settlements_applied.disconnect(look)
+    assert record.status == SettlementImport.Status.DONE
+    assert seen["rows"] == 3000 and seen["columns"] > 0
