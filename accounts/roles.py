@@ -58,6 +58,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.review_payoutbatch",
         "payouts.view_payoutline",
         "reports.view_dashboard",
+        "insurers.view_insurerstatement",
+        "insurers.manage_insurerstatement",
+        "insurers.review_insurerstatement",
     ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
@@ -71,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.view_payoutbatch",
         "payouts.view_payoutline",
         "reports.view_dashboard",
+        "insurers.view_insurerstatement",
     ],
     Role.ADMIN: POLICY_READ
     + [
@@ -119,7 +123,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.add_fundentry",
         "reports.change_fundentry",
         "reports.delete_fundentry",
+        "reports.view_fundoutlay",
         "reports.view_dashboard",
+        "insurers.view_insurerterms",
+        "insurers.change_insurerterms",
+        "insurers.view_insurerstatement",
     ],
 }
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "settlements",
     "payouts",
     "reports",
+    "insurers",
     "demo",
 ]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("settlements/", include("settlements.urls")),
     path("payouts/", include("payouts.urls")),
     path("reports/", include("reports.urls")),
+    path("insurers/", include("insurers.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

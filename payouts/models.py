@@ -69,6 +69,11 @@ class PayoutBatch(models.Model):
     returned_at = models.DateTimeField("回盘时间", null=True, blank=True)
     closed_at = models.DateTimeField("完成时间", null=True, blank=True)
     note = models.TextField("备注", blank=True)
+    # Where a county contracts an insurer to run assistance (DOMAIN §12.5), the insurer pays 零星 amounts from its
+    # settlement reserve: the batch's bank file goes to the insurer, and the county reimburses it by statement.
+    payer_name = models.CharField(
+        "付款单位（承办保险机构）", max_length=100, blank=True, help_text="空：医保局（救助资金专户）支付"
+    )
 
     objects = BatchQuerySet.as_manager()
 
@@ -87,6 +92,10 @@ class PayoutBatch(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    @property
+    def paid_by_insurer(self) -> bool:
+        return bool(self.payer_name)
 
 
 class PayoutLine(models.Model):

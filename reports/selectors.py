@@ -17,7 +17,7 @@ from payouts.models import PayoutLine
 from recipients.categories import CATEGORY_ORDER
 from recipients.models import County, Township
 
-from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry
+from .models import AssistanceFact, Benefit, Channel, FactRefresh, FundEntry, FundOutlay
 
 CATEGORY_RANK = {code: rank for rank, code in enumerate(CATEGORY_ORDER)}
 
@@ -239,7 +239,18 @@ def _fund(year, county=None) -> dict:
     paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     # What hospitals paid one-stop is spent from the same fund (settled with the insurance agency).
     onestop = onestop_facts.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
-    spent = paid_out + onestop
+    # Paid to an insurer running assistance (DOMAIN §12.5): the assistance it reimburses is counted above, where it
+    # was paid (one-stop, payout lines); only the service fee is spending of its own.
+    outlays = FundOutlay.objects.filter(year=year)
+    if county is not None:
+        outlays = outlays.filter(county=county)
+    signed = outlays.aggregate(
+        paid=Coalesce(Sum("amount", filter=Q(kind=FundOutlay.Kind.INSURER)), ZERO),
+        returned=Coalesce(Sum("amount", filter=Q(kind=FundOutlay.Kind.INSURER_REFUND)), ZERO),
+        fee=Coalesce(Sum("fee"), ZERO),
+    )
+    insurer_fee = signed["fee"]
+    spent = paid_out + onestop + insurer_fee
     balance = raised - spent
     return {
         "income": [(label, income.get(value, ZERO)) for value, label in FundEntry.Source.choices],
@@ -247,6 +258,8 @@ def _fund(year, county=None) -> dict:
         "spent": spent,
         "paid_out": paid_out,
         "onestop": onestop,
+        "to_insurer": signed["paid"] - signed["returned"],
+        "insurer_fee": insurer_fee,
         "balance": balance,
         "ratio": _ratio(balance, raised),
     }

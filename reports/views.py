@@ -15,6 +15,7 @@ from recipients.models import County, Township
 from . import services
 from .labels import scope_name
 from .models import Channel, FactRefresh, ReportFile
+from .panels import dashboard_panels
 from .selectors import dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,6 +114,7 @@ def dashboard_view(request):
             "refresh_pending": state is not None and state.pending,
             "now": now,
             "queued": queued,
+            "panels": dashboard_panels(request=request, year=year, county=county, township=township),
         },
     )
 
