@@ -52,6 +52,7 @@ def statement_list(request):
     page, query = paginate(request, statements, 30)
     county = _county(user)
     year = timezone.localdate().year
+    position = reserve_position(county_id=county.pk, year=year) if county else None
     return render(
         request,
         "insurers/statement_list.html",
@@ -61,7 +62,8 @@ def statement_list(request):
             "form": form,
             "county": county,
             "terms": terms_in_force(county_id=county.pk, day=timezone.localdate()) if county else None,
-            "position": reserve_position(county_id=county.pk, year=year) if county else None,
+            "positions": [{"county": county, **position}] if position else [],
+            "can_open": True,
             "year": year,
         },
     )

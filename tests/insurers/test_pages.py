@@ -197,3 +197,20 @@ def test_operator_command_builds_and_exports(tmp_path, terms, county, db_person,
             call_command("insurer_statement", "--county", county.code, "--period", "2026", str(out))
         with pytest.raises(CommandError, match="没有县"):
             call_command("insurer_statement", "--county", "nowhere", "--period", "2026H1", str(out))
+
+
+def test_the_statement_is_built_by_the_celery_task(task_worker, terms, county, finance, db_person):
+    """Queued on commit by name; a real worker builds it when a broker is configured (in-process otherwise)."""
+    import time
+
+    from insurers.services import statement_request
+
+    onestop(db_person, datetime.date(2026, 2, 1), "4321.00")
+    with at("2026-07-05"):
+        statement = statement_request(user=finance, county=county, kind="half", year=2026, half=1)
+        for _ in range(300):
+            statement.refresh_from_db()
+            if statement.status not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+    assert statement.status == "built" and statement.assistance == D("4321.00")
