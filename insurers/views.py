@@ -15,6 +15,7 @@ from lib.spreadsheet import xlsx_response
 from payouts.models import PayoutBatch
 from payouts.services import PayoutRefused, batch_set_payer
 from recipients.models import County
+from reports.labels import category_label, category_rank
 
 from . import services
 from .calc import direction_label
@@ -84,7 +85,13 @@ def statement_detail(request, pk):
         "insurers/statement_detail.html",
         {
             "s": statement,
-            "rows": statement.figures.get("rows", []),
+            "rows": [
+                {**row, "label": category_label(row["category"])}
+                for row in sorted(
+                    statement.figures.get("rows", []),
+                    key=lambda r: (r["kind"] != "inpatient", category_rank(r["category"]), r["channel"]),
+                )
+            ],
             "payments": statement.payments.select_related("recorded_by"),
             "outstanding": left,
             "outstanding_abs": abs(left),
