@@ -51,6 +51,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
     money = []
     if has("payouts.view_payoutbatch"):
         money.append(("支付批次", reverse("payouts:batch_list")))
+    if has("insurers.view_insurerstatement"):
+        money.append(("承办机构结算", reverse("insurers:statement_list")))
     stats = []
     if has("reports.view_dashboard"):
         stats.append(("统计看板", reverse("reports:dashboard")))
@@ -62,6 +64,8 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
         policy.append(("救助测算", reverse("applications:calculator")))
     if has("subsidies.view_subsidyruleset"):
         policy.append(("资助参保政策", reverse("subsidies:rules_list")))
+    if has("insurers.view_insurerterms"):
+        policy.append(("承办保险机构", reverse("insurers:terms_list")))
     system = []
     if has("audit.view_auditevent"):
         system.append(("审计日志", reverse("audit:event_list")))

@@ -111,6 +111,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supervision.view_recovery",
         "supervision.record_repayment",
         "supervision.request_writeoff",
+        "insurers.view_insurerstatement",
+        "insurers.manage_insurerstatement",
+        "insurers.review_insurerstatement",
     ],
     Role.SUPERVISOR: PERSON_READ
     + POLICY_READ
@@ -130,6 +133,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payouts.view_payoutbatch",
         "payouts.view_payoutline",
         "reports.view_dashboard",
+        "insurers.view_insurerstatement",
     ],
     Role.ADMIN: POLICY_READ
     + [
@@ -196,6 +200,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "monitoring.add_threshold",
         "monitoring.change_threshold",
         "monitoring.delete_threshold",
+        "reports.view_fundoutlay",
+        "insurers.view_insurerterms",
+        "insurers.change_insurerterms",
+        "insurers.view_insurerstatement",
     ],
 }
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "subsidies",
     "followups",
     "monitoring",
+    "insurers",
     "demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("subsidies/", include("subsidies.urls")),
     path("followups/", include("followups.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("insurers/", include("insurers.urls")),
     path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

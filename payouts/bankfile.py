@@ -169,6 +169,8 @@ def _summary(workbook, batch, lines, stamp, count: int, total: Decimal) -> None:
         ("金额合计（大写）", capitals),
         ("摘要", batch.purpose),
         *_offset_facts(batch),
+        # Only on a batch the insurer pays: earlier batches keep their recorded bytes.
+        *([("付款单位", f"{batch.payer_name}（承办保险机构结算备付金）")] if batch.payer_name else []),
         ("制单人", batch.created_by.display_name if batch.created_by else ""),
         ("复核人", batch.reviewed_by.display_name if batch.reviewed_by else ""),
         ("导出时间", stamp.strftime("%Y-%m-%d %H:%M")),

@@ -82,6 +82,11 @@ class PayoutBatch(models.Model):
     funds_override_at = models.DateTimeField("资金不足放行时间", null=True, blank=True)
     funds_override_reason = models.CharField("资金不足放行原因", max_length=200, blank=True)
     funds_override_total = models.DecimalField("放行时批次金额", **MONEY, null=True, blank=True)
+    # Where a county contracts an insurer to run assistance (DOMAIN §12.5), the insurer pays 零星 amounts from its
+    # settlement reserve: the batch's bank file goes to the insurer, and the county reimburses it by statement.
+    payer_name = models.CharField(
+        "付款单位（承办保险机构）", max_length=100, blank=True, help_text="空：医保局（救助资金专户）支付"
+    )
 
     objects = BatchQuerySet.as_manager()
 
@@ -101,6 +106,10 @@ class PayoutBatch(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    @property
+    def paid_by_insurer(self) -> bool:
+        return bool(self.payer_name)
 
 
 class PayoutLine(models.Model):

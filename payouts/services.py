@@ -288,6 +288,21 @@ def batch_review(*, batch: PayoutBatch, user) -> PayoutBatch:
 
 
 @transaction.atomic
+def batch_set_payer(*, batch: PayoutBatch, user, insurer_name: str) -> PayoutBatch:
+    """Mark a batch not yet reviewed as paid by the insurer that runs assistance (its name), or, with an empty
+    name, by the bureau again. Whether the county has such an insurer is the caller's question (insurers)."""
+    _require(user, "payouts.manage_payoutbatch", "修改付款单位")
+    locked = _lock(batch, B.DRAFT, B.LOCKED)
+    name = insurer_name.strip()
+    if name == locked.payer_name:
+        return locked
+    before, locked.payer_name = {"payer_name": locked.payer_name}, name
+    locked.save(update_fields=["payer_name"])
+    audit_record(actor=user, action="payout.payer", obj=locked, before=before, after={"payer_name": name})
+    return locked
+
+
+@transaction.atomic
 def batch_cancel(*, batch: PayoutBatch, user, reason: str) -> PayoutBatch:
     """作废 a batch not yet reviewed: its cases go back to the pool."""
     _require(user, "payouts.manage_payoutbatch", "作废支付批次")

@@ -16,6 +16,7 @@ from lib.searches import post_search, search_data
 from lib.spreadsheet import xlsx_response
 
 from . import services
+from .batch_panels import batch_panels
 from .forms import BatchFilterForm, NoticeForm, PayeeForm, ReturnUploadForm
 from .models import PayoutBatch, PayoutLine
 from .notice import public_notice
@@ -108,6 +109,7 @@ def batch_detail(request, pk, return_errors=None):
             "q": q,
             "status": status,
             "pagination_query": query,
+            "panels": batch_panels(request=request, batch=batch),
             "can_review": request.user.has_perm("payouts.review_payoutbatch")
             and request.user.pk not in (batch.created_by_id, batch.locked_by_id),
         },

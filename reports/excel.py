@@ -164,6 +164,7 @@ def _summary_sheet(book, f, data, *, year, scope, unidentified, township_scoped=
         ("一站式结算救助", fund["onestop"]),
         ("零星报销和二次救助发放", fund["paid_out"]),
         ("资助参保", fund["subsidy"]),
+        *([("承办保险机构服务费", fund["insurer_fee"])] if fund.get("insurer_fee") else []),
         ("支出合计", fund["spent"]),
         ("追回款退回基金", fund["returned"]),
         ("年末结余", fund["balance"]),

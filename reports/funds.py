@@ -3,7 +3,9 @@ gate before payouts.
 
 received  what arrived for the year (救助资金到账, by source)
 spent     what payout batches paid in the year plus what hospitals paid one-stop (from the summary) plus the
-          premiums paid for the listed people reported enrolled in the insurance year (资助参保)
+          premiums paid for the listed people reported enrolled in the insurance year (资助参保) plus the service fee
+          paid to an insurer running assistance (DOMAIN §12.5: the assistance it reimburses is counted above, where
+          it was paid)
 returned  what recoveries brought back into the fund account in the year (退回基金账户; an offset is not money
           returned: the payout it was kept back from paid that much less, so it is already out of `spent`)
 balance   received − spent + returned
@@ -18,7 +20,7 @@ batch's total as it stands lets it through, saying so (payouts.offsets.batch_ove
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,7 +30,7 @@ from payouts.services import PayoutRefused
 from subsidies.selectors import subsidy_spending
 from supervision.models import Repayment
 
-from .models import AssistanceFact, Channel, FundEntry
+from .models import AssistanceFact, Channel, FundEntry, FundOutlay
 
 ZERO = Decimal("0")
 WARN_FROM = Decimal("0.90")
@@ -44,12 +46,14 @@ class FundPosition:
     paid_out: Decimal = ZERO
     onestop: Decimal = ZERO
     subsidy: Decimal = ZERO
+    insurer_fee: Decimal = ZERO
+    to_insurer: Decimal = ZERO  # paid to the insurer by statement, net of what it returned
     returned: Decimal = ZERO
     in_flight: Decimal = ZERO
 
     @property
     def spent(self) -> Decimal:
-        return self.paid_out + self.onestop + self.subsidy
+        return self.paid_out + self.onestop + self.subsidy + self.insurer_fee
 
     @property
     def balance(self) -> Decimal:
@@ -87,6 +91,16 @@ def fund_position(year: int, county=None) -> FundPosition:
     position.paid_out = paid.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     position.onestop = onestop.aggregate(total=Coalesce(Sum("assisted"), ZERO))["total"]
     position.subsidy = subsidy_spending(year=year, county=county)
+    outlays = FundOutlay.objects.filter(year=year)
+    if county is not None:
+        outlays = outlays.filter(county=county)
+    signed = outlays.aggregate(
+        paid=Coalesce(Sum("amount", filter=Q(kind=FundOutlay.Kind.INSURER)), ZERO),
+        returned=Coalesce(Sum("amount", filter=Q(kind=FundOutlay.Kind.INSURER_REFUND)), ZERO),
+        fee=Coalesce(Sum("fee"), ZERO),
+    )
+    position.insurer_fee = signed["fee"]
+    position.to_insurer = signed["paid"] - signed["returned"]
     position.returned = returned.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     if year == timezone.localdate().year:
         position.in_flight = waiting.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]

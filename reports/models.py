@@ -111,6 +111,50 @@ class FundEntry(models.Model):
         return f"{self.year} {self.get_source_display()} {self.amount}"
 
 
+class FundOutlay(models.Model):
+    """Money the fund pays out other than through payout batches and one-stop settlement (DOMAIN §12.5): what
+    went to the insurer that runs assistance (the half-yearly instalments and the March clearing) and what it
+    returned. `fee` is the part of the amount that is the insurer's service fee (spending of its own); the rest
+    reimburses assistance already counted as spent where it was paid."""
+
+    class Kind(models.TextChoices):
+        INSURER = "insurer", "拨付承办保险机构"
+        INSURER_REFUND = "insurer_refund", "承办保险机构退回"
+
+    county = models.ForeignKey("recipients.County", verbose_name="县（区）", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("所属年度")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    amount = models.DecimalField("金额（元）", **MONEY)
+    fee = models.DecimalField(
+        "确认的服务费（元）", **MONEY, default=0, help_text="本笔结清时确认的承办机构服务费，计入当年支出"
+    )
+    paid_on = models.DateField("支付日期")
+    reference = models.CharField("依据", max_length=100, blank=True, help_text="结算单编号")
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "救助资金拨付"
+        verbose_name_plural = "救助资金拨付"
+        ordering = ["-year", "paid_on", "pk"]
+        constraints = [
+            # Zero: a clearing with nothing left to pay still confirms the year's fee.
+            models.CheckConstraint(
+                name="fund_outlay_amounts_nonnegative", condition=models.Q(amount__gte=0, fee__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.get_kind_display()} {self.amount}"
+
+    @property
+    def signed_amount(self):
+        return -self.amount if self.kind == self.Kind.INSURER_REFUND else self.amount
+
+
 class ReportFile(models.Model):
     """A downloadable report, produced by a background job and kept for a configurable number of days."""
 

@@ -250,6 +250,8 @@ def _fund(year, county=None) -> dict:
         "paid_out": position.paid_out,
         "onestop": position.onestop,
         "subsidy": position.subsidy,
+        "to_insurer": position.to_insurer,
+        "insurer_fee": position.insurer_fee,
         "returned": position.returned,
         "in_flight": position.in_flight,
         "available": position.available,

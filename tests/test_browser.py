@@ -224,6 +224,7 @@ def test_finance_builds_reviews_exports_a_batch_and_imports_the_return(live_serv
         return page
 
     maker = login("fay", "County-finance-2026")
+    maker.click('nav >> text="支付"')  # the menu of payments: batches and the insurer's statements
     maker.click("nav >> text=支付批次")
     maker.click("[data-testid=new-batch]")
     maker.click("button:has-text('预览')")

@@ -221,6 +221,7 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     # Finance: the batches and one batch's lines.
     finance = Journey(browser, live_server.url, "finance")
     finance.look("home")
+    finance.page.click('nav >> text="支付"')
     finance.page.click("nav >> text=支付批次")
     finance.look("batches")
     finance.page.click("[data-testid=batches] a >> nth=0")
@@ -228,6 +229,14 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     finance.page.click("nav >> text=统计")
     finance.page.click("nav >> text=资金监控")
     finance.look("funds")
+    # The insurer's statements (茂名 mode): the list with the reserve, the second half-year's awaiting review.
+    finance.page.click('nav >> text="支付"')
+    finance.page.click("nav >> text=承办机构结算")
+    finance.page.wait_for_selector("[data-testid=statements]")
+    finance.look("insurer-statements", full_page=True)
+    finance.page.click("[data-testid=statements] a >> nth=0")
+    finance.page.wait_for_selector("[data-testid=totals]")
+    finance.look("insurer-statement", full_page=True)
     problems += finance.problems
 
     # The supervisor: the dashboard.

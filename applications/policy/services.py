@@ -9,6 +9,7 @@ from django.utils import timezone
 from audit.services import audit_record
 
 from ..models import FirstRoundRule, PolicyVersion, SecondaryRule
+from ..signals import policy_copied
 from .presets import KEY_MATERIALS, MATERIALS, preset
 
 
@@ -145,6 +146,7 @@ def policy_copy_to_draft(*, version: PolicyVersion, user) -> PolicyVersion:
         rule.version = draft
     SecondaryRule.objects.bulk_create(secondary)
     audit_record(actor=user, action="policy.copy", obj=draft, after={"copied_from": version.pk})
+    policy_copied.send(sender=PolicyVersion, source=version, draft=draft, user=user)
     return draft
 
 

@@ -17,7 +17,7 @@ from applications.cases import services as cs
 from applications.cases.attachments import case_attach
 from applications.cases.services import case_approve
 from applications.models import Case, Lead, PolicyVersion
-from applications.policy.services import policy_load_preset
+from applications.policy.services import policy_activate, policy_load_preset
 from applications.proactive import services as lead_services
 from applications.proactive.crosscheck import crosscheck_now
 from applications.secondary.services import secondary_now
@@ -32,6 +32,7 @@ from reports.models import FundEntry
 from settlements import demo as sdemo
 
 from ...followups import seed_followups
+from ...insurer import insurer_statements, insurer_terms
 from ...second_county import CITY_USERS, SECOND_COUNTY, SECOND_USERS, make_users, seed_second_county
 from ...subsidies import seed_subsidies
 from ...supervision import AUDITOR, seed_supervision
@@ -103,11 +104,14 @@ class Command(BaseCommand):
             make_users(DEMO_USERS, county)
             runner = User.objects.get(username="reviewer")
             self._load_rosters(rng, people, runner)
-            version, _ = policy_load_preset(name="maoming-2018", county=county)
+            version, _ = policy_load_preset(name="maoming-2018", county=county, activate=False)
+            insurer_terms(version)
+            version = policy_activate(version=version, user=None)
             self.stdout.write(f"  救助政策：{version}（{version.get_status_display()}）")
             self.seed_cases(rng)
             self._settlements(rng, runner)
             seed_subsidies(self, rng, county, through_the_flow=self.through_the_flow, to_csv=demo.to_csv)
+            self.stdout.write(insurer_statements(county))
             if counties > 1:
                 seed_second_county(self, random.Random(seed + 1), people=max(people // 3, 100))
                 make_users(CITY_USERS, None)
