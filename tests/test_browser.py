@@ -312,6 +312,14 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_report(
     page.fill("input[name=year]", "2025")
     page.click("button:has-text('查询')")
     page.wait_for_selector("[data-testid=kpis]")
+    # The year's summary is built by a worker after the settlement commits (the page reloads itself while it is
+    # queued): behind other tests' tasks it may come a few seconds later.
+    for _ in range(60):
+        if page.inner_text("[data-testid=direct-count]").strip() == "1":
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+        page.wait_for_selector("[data-testid=kpis]")
     assert page.inner_text("[data-testid=direct-count]").strip() == "1"
     assert "80.00%" in page.inner_text("[data-testid=kpis]")  # 3,200 ÷ 4,000 for a key recipient's stay
     page.click("[data-testid=request-report]")
