@@ -137,7 +137,14 @@ def filled_cells(sheet) -> set[tuple[int, int]]:
 def test_no_chart_covers_a_filled_cell_and_the_summary_chart_lies_below_every_table(year):
     content = report_workbook(year=2025)
     book, anchors = workbook(content), chart_anchors(content)
-    assert {name: len(a) for name, a in anchors.items()} == {"汇总": 1, "按乡镇": 1, "按类别": 1, "按月": 1, "追回": 0, "明细": 0}
+    assert {name: len(a) for name, a in anchors.items()} == {
+        "汇总": 1,
+        "按乡镇": 1,
+        "按类别": 1,
+        "按月": 1,
+        "追回": 0,
+        "明细": 0,
+    }
     for name, rects in anchors.items():
         cells = filled_cells(book[name])
         for first_col, first_row, last_col, last_row in rects:
