@@ -99,9 +99,9 @@ def _grouped(*, year: int, township=None, county=None, detail: bool) -> list[dic
         where.append("e.township_id = %s")
         params.append(township.pk)
     elif county is not None:
-        where.append("e.county_id = %s")
+        where.append("t.county_id = %s")
         params.append(county.pk)
-    keys = ["e.county_id", "t.name", "e.category"] if detail else ["e.county_id"]
+    keys = ["t.county_id", "t.name", "e.category"] if detail else ["t.county_id"]
     enrolled = f"r.status = '{EnrolmentStatus.ENROLLED}'"
     sql = f"""
         SELECT {", ".join(keys)}, COUNT(*), COALESCE(SUM(CASE WHEN {enrolled} THEN 1 ELSE 0 END), 0),
@@ -171,7 +171,7 @@ def subsidy_spending(*, year: int, county=None) -> Decimal:
     """What the fund pays for the year's premiums: Σ subsidy of the listed people reported enrolled."""
     entries = SubsidyEntry.objects.filter(year=year).filter(enrolled_filter())
     if county is not None:
-        entries = entries.filter(county=county)
+        entries = entries.filter(township__county=county)
     return entries.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
 
 
