@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from recipients.categories import CATEGORY_ORDER
 
@@ -165,6 +166,19 @@ def coverage(*, year: int, township=None, county=None, detail: bool = True) -> C
         mets = [None if v is None else v >= t for v, (_, t) in zip(values, per_county, strict=True)]
         result.met = None if any(m is None for m in mets) else all(mets)
     return result
+
+
+def work_list_year(*, user, today=None) -> tuple[int, int] | None:
+    """The insurance year a township works on (the latest with rules in force, up to next year's, collected
+    this year) and how many of the user's listed people are not reported enrolled for it; None without rules."""
+    today = today or timezone.localdate()
+    years = SubsidyRuleSet.objects.visible_to(user).filter(
+        status=SubsidyRuleSet.Status.ACTIVE, year__lte=today.year + 1
+    )
+    year = years.order_by("-year").values_list("year", flat=True).first()
+    if year is None:
+        return None
+    return year, not_enrolled(SubsidyEntry.objects.visible_to(user).filter(year=year)).count()
 
 
 def subsidy_spending(*, year: int, county=None) -> Decimal:
