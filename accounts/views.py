@@ -12,6 +12,7 @@ from payouts.models import PayoutBatch
 from payouts.services import awaiting_correction, payable_cases
 from recipients.models import RosterImport
 from recipients.selectors import people_by_township, registry_summary
+from subsidies.selectors import work_list_year
 from supervision.selectors import queue_counts
 
 from .forms import LoginForm
@@ -37,6 +38,12 @@ def _work_queues(user) -> list[dict]:
     if user.has_perm("applications.work_lead"):
         open_leads = Lead.objects.visible_to(user).filter(status=Lead.Status.OPEN).count()
         queues.append({"label": "待跟进线索", "count": open_leads, "url": reverse("applications:lead_list")})
+    if user.has_perm("subsidies.work_subsidyentry"):
+        found = work_list_year(user=user)
+        if found is not None:
+            year, count = found
+            url = f"{reverse('subsidies:entry_list')}?year={year}&status=not_enrolled"
+            queues.append({"label": f"{year} 年未参保待跟进", "count": count, "url": url})
     if user.has_perm("payouts.manage_payoutbatch"):
         batches = reverse("payouts:batch_list")
         mine = PayoutBatch.objects.visible_to(user)

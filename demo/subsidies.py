@@ -48,7 +48,9 @@ def seed_subsidies(command, rng: random.Random, county, *, through_the_flow, to_
         f"  资助参保：{YEAR} 年名单 {counts.listed:,} 人（当年新增 {counts.new_in_year:,}），资助金额 {counts.total:,.2f} 元"
     )
     result = []
-    entries = SubsidyEntry.objects.filter(county=county, year=YEAR).values_list("person__id_number", "person_pays")
+    entries = SubsidyEntry.objects.filter(township__county=county, year=YEAR).values_list(
+        "person__id_number", "person_pays"
+    )
     for id_number, pays in entries.order_by("person_id"):
         draw = rng.random()
         if draw < 0.03:
@@ -66,7 +68,7 @@ def seed_subsidies(command, rng: random.Random, county, *, through_the_flow, to_
         f"  参保结果：已参保 {record.rows_enrolled:,}，未参保 {record.rows_not_enrolled:,}，资助参保率 {rate.value:.2%}"
     )
     pending = (
-        SubsidyEntry.objects.filter(county=county, year=YEAR, township=clerk.township)
+        SubsidyEntry.objects.filter(year=YEAR, township=clerk.township)
         .exclude(person_id__in=_enrolled_people())
         .select_related("person")
         .order_by("person_id")[:3]

@@ -134,7 +134,11 @@ class _Check:
 
     def joins(self, *, results: bool) -> str:
         s = self.staged
-        county = f" AND e.county_id = {int(self.county_id)}" if self.county_id else ""
+        county = (
+            f" AND e.township_id IN (SELECT id FROM recipients_township WHERE county_id = {int(self.county_id)})"
+            if self.county_id
+            else ""
+        )
         sql = [
             f"LEFT JOIN recipients_person p ON p.id_number = UPPER(TRIM({s.expr('id')}))",
             f"LEFT JOIN {ENTRY} e ON e.person_id = p.id AND e.year = {int(self.year)}{county}",

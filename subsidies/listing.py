@@ -28,6 +28,8 @@ from .selectors import rules_in_force
 
 ENTRY_TABLE = SubsidyEntry._meta.db_table
 STAGE = "subsidy_list_new"
+# An entry of the county (by its person's township when the list was built).
+IN_COUNTY = "township_id IN (SELECT id FROM recipients_township WHERE county_id = %s)"
 COMPARED = (
     "township_id",
     "rule_set_id",
@@ -129,28 +131,28 @@ def build_list(rule_set: SubsidyRuleSet, *, now: datetime.datetime | None = None
         )
         listed, added, changed, in_reference, total = cursor.fetchone()
         cursor.execute(
-            f"SELECT COUNT(*) FROM {ENTRY_TABLE} WHERE county_id = %s AND year = %s "
+            f"SELECT COUNT(*) FROM {ENTRY_TABLE} WHERE {IN_COUNTY} AND year = %s "
             f"AND person_id NOT IN (SELECT person_id FROM {STAGE})",
             [county, year],
         )
         (removed,) = cursor.fetchone()
         if removed:
             cursor.execute(
-                f"DELETE FROM {ENTRY_TABLE} WHERE county_id = %s AND year = %s "
+                f"DELETE FROM {ENTRY_TABLE} WHERE {IN_COUNTY} AND year = %s "
                 f"AND person_id NOT IN (SELECT person_id FROM {STAGE})",
                 [county, year],
             )
         if added or changed:
-            columns = ("county_id", *COMPARED, "updated_at")
+            columns = (*COMPARED, "updated_at")
             cursor.execute(
                 f"""INSERT INTO {ENTRY_TABLE} (person_id, year, {", ".join(columns)}, created_at)
-                    SELECT n.person_id, %s, %s, n.township_id, n.rule_set_id, n.kind, n.category, n.mode, n.premium,
+                    SELECT n.person_id, %s, n.township_id, n.rule_set_id, n.kind, n.category, n.mode, n.premium,
                            n.amount, n.person_pays, n.identified_on, %s, %s
                     FROM ({_stage_rows(rule_set)}) n WHERE 1 = 1
                     ON CONFLICT (person_id, year) DO UPDATE SET
                         {", ".join(f"{c} = excluded.{c}" for c in columns)}
-                    WHERE {_differs(ENTRY_TABLE, "excluded")} OR {ENTRY_TABLE}.county_id <> excluded.county_id""",
-                [year, county, stamp, stamp, premium, premium],
+                    WHERE {_differs(ENTRY_TABLE, "excluded")}""",
+                [year, stamp, stamp, premium, premium],
             )
             if connection.vendor == "postgresql":
                 refresh_statistics(cursor, ENTRY_TABLE, rows_written=added + changed)

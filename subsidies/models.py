@@ -154,7 +154,7 @@ class EntryKind(models.TextChoices):
 
 class EntryQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return scoped_to_user(self, user, "subsidies.view_subsidyentry", county="county")
+        return scoped_to_user(self, user, "subsidies.view_subsidyentry")
 
 
 class SubsidyEntry(models.Model):
@@ -165,7 +165,6 @@ class SubsidyEntry(models.Model):
         "recipients.Person", verbose_name="救助对象", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     year = models.PositiveSmallIntegerField("参保年度")
-    county = models.ForeignKey("recipients.County", verbose_name="地区", on_delete=models.PROTECT, related_name="+")
     township = models.ForeignKey(
         "recipients.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
     )
@@ -193,7 +192,7 @@ class SubsidyEntry(models.Model):
                 name="subsidy_entry_amounts", condition=Q(amount__gte=0, person_pays__gte=0, premium__gte=0)
             ),
         ]
-        indexes = [models.Index(fields=["county", "year", "township"], name="subsidy_entry_scope")]
+        indexes = [models.Index(fields=["year", "township"], name="subsidy_entry_scope")]
 
     def __str__(self):
         return f"{self.year} 年资助参保 {self.person_id}"

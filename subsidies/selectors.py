@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from recipients.categories import CATEGORY_ORDER
 
@@ -99,9 +100,9 @@ def _grouped(*, year: int, township=None, county=None, detail: bool) -> list[dic
         where.append("e.township_id = %s")
         params.append(township.pk)
     elif county is not None:
-        where.append("e.county_id = %s")
+        where.append("t.county_id = %s")
         params.append(county.pk)
-    keys = ["e.county_id", "t.name", "e.category"] if detail else ["e.county_id"]
+    keys = ["t.county_id", "t.name", "e.category"] if detail else ["t.county_id"]
     enrolled = f"r.status = '{EnrolmentStatus.ENROLLED}'"
     sql = f"""
         SELECT {", ".join(keys)}, COUNT(*), COALESCE(SUM(CASE WHEN {enrolled} THEN 1 ELSE 0 END), 0),
@@ -167,11 +168,24 @@ def coverage(*, year: int, township=None, county=None, detail: bool = True) -> C
     return result
 
 
+def work_list_year(*, user, today=None) -> tuple[int, int] | None:
+    """The insurance year a township works on (the latest with rules in force, up to next year's, collected
+    this year) and how many of the user's listed people are not reported enrolled for it; None without rules."""
+    today = today or timezone.localdate()
+    years = SubsidyRuleSet.objects.visible_to(user).filter(
+        status=SubsidyRuleSet.Status.ACTIVE, year__lte=today.year + 1
+    )
+    year = years.order_by("-year").values_list("year", flat=True).first()
+    if year is None:
+        return None
+    return year, not_enrolled(SubsidyEntry.objects.visible_to(user).filter(year=year)).count()
+
+
 def subsidy_spending(*, year: int, county=None) -> Decimal:
     """What the fund pays for the year's premiums: Σ subsidy of the listed people reported enrolled."""
     entries = SubsidyEntry.objects.filter(year=year).filter(enrolled_filter())
     if county is not None:
-        entries = entries.filter(county=county)
+        entries = entries.filter(township__county=county)
     return entries.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
 
 

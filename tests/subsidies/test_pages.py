@@ -267,3 +267,8 @@ def test_new_in_year_for_a_period(client, reviewer, township):
         reverse("subsidies:entry_list"), {"year": YEAR, "kind": "added", "added_from": "2026-02-01"}
     ).content.decode()
     assert "二月新增" in page and "一月新增" not in page and "共 <strong>1</strong> 人" in page
+
+
+def test_clerk_home_counts_the_work_list(client, clerk, lists):
+    page = client_for(client, clerk).get(reverse("home")).content.decode()
+    assert "2026 年未参保待跟进" in page

@@ -52,8 +52,10 @@ class Command(BaseCommand):
             county = self._registry(rng, people)
             rule_set = self._rules(county)
             self._commit_work()  # the registry's deferred checks: not part of what is timed
-            out["build"], counts = self._timed(lambda: (build_list(rule_set), self._commit_work())[0])
-            entries = SubsidyEntry.objects.filter(year=YEAR, county=county)
+            out["build_sql"], counts = self._timed(lambda: build_list(rule_set))
+            out["build_checks"], _ = self._timed(self._commit_work)
+            out["build"] = out["build_sql"] + out["build_checks"]
+            entries = SubsidyEntry.objects.filter(year=YEAR, township__county=county)
             with tempfile.TemporaryDirectory() as scratch:
                 path = os.path.join(scratch, "list.xlsx")
                 out["export"], (_, rows) = self._timed(
@@ -220,7 +222,8 @@ class Command(BaseCommand):
             f"list: {counts.listed:,} people ({counts.reference:,} on the reference date, {counts.new_in_year:,} added "
             f"in the year), subsidy total {counts.total:,.2f} yuan"
         )
-        w(f"  build (set-based SQL)                       {out['build']:7.2f} s")
+        w(f"  build (set-based SQL)                       {out['build_sql']:7.2f} s")
+        w(f"  its deferred foreign-key checks             {out['build_checks']:7.2f} s")
         w(f"  export §9, {rows:,} rows, {size / 1e6:.1f} MB (XlsxWriter) {out['export']:7.2f} s")
         verdict = "met" if built_and_exported <= LIST_TARGET else "NOT met"
         w(

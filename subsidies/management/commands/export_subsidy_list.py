@@ -45,7 +45,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         for county_id in counties:
             rebuild_in_force(county_id=county_id, year=year)
-        entries = SubsidyEntry.objects.filter(year=year, county_id__in=counties)
+        entries = SubsidyEntry.objects.filter(year=year, township__county_id__in=counties)
         if since is not None:
             entries = entries.filter(kind=EntryKind.ADDED, identified_on__gte=since)
         totals = entries.aggregate(
