@@ -244,10 +244,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_UPLOAD_BYTES = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "50")) * 1024 * 1024
 # Generated reports are kept for download this many days.
 REPORT_KEEP_DAYS = int(os.environ.get("REPORT_KEEP_DAYS", "7"))
-# Counts over a whole county's rows (the home page's registry figures, the settlement browser's hospitals, the
-# dashboard's live figures) are kept this many seconds, unless an import or a new row shows they changed.
-SUMMARY_CACHE_SECONDS = int(os.environ.get("SUMMARY_CACHE_SECONDS", "300"))
-# The dashboard's figures are kept this many seconds (a summary refresh is shown at once).
+# Counts over a whole county's rows (the home page's registry figures, the settlement browser's hospitals) are
+# kept this many seconds, unless an import or a new row shows at once that they changed (lib.cached).
+SUMMARY_CACHE_SECONDS = int(os.environ.get("SUMMARY_CACHE_SECONDS", "3600"))
+# The dashboard's figures are computed again by a worker once they are this many seconds old (the older ones shown
+# meanwhile); a summary refresh is shown at once.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 # 二次救助预警: people whose yearly burden is within this many yuan below the threshold.
 SECONDARY_WARNING_DISTANCE = os.environ.get("SECONDARY_WARNING_DISTANCE", "1000")
@@ -305,7 +306,7 @@ if CACHE_URL and not TESTING:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "medaid",
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "medaid"),
         }
     }
 

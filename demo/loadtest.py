@@ -6,6 +6,7 @@ seconds; then each page's figures from every request's time: count, p50, p95, sl
 import json
 import math
 import os
+import re
 import secrets
 import signal
 import socket
@@ -33,7 +34,7 @@ class Options:
     database: str
     users: int = 20
     seconds: int = 60
-    # Measured after this many seconds: the logins (Argon2, on purpose slow) and each worker's first views.
+    # Measured after this many seconds: the users' logins (Argon2, slow on purpose) and first pages.
     warmup: int = 10
     workers: int = 4
     wait_min: float = 1.0
@@ -127,6 +128,8 @@ def _server_env(name: str, static_root: str) -> dict:
         "DJANGO_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_HSTS_SECONDS": "0",
+        # A cache of this run's own: every run starts with nothing kept (lib.cached).
+        "DJANGO_CACHE_PREFIX": f"bench-pages-{secrets.token_hex(4)}",
     }
     for name in ("DJANGO_DEBUG", "DJANGO_TESTING"):
         env.pop(name, None)
@@ -145,6 +148,37 @@ def _wait_until_served(url: str, process: subprocess.Popen, seconds: int = 60) -
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"{url} not served within {seconds} s")
+
+
+def prime(host: str, plan: dict) -> list[dict]:
+    """Each request of the plan once, login by login, before the load: the figures kept in the cache are computed
+    as a day's first views compute them (the load test then measures a portal in use). Returns their times."""
+    import requests  # installed with Locust (requirements-bench.txt), as the load test needs
+
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    passwords = {u["login"]: u["password"] for u in plan["users"]}
+    times = []
+    for login in dict.fromkeys(r["login"] for r in plan["requests"]):
+        session = requests.Session()
+        page = session.get(f"{host}/login/", timeout=120)
+        csrf = token.search(page.text).group(1)
+        session.post(f"{host}/login/", {"username": login, "password": passwords[login], "csrfmiddlewaretoken": csrf})
+        for r in (r for r in plan["requests"] if r["login"] == login):
+            t0 = time.perf_counter()
+            path = r["path"]
+            if r["search"]:
+                answer = session.post(
+                    f"{host}{path}",
+                    {"q": r["search"], "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
+                    allow_redirects=False,
+                    timeout=120,
+                )
+                path = answer.headers.get("Location", path)
+            status = session.get(f"{host}{path}", timeout=120).status_code
+            times.append(
+                {"page": r["page"], "request": r["name"], "ms": (time.perf_counter() - t0) * 1000, "status": status}
+            )
+    return times
 
 
 def run(options: Options, out) -> dict:
@@ -168,9 +202,20 @@ def run(options: Options, out) -> dict:
                  "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"],
                 cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
+            # With a broker, a Celery worker as in production: it computes the dashboard's figures again once they
+            # are a minute old (reports.dashboard_figures). Give the bench a Redis database of its own.
+            worker = None
+            if env.get("REDIS_URL"):
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency",
+                     "1", "-n", "bench-pages@%h", "--without-heartbeat", "--without-mingle", "--without-gossip",
+                     "--loglevel", "WARNING"],
+                    cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT,
+                )  # fmt: skip
             try:
                 host = f"http://127.0.0.1:{port}"
                 _wait_until_served(f"{host}/login/", server)
+                primed = prime(host, plan)
                 load_before = os.getloadavg()
                 locust_env = {
                     **os.environ,
@@ -189,11 +234,13 @@ def run(options: Options, out) -> dict:
                 wall = time.monotonic() - t0
                 load_after = os.getloadavg()
             finally:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                for process in filter(None, (server, worker)):
+                    process.send_signal(signal.SIGTERM)
+                for process in filter(None, (server, worker)):
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
         (log_dir / "bench-locust.log").write_text(done.stdout + done.stderr, encoding="utf-8")
         rows = [json.loads(line) for line in timings.read_text(encoding="utf-8").splitlines() if line.strip()]
         static = [r for r in rows if "static" in r]
@@ -207,11 +254,13 @@ def run(options: Options, out) -> dict:
         "pages": list(dict.fromkeys(r["page"] for r in plan["requests"])),
         "rows": rows,
         "warm": warm,
+        "primed": primed,
         "static": static,
         "wall": wall,
         "load_before": load_before,
         "load_after": load_after,
         "locust_exit": done.returncode,
+        "worker": worker is not None,
     }
 
 

@@ -11,14 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.cached import keep_value, remembered
 from lib.locks import session_lock
-from lib.tasks import enqueue_on_commit
-from recipients.models import County
+from lib.tasks import enqueue_on_commit, send_task
+from recipients.models import County, Township
 
 from .excel import report_workbook
 from .facts import refresh_facts
 from .labels import scope_name
 from .models import FactRefresh, ReportFile
+from .selectors import dashboard
 from .whatif import whatif
 
 logger = logging.getLogger(__name__)
@@ -195,3 +197,39 @@ def reports_nightly() -> None:
     for y in (year - 1, year):
         facts_refresh_now(year=y)
     reports_expire()
+
+
+# --- the dashboard's figures, kept -----------------------------------------------------------------
+
+# Figures older than DASHBOARD_CACHE_SECONDS are still shown, up to this long, while a worker computes them again.
+DASHBOARD_STALE_SECONDS = 6 * 3600
+
+
+def _dashboard_key(year, township_id, county_id, month_from, month_to) -> tuple:
+    # A summary refresh changes the key, so that it is shown at once; so does a new day (overdue cases).
+    refreshed = FactRefresh.objects.filter(year=year).values_list("refreshed_at", flat=True).first()
+    return ("reports.dashboard", year, township_id, county_id, month_from, month_to, timezone.localdate(), refreshed)
+
+
+def dashboard_figures(*, year: int, township=None, county=None, month_from: int = 1, month_to: int = 12) -> dict:
+    """The dashboard's figures for a scope and period (reports.selectors.dashboard), kept (lib.cached): they read a
+    county's year of cases and leads. Figures older than DASHBOARD_CACHE_SECONDS are shown while a worker
+    computes them again (reports.dashboard_figures), so that only the first viewer of a scope waits for them."""
+    scope = (year, township and township.pk, county and county.pk, month_from, month_to)
+    return remembered(
+        _dashboard_key(*scope),
+        lambda: dashboard(year=year, township=township, county=county, month_from=month_from, month_to=month_to),
+        seconds=settings.DASHBOARD_CACHE_SECONDS,
+        refresh=lambda: send_task("reports.dashboard_figures", *scope),
+        keep=DASHBOARD_STALE_SECONDS,
+    )
+
+
+def dashboard_figures_refresh(*, year: int, township_id, county_id, month_from: int, month_to: int) -> None:
+    """Compute a scope's dashboard figures again and keep them (asked for when the kept ones grew old)."""
+    township = Township.objects.filter(pk=township_id).first() if township_id else None
+    county = County.objects.filter(pk=county_id).first() if county_id else None
+    figures = dashboard(year=year, township=township, county=county, month_from=month_from, month_to=month_to)
+    keep_value(
+        _dashboard_key(year, township_id, county_id, month_from, month_to), figures, seconds=DASHBOARD_STALE_SECONDS
+    )

@@ -18,3 +18,10 @@ def refresh_facts_task(year: int) -> None:
 @shared_task(name="reports.nightly")
 def nightly() -> None:
     services.reports_nightly()
+
+
+@shared_task(name="reports.dashboard_figures")
+def dashboard_figures_task(year: int, township_id, county_id, month_from: int, month_to: int) -> None:
+    services.dashboard_figures_refresh(
+        year=year, township_id=township_id, county_id=county_id, month_from=month_from, month_to=month_to
+    )

@@ -1,6 +1,5 @@
 """The supervisor dashboard, report downloads and the what-if page."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
@@ -10,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from applications.models import PolicyVersion
 from audit.services import audit_record
-from lib.cached import remembered
 from recipients.categories import Category
 from recipients.models import County, Township
 
@@ -18,7 +16,6 @@ from . import services
 from .labels import scope_name
 from .models import Channel, FactRefresh, ReportFile
 from .panels import dashboard_panels
-from .selectors import dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,14 +61,8 @@ def dashboard_view(request):
     if queued:
         # A year nobody has summarised yet: queue its summary (a worker builds it); the page says so meanwhile.
         services.facts_refresh_on_commit(years=[year])
-    # Every figure of the period, kept a minute (lib.cached): the live ones (leads, time limits, payments) read a
-    # county's year of cases and leads. A summary refresh is seen at once (its time is in the key).
-    scope = (year, township and township.pk, county and county.pk, month_from, month_to)
-    key = ("reports.dashboard", *scope, timezone.localdate(), state and state.refreshed_at)
-    data = remembered(
-        key,
-        lambda: dashboard(year=year, township=township, county=county, month_from=month_from, month_to=month_to),
-        seconds=settings.DASHBOARD_CACHE_SECONDS,
+    data = services.dashboard_figures(
+        year=year, township=township, county=county, month_from=month_from, month_to=month_to
     )
     data["refreshed"] = state = FactRefresh.objects.filter(year=year).first()
     categories = dict(Category.choices)

@@ -63,10 +63,18 @@ class Command(BaseCommand):
             f"bench_pages: {options.users} users, {options.seconds} s measured after {options.warmup} s of logins "
             f"({result['wall']:.0f} s wall), "
             f"{options.wait_min:g}–{options.wait_max:g} s between pages, gunicorn {options.workers} workers on "
-            f"127.0.0.1; {built['people']:,} people, {built['settlements']:,} settlements, {built['cases']:,} cases"
+            f"127.0.0.1{' and a Celery worker' if result['worker'] else ''}; {built['people']:,} people, "
+            f"{built['settlements']:,} settlements, {built['cases']:,} cases"
         )
         self.stdout.write(f"load average {before[0]:.2f} before, {after[0]:.2f} after (1 min; {os.cpu_count()} cores)")
         rows = result["rows"]
+        primed = result["primed"]
+        slowest = max(primed, key=lambda r: r["ms"])
+        self.stdout.write(
+            f"primed: each of the {len(primed)} requests once before the load (a day's first views fill the cache): "
+            f"slowest {slowest['ms']:.0f} ms ({slowest['page']}：{slowest['request']}), "
+            f"{sum(1 for r in primed if r['status'] != 200)} not 200"
+        )
         if result["warm"]:
             warm = [r["ms"] for r in result["warm"]]
             self.stdout.write(
