@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -296,18 +296,32 @@ def iter_records(table: Table, columns: dict[str, int], *, key: str | None = Non
     `key` names a column that is filled in every real row: checking it first spares scanning
     every cell of every row for blankness (this runs once per row of 100,000-row files).
     """
+    record = record_reader(columns)
+    for number, row in iter_rows(table, key_index=columns.get(key) if key else None):
+        yield number, record(row)
+
+
+def iter_rows(table: Table, *, key_index: int | None = None) -> Iterator[tuple[int, list]]:
+    """Yield (row number, the row's cells, padded with None to the header's width) for every non-blank row;
+    `key_index` as iter_records' `key`. A reader of whole columns takes these; `record_reader` makes a row the
+    record iter_records would have given."""
     width = len(table.headers)
-    names = list(columns)
-    pick = itemgetter(*columns.values())
-    key_index = columns.get(key) if key else None
     for offset, row in enumerate(table.rows):
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         key_empty = key_index is None or not _is_filled(row[key_index])
         if key_empty and not any(_is_filled(c) for c in row[:width]):
             continue
-        values = pick(row)
-        yield table.first_row_number + offset, dict(zip(names, values if len(names) > 1 else (values,), strict=True))
+        yield table.first_row_number + offset, row
+
+
+def record_reader(columns: dict[str, int]) -> Callable[[list], dict]:
+    """A function giving a row of iter_rows as {column: raw cell}."""
+    names = list(columns)
+    pick = itemgetter(*columns.values())
+    if len(names) == 1:
+        return lambda row: {names[0]: pick(row)}
+    return lambda row: dict(zip(names, pick(row), strict=True))
 
 
 def column_index(headers: list[str], wanted: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -19,7 +19,6 @@ Rules (DATA-FORMATS §1):
 """
 
 import datetime
-import io
 from dataclasses import dataclass
 
 from django.db import connection
@@ -313,18 +312,32 @@ WHERE p.id = i.person_id
 
 def copy_rows_to_stage(cursor, rows: list[RosterRow]) -> None:
     """Load the rows into roster_stage with COPY (text format, tab separated)."""
-    buffer = io.StringIO()
-    write = buffer.write
-    for r in rows:
-        write(
-            f"{r.row_no}\t{r.id_number}\t{_copy_text(r.name)}\t{r.sex}\t{r.birth_date.isoformat()}\t"
-            f"{r.category}\t{r.source}\t{r.valid_from.isoformat()}\t"
-            f"{r.valid_to.isoformat() if r.valid_to else chr(92) + 'N'}\t{r.township_id}\t"
-            f"{r.village_id if r.village_id is not None else chr(92) + 'N'}\t{_copy_text(r.phone)}\t"
-            f"{_copy_text(r.bank_name)}\t{r.bank_account}\n"
-        )
+    text = _stage_text(rows, _plain)
+    # Text cells with a tab, line break or backslash need escaping: written plainly, they would show as more
+    # tabs, lines or backslashes than the rows' shape and NULLs (\N) account for. Then the rows are written again.
+    nulls = sum((r.valid_to is None) + (r.village_id is None) for r in rows)
+    if text.count("\t") != 13 * len(rows) or text.count("\n") != len(rows) or text.count("\\") != nulls or "\r" in text:
+        text = _stage_text(rows, _copy_text)
     with cursor.copy("COPY roster_stage FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
+        copy.write(text)
+
+
+def _stage_text(rows: list[RosterRow], escape) -> str:
+    null = "\\N"
+    return "".join(
+        [
+            f"{r.row_no}\t{r.id_number}\t{escape(r.name)}\t{r.sex}\t{r.birth_date.isoformat()}\t"
+            f"{r.category}\t{r.source}\t{r.valid_from.isoformat()}\t"
+            f"{r.valid_to.isoformat() if r.valid_to else null}\t{r.township_id}\t"
+            f"{r.village_id if r.village_id is not None else null}\t{escape(r.phone)}\t"
+            f"{escape(r.bank_name)}\t{r.bank_account}\n"
+            for r in rows
+        ]
+    )
+
+
+def _plain(value: str) -> str:
+    return value
 
 
 def _copy_text(value: str) -> str:

@@ -16,7 +16,7 @@ from recipients.models import Person, Township
 from settlements.models import Settlement
 from settlements.visits import service_date
 
-from ..jobs.scope import EVERYBODY, PersonRange
+from ..jobs.scope import EVERYBODY, PersonRange, settlements_from
 from ..models import DEAD_STATUSES, Bill, Case, LeadSettlement
 from ..models.cases import normalized_key
 from ..policy import engine
@@ -24,12 +24,10 @@ from ..policy.selectors import eligible_on_date_sql
 
 ZERO = Decimal("0")
 
-CANDIDATES_SQL = f"""
+_CANDIDATES_SQL = f"""
 SELECT s.number, p.id, p.township_id, s.service_date, s.visit_type, s.hospital,
        s.total, s.in_policy, s.basic, s.critical, s.other
-FROM {Settlement._meta.db_table} s
-JOIN {Person._meta.db_table} p ON p.id_number = s.id_number
-JOIN {Township._meta.db_table} t ON t.id = p.township_id
+{{settlements}}
 WHERE s.onestop = 0
   AND s.in_policy - s.basic - s.critical - s.other > 0
   AND s.service_date >= %(start)s AND s.service_date < %(end)s
@@ -41,6 +39,10 @@ WHERE s.onestop = 0
       SELECT 1 FROM {LeadSettlement._meta.db_table} ls
       WHERE ls.settlement_number = s.number AND ls.handled)
 """
+CANDIDATES_SQL = _CANDIDATES_SQL.replace("{settlements}", settlements_from(by_person=False))  # whole tables
+CANDIDATES_BY_PERSON_SQL = _CANDIDATES_SQL.replace(
+    "{settlements}", settlements_from(by_person=True)
+)  # a chunk's people
 
 EXAMINED_SQL = f"""
 SELECT count(*) FROM {Settlement._meta.db_table} s WHERE s.service_date >= %(start)s AND s.service_date < %(end)s
@@ -95,13 +97,19 @@ def find_candidates(*, year: int | None = None, scope: PersonRange = EVERYBODY) 
     start, end = year_window(year)
     billed = _bills_without_settlement_number(scope)
     candidates = []
-    if connection.vendor == "postgresql" and connection.in_atomic_block and scope.everybody:
-        # Whole-table joins: hash joins whatever the (possibly stale) statistics say. A chunk's people are
-        # few: their settlements are found through the (ID number, date) index.
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_nestloop = off")
+            if scope.everybody:
+                # Whole-table joins: hash joins whatever the (possibly stale) statistics say.
+                cursor.execute("SET LOCAL enable_nestloop = off")
+            else:
+                # A chunk's people are few: their settlements are found through the (ID number, date) index. The
+                # plan's cost (an index scan per person) set off JIT compilation, which took longer than the query.
+                cursor.execute("SET LOCAL jit = off")
     with connection.chunked_cursor() as cursor:
-        cursor.execute(CANDIDATES_SQL + scope.sql(), {"start": start, "end": end})
+        by_person = connection.vendor == "postgresql" and not scope.everybody
+        query = CANDIDATES_BY_PERSON_SQL if by_person else CANDIDATES_SQL
+        cursor.execute(query + scope.sql(), {"start": start, "end": end})
         while rows := cursor.fetchmany(FETCH):
             for (
                 number,

@@ -26,7 +26,7 @@ from recipients.selectors import IDENTITY_TABLE, identity_valid_sql
 from settlements.models import Settlement
 from settlements.visits import service_date_sql
 
-from ..jobs.scope import EVERYBODY, PersonRange
+from ..jobs.scope import EVERYBODY, PersonRange, settlements_from
 from ..models import DECIDED_STATUSES, GRANTED_STATUSES, OPEN_STATUSES, Bill, Case, LeadSettlement
 from ..policy import engine
 from ..policy.selectors import eligible_on_date_sql
@@ -56,9 +56,7 @@ SELECT p.id AS person_id, p.township_id AS township_id, s.service_date AS servic
            THEN 1
          ELSE 0
        END AS pending
-FROM {SETTLEMENTS} s
-JOIN {PERSONS} p ON p.id_number = s.id_number
-JOIN {TOWNSHIPS} t ON t.id = p.township_id
+{{settlements}}
 LEFT JOIN (
     SELECT b.settlement_number, SUM(COALESCE(b.granted, 0) - b.recovered) AS granted
     FROM {BILLS} b JOIN {CASES} c ON c.id = b.case_id
@@ -106,10 +104,12 @@ def yearly_burdens(
     if person_ids is not None:
         people += " AND p.id IN (SELECT person_id FROM secondary_people)"
     result: dict[int, Burden] = {}
+    whole = scope.everybody and person_ids is None
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and scope.everybody and person_ids is None:
-            # Whole-table joins: hash joins. A chunk's or a list's people are found through the indexes.
-            cursor.execute("SET LOCAL enable_nestloop = off")
+        if connection.vendor == "postgresql":
+            # Whole-table joins: hash joins. A chunk's or a list's people are found through the indexes, without the
+            # JIT compilation their plans' cost set off (it took longer than the queries).
+            cursor.execute("SET LOCAL enable_nestloop = off" if whole else "SET LOCAL jit = off")
         if person_ids is not None:
             cursor.execute("CREATE TEMP TABLE secondary_people (person_id bigint PRIMARY KEY)")
             for chunk in chunks(sorted(set(person_ids)), 5000):
@@ -118,7 +118,9 @@ def yearly_burdens(
                 )
         cursor.execute(
             "CREATE TEMP TABLE secondary_items AS "
-            + _SETTLEMENTS_SQL.format(people=people)
+            + _SETTLEMENTS_SQL.format(
+                people=people, settlements=settlements_from(by_person=not whole and connection.vendor == "postgresql")
+            )
             + " UNION ALL "
             + _BILLS_SQL.format(people=people),
             params,

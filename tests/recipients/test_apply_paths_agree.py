@@ -91,7 +91,7 @@ def test_sql_and_python_paths_agree(seed):
         info = parse_id_number(n)
         t = ts[0] if scoped else rng.choice(ts)
         pf = dict(
-            name=rng.choice(["甲", "乙"]),
+            name=rng.choice(["甲", "乙", "甲\\N", "乙\t丙", "丙\n丁"]),  # (COPY's escapes, when a cell needs them)
             township_id=t.id,
             village_id=rng.choice([None] + [v.id for v in vs[t.id]]),
             phone=rng.choice(["", "13900000000"]),

@@ -15,12 +15,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from imports.services import import_run
 from lib.bench import rolled_back
 from recipients import demo
 from recipients.models import County, RosterImport, Township, Village
 from recipients.roster import validate_roster
 from recipients.roster_apply import apply_roster
-from recipients.services import roster_import_create, roster_import_run
+from recipients.services import roster_import_create
 
 TOWNS = {f"测试{i:02d}镇": [f"测试{i:02d}镇{j}村" for j in range(8)] for i in range(20)}
 
@@ -143,7 +144,7 @@ class Command(BaseCommand):
         imp = roster_import_create(
             user=None, file_name=name, content=content, source="MZ", snapshot_date=snapshot_date, enqueue=False
         )
-        imp = roster_import_run(roster_import=imp, user=None)
+        imp = import_run(record=imp, user=None, content=content)  # as import_recipients runs it
         with connection.cursor() as cursor:
             self._commit_work(cursor)
         elapsed = time.perf_counter() - start
