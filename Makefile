@@ -39,11 +39,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# make bench: PostgreSQL (DATABASE_URL) and, for the jobs on real workers, Redis (REDIS_URL). The job benchmarks
+# build scratch databases <database>_jobs_<size> (CREATEDB); the first keeps them for the second, which drops them.
+# SIZES=1000000 (one size) or WORKERS=1 for a shorter run.
 bench: install
 	$(BIN)/python manage.py bench_roster --rows $${ROWS:-100000}
 	$(BIN)/python manage.py bench_calculator
 	$(BIN)/python manage.py bench_crosscheck
+	$(BIN)/python manage.py bench_crosscheck --settlements $${SIZES:-1000000 3000000} --workers $${WORKERS:-1 2} --keep-db
 	$(BIN)/python manage.py bench_secondary
+	$(BIN)/python manage.py bench_secondary --settlements $${SIZES:-1000000 3000000} --workers $${WORKERS:-1 2}
 	$(BIN)/python manage.py bench_payouts
 	$(BIN)/python manage.py bench_dashboard
 
