@@ -43,14 +43,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-# make bench: PostgreSQL only (DATABASE_URL). bench_pages builds its county in <database>_pages once (about
-# 2 minutes) and keeps it for the next run; BENCH_PAGES_DB names another database.
+# make bench: PostgreSQL (DATABASE_URL) and, for the jobs on real workers, Redis (REDIS_URL). bench_pages builds
+# its county in <database>_pages once (about 2 minutes) and keeps it for the next run; BENCH_PAGES_DB names another
+# database. The job benchmarks build scratch databases <database>_jobs_<size> (CREATEDB); the first keeps them for
+# the second, which drops them. SIZES=1000000 (one size) or WORKERS=1 for a shorter run.
 bench: install $(BIN)/.bench-installed
 	$(BIN)/python manage.py bench_pages $${BENCH_PAGES_DB:+--database $$BENCH_PAGES_DB}
 	$(BIN)/python manage.py bench_roster --rows $${ROWS:-100000}
 	$(BIN)/python manage.py bench_calculator
 	$(BIN)/python manage.py bench_crosscheck
+	$(BIN)/python manage.py bench_crosscheck --settlements $${SIZES:-1000000 3000000} --workers $${WORKERS:-1 2} --keep-db
 	$(BIN)/python manage.py bench_secondary
+	$(BIN)/python manage.py bench_secondary --settlements $${SIZES:-1000000 3000000} --workers $${WORKERS:-1 2}
 	$(BIN)/python manage.py bench_payouts
 	$(BIN)/python manage.py bench_dashboard
 	$(BIN)/python manage.py bench_subsidy

@@ -306,13 +306,20 @@ def iter_rows(table: Table, *, key_index: int | None = None) -> Iterator[tuple[i
     `key_index` as iter_records' `key`. A reader of whole columns takes these; `record_reader` makes a row the
     record iter_records would have given."""
     width = len(table.headers)
-    for offset, row in enumerate(table.rows):
+    for number, row in enumerate(table.rows, start=table.first_row_number):
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
-        key_empty = key_index is None or not _is_filled(row[key_index])
-        if key_empty and not any(_is_filled(c) for c in row[:width]):
+        if key_index is not None:
+            key = row[key_index]
+            if type(key) is str and key and not key.isspace():  # (_is_filled of a text cell, inline: once a row)
+                yield number, row
+                continue
+            if _is_filled(key):
+                yield number, row
+                continue
+        if not any(_is_filled(c) for c in row[:width]):
             continue
-        yield table.first_row_number + offset, row
+        yield number, row
 
 
 def record_reader(columns: dict[str, int]) -> Callable[[list], dict]:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from imports.mapping import DATE, FileColumn, FileColumns, Profile
+from lib.collection import collection_paused
 from lib.tabular import TableError, column_index, iter_rows, read_table, record_reader
 
 from .idnumber import IdCells
@@ -104,10 +105,11 @@ def validate_roster(
         check.error(None, "", "", str(exc))
         return check
     scope = {"default_source": default_source, "township": township, "county": county}
-    if profile is None:
-        return _validate(table, check, **scope, progress=progress, today=today)
-    reading = profile.read(table, FILE_COLUMNS)
-    _validate(reading.table, check, **scope, progress=progress, today=today)
+    with collection_paused():  # the file's rows and their checked forms, all kept (lib.collection)
+        if profile is None:
+            return _validate(table, check, **scope, progress=progress, today=today)
+        reading = profile.read(table, FILE_COLUMNS)
+        _validate(reading.table, check, **scope, progress=progress, today=today)
     check.errors = reading.relabel(check.errors)
     return check
 

@@ -16,7 +16,6 @@ from stdnum.cn import ric
 from lib.tabular import CellError, cell_date, cell_text
 
 from .categories import parse_category, parse_source
-from .idnumber import IdInfo
 from .roster_rows import (
     ACCOUNT_RE,
     COL_ACCOUNT,
@@ -47,6 +46,7 @@ class ColumnReader:
     def __init__(self, ctx: RowContext):
         self.ctx = ctx
         self.ids: dict = {}
+        self.births: dict = {}
         self.categories: dict = {}
         self.starts: dict = {}
         self.ends: dict = {}
@@ -101,33 +101,21 @@ class ColumnReader:
         default = ctx.default_source
         sources = [None] * n if raw_sources is None else _distinct(self.sources, raw_sources, _source, bad)
         found = []
-        for i, (row_no, info, name, category, source, start, end, township, village, phone, bank, account) in enumerate(
-            zip(
-                (row_no for row_no, _ in batch),
-                ids,
-                names,
-                categories,
-                sources,
-                starts,
-                ends,
-                townships,
-                villages,
-                phones,
-                banks,
-                accounts,
-                strict=True,
-            )  # fmt: skip
-        ):
+        columns = (raw_ids, ids, names, categories, sources, starts, ends, townships, villages, phones, banks, accounts)
+        for i, ((row_no, _), number, info, name, category, source, start, end, township, village, phone, bank, account) in (
+            enumerate(zip(batch, *columns, strict=True))
+        ):  # fmt: skip
             if bad and i in bad:
                 found.append(None)
                 continue
+            sex, born = info
             found.append(
                 RosterRow(
                     row_no,
-                    info.number,
+                    number,
                     name,
-                    info.sex,
-                    info.birth_date,
+                    sex,
+                    born,
                     category,
                     source or default,
                     start,
@@ -137,24 +125,27 @@ class ColumnReader:
                     phone,
                     bank,
                     account,
-                )
+                )  # fmt: skip
             )
         return found
 
     def _id(self, value: str):
         """An ID already in its plain form (what parse_id_number takes unchanged), with its birth date and check
-        digit right; anything else goes to the reference."""
+        digit right, as (sex, birth date); anything else goes to the reference."""
         if not _ID.fullmatch(value):
             return _BAD
-        try:
-            born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-        except ValueError:
+        born = self.births.get(value[6:14])
+        if born is None:
+            try:
+                born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+            except ValueError:
+                born = _BAD
+            if born is not _BAD and (born > self.ctx.today or born.year < 1890):
+                born = _BAD
+            self.births[value[6:14]] = born
+        if born is _BAD or ric.calc_check_digit(value) != value[17]:  # (the reference's own check digit)
             return _BAD
-        if born > self.ctx.today or born.year < 1890:
-            return _BAD
-        if ric.calc_check_digit(value) != value[17]:  # (the reference's own check)
-            return _BAD
-        return IdInfo(number=value, birth_date=born, sex="M" if int(value[16]) % 2 == 1 else "F")
+        return ("M" if value[16] in "13579" else "F", born)
 
     def _township(self, value: str):
         ctx, name = self.ctx, cell_text(value)
