@@ -183,6 +183,7 @@ def prime(host: str, plan: dict) -> list[dict]:
 
 def run(options: Options, out) -> dict:
     """Build or reuse the county, serve it, load it; return the per-page figures and the load averages."""
+    load_before = os.getloadavg()  # the machine's other work, before the bench adds its own
     built = prepare_database(options, out)
     plan = pages.plan_json()
     base = Path(settings.BASE_DIR)
@@ -216,7 +217,6 @@ def run(options: Options, out) -> dict:
                 host = f"http://127.0.0.1:{port}"
                 _wait_until_served(f"{host}/login/", server)
                 primed = prime(host, plan)
-                load_before = os.getloadavg()
                 locust_env = {
                     **os.environ,
                     "BENCH_PLAN": str(plan_file),

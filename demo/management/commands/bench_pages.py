@@ -66,7 +66,10 @@ class Command(BaseCommand):
             f"127.0.0.1{' and a Celery worker' if result['worker'] else ''}; {built['people']:,} people, "
             f"{built['settlements']:,} settlements, {built['cases']:,} cases"
         )
-        self.stdout.write(f"load average {before[0]:.2f} before, {after[0]:.2f} after (1 min; {os.cpu_count()} cores)")
+        self.stdout.write(
+            f"load average (1 min, {os.cpu_count()} cores): {before[0]:.2f} before the bench, {after[0]:.2f} at its "
+            "end (its own work included)"
+        )
         rows = result["rows"]
         primed = result["primed"]
         slowest = max(primed, key=lambda r: r["ms"])
