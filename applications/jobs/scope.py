@@ -55,9 +55,10 @@ def settlements_from(*, by_person: bool) -> str:
     """The FROM clause of the settlements s dated in [%(start)s, %(end)s), their people p and townships t.
 
     Whole tables are joined by hashing. A chunk's people (`by_person`) reach their settlements through the
-    (ID number, service date) index one person at a time, in a subquery the planner may not flatten (OFFSET 0):
-    left to itself it read the whole settlement table for every chunk (30 times over 3,000,000 settlements),
-    so that a job's time per settlement grew with the table. (PostgreSQL only: SQLite has no LATERAL.)
+    (ID number, service date) index one person at a time, in a subquery the planner may not flatten (OFFSET 0;
+    it stays a nested loop when the caller turns nested loops off for the other joins): left to itself the
+    planner read the whole settlement table for every chunk (30 times over 3,000,000 settlements), so that a
+    job's time per settlement grew with the table. (PostgreSQL only: SQLite has no LATERAL.)
     """
     if not by_person:
         return f"""FROM {SETTLEMENTS} s

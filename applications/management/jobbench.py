@@ -107,7 +107,7 @@ def bench_jobs(command, *, kind: str, sizes: list[int], people_per_million: int,
         if not options["keep_db"]:
             for size in sizes:
                 _drop(base, _scratch(base, size))
-    _report(out, kind, runs)
+    _report(out, kind, runs, chunk_people=options.get("chunk_people") or settings.JOB_CHUNK_PEOPLE)
 
 
 def _scratch(base: dict, size: int) -> str:
@@ -287,11 +287,11 @@ def _run(kind, base, name, *, size, people, workers, options) -> Run:
     return Run(size, people, workers, wall, job.duration.total_seconds(), peaks, job.chunks_total, figures)
 
 
-def _report(out, kind, runs: list[Run]) -> None:
+def _report(out, kind, runs: list[Run], *, chunk_people: int) -> None:
     if not runs:
         return
     out.write("")
-    out.write(f"{Job.Kind(kind).label} on real workers (chunks of {settings.JOB_CHUNK_PEOPLE:,} people unless set)")
+    out.write(f"{Job.Kind(kind).label} on real workers, chunks of {chunk_people:,} people")
     out.write(
         f"{'settlements':>12} {'people':>9} {'workers':>7} {'chunks':>6} {'wall s':>8} {'s / million':>11} "
         f"{'peak MB per worker':>20} {'× 1 worker':>10}  results"

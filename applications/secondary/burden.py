@@ -107,9 +107,11 @@ def yearly_burdens(
     whole = scope.everybody and person_ids is None
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Whole-table joins: hash joins. A chunk's or a list's people are found through the indexes, without the
-            # JIT compilation their plans' cost set off (it took longer than the queries).
-            cursor.execute("SET LOCAL enable_nestloop = off" if whole else "SET LOCAL jit = off")
+            # Hash joins whatever the statistics say (as in candidates.find_candidates); a chunk's or a list's
+            # settlements are still read person by person through the index, without JIT compilation.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            if not whole:
+                cursor.execute("SET LOCAL jit = off")
         if person_ids is not None:
             cursor.execute("CREATE TEMP TABLE secondary_people (person_id bigint PRIMARY KEY)")
             for chunk in chunks(sorted(set(person_ids)), 5000):
