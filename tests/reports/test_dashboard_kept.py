@@ -27,7 +27,9 @@ def lead(township, number):
     Lead.objects.create(number=number, person=PersonFactory(township=township), township=township, year=2025)
 
 
-def test_kept_figures_are_shown_then_computed_again_by_a_worker_once_a_minute_old(client, supervisor, township):
+def test_kept_figures_are_shown_then_computed_again_by_a_worker_once_a_minute_old(
+    client, supervisor, township, eager_tasks
+):
     refresh_facts(year=2025)
     client_for(client, supervisor)
     with time_machine.travel(NOW, tick=False) as clock:
