@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.binary import write_bytes
 from lib.errors import bounded
 from lib.heartbeat import heartbeat
 from lib.tasks import enqueue_on_commit
@@ -105,10 +106,13 @@ def import_create(
             file_name=file_name[:255],
             file_hash=hashlib.sha256(content).hexdigest(),
             file_size=len(content),
-            content=content if keep_content else b"",
+            content=content if keep_content and connection.vendor != "postgresql" else b"",
             queued_at=timezone.now(),
             **fields,
         )
+        if keep_content and connection.vendor == "postgresql":
+            write_bytes(record, "content", content)
+            record.content = content
         audit_record(
             actor=user,
             action=_action(fmt, "upload"),

@@ -36,6 +36,7 @@ from .roster import (
     validate_roster,
 )
 from .roster_apply import apply_roster
+from .roster_direct import DirectWriter
 from .signals import roster_applied
 
 # Two rosters touching the same people must not interleave (held by the write and by the preview).
@@ -57,7 +58,7 @@ def _prepare(user, options: dict) -> dict:
     }
 
 
-def _read(record: RosterImport, content: bytes, progress=None):
+def _read(record: RosterImport, content: bytes, progress=None, writer=None):
     return validate_roster(
         content,
         record.file_name,
@@ -67,6 +68,7 @@ def _read(record: RosterImport, content: bytes, progress=None):
         progress=progress,
         today=timezone.localdate(),
         profile=profile_of(record),
+        writer=writer,
     )
 
 
@@ -89,6 +91,10 @@ def _write_rows(record: RosterImport, checked) -> Report:
         snapshot_source=record.source,
         township_id=record.township_id,
     )
+    return _report(checked, counts, record)
+
+
+def _report(checked, counts, record: RosterImport) -> Report:
     return Report(
         total_rows=checked.total_rows,
         values={
@@ -114,10 +120,22 @@ def _check(record: RosterImport, content: bytes, *, progress) -> Report:
 
 
 def _write(record: RosterImport, content: bytes) -> Report:
-    checked = _read(record, content)
+    # Held from the check on: a file none of whose people is stored is written while it is checked (roster_direct).
+    xact_lock(LOCK)
+    writer = DirectWriter(
+        import_id=record.pk,
+        snapshot_date=record.snapshot_date,
+        snapshot_source=record.source,
+        township_id=record.township_id,
+    )
+    checked = _read(record, content, writer=writer)
     if not checked.ok:
+        writer.stop()
         return Report(total_rows=checked.total_rows, errors=checked.errors)
-    return _write_rows(record, checked)
+    counts = writer.finish()
+    if counts is None:  # not written directly, or rolled back: the general path
+        return _write_rows(record, checked)
+    return _report(checked, counts, record)
 
 
 def _announce(record: RosterImport, report: Report) -> None:

@@ -93,18 +93,19 @@ def validate_roster(
     progress: Callable[[int, int], None] | None = None,
     today: datetime.date | None = None,
     profile: Profile | None = None,
+    writer=None,
 ) -> RosterCheck:
     """Read and check a roster file. `township` restricts it to one township (a clerk's upload), `county` to one
     county's townships (a county role's upload); without either (a prefecture's upload) each row goes to the
     county of the township it names. `profile` is the column profile the file is read through (None: §1's own
-    headers)."""
+    headers). `writer` (roster_direct.DirectWriter) is handed each batch's checked rows while no row is bad."""
     check = RosterCheck()
     try:
         table = read_table(content, file_name)
     except TableError as exc:
         check.error(None, "", "", str(exc))
         return check
-    scope = {"default_source": default_source, "township": township, "county": county}
+    scope = {"default_source": default_source, "township": township, "county": county, "writer": writer}
     with collection_paused():  # the file's rows and their checked forms, all kept (lib.collection)
         if profile is None:
             return _validate(table, check, **scope, progress=progress, today=today)
@@ -114,7 +115,7 @@ def validate_roster(
     return check
 
 
-def _validate(table, check: RosterCheck, *, default_source, township, county, progress, today) -> RosterCheck:
+def _validate(table, check: RosterCheck, *, default_source, township, county, progress, today, writer) -> RosterCheck:
     columns, repeated = column_index(table.headers, REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     for name in repeated:
         check.error(1, name, name, f"表头“{name}”出现了不止一次")
@@ -156,6 +157,10 @@ def _validate(table, check: RosterCheck, *, default_source, township, county, pr
     reader, record = ColumnReader(ctx), record_reader(columns)
     first_seen_key: dict[tuple, int] = {}
     person_seen: dict[str, RosterRow] = {}
+    # Written while checked when none of the file's people is stored yet (roster_direct).
+    id_at = columns[COL_ID]
+    writing = writer is not None and writer.start([cells[id_at] if id_at < len(cells) else "" for _, cells in records])
+    written = 0  # of check.rows, handed to the writer
 
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
@@ -178,12 +183,19 @@ def _validate(table, check: RosterCheck, *, default_source, township, county, pr
                 continue
             person_seen.setdefault(row.id_number, row)
             check.rows.append(row)
+        if writing and check.errors:
+            writer.stop()
+            writing = False
+        elif writing:
+            writer.take(check.rows[written:])
+        written = len(check.rows)
 
     if progress:
         progress(check.total_rows, check.total_rows)
-    if township is not None and check.rows:
+    # Nobody in a file being written directly is registered anywhere: not in another township or county either.
+    if township is not None and check.rows and not writing:
         _check_clerk_scope(check, township)
-    elif county is not None and check.rows:
+    elif county is not None and check.rows and not writing:
         check.errors.extend(county_scope_errors(check.rows, county))
     if check.errors:
         check.errors.sort(key=lambda e: e["row"] or 0)

@@ -317,7 +317,7 @@ def copy_rows_to_stage(cursor, rows: list[RosterRow]) -> None:
     # tabs, lines or backslashes than the rows' shape and NULLs (\N) account for. Then the rows are written again.
     nulls = sum((r.valid_to is None) + (r.village_id is None) for r in rows)
     if text.count("\t") != 13 * len(rows) or text.count("\n") != len(rows) or text.count("\\") != nulls or "\r" in text:
-        text = _stage_text(rows, _copy_text)
+        text = _stage_text(rows, copy_escaped)
     with cursor.copy("COPY roster_stage FROM STDIN") as copy:
         copy.write(text)
 
@@ -340,7 +340,7 @@ def _plain(value: str) -> str:
     return value
 
 
-def _copy_text(value: str) -> str:
+def copy_escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 

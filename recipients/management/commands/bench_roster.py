@@ -59,6 +59,9 @@ class Command(BaseCommand):
         self.stdout.write(f"rows: {len(data)}, people: {len(people)}, file: {len(content) / 1e6:.1f} MB CSV")
 
         results = {}
+        # Rows rolled back leave dead index entries under the same keys, which every later insert of those keys
+        # steps over: each part that writes new people starts from tables vacuumed (the limit's are new).
+        self._vacuum()
         with rolled_back():
             self._setup()
             results["copy"] = self._raw_copy(content)
@@ -66,29 +69,34 @@ class Command(BaseCommand):
                 lambda: validate_roster(content, "bench.csv", default_source="MZ", township=None)
             )
             results["write_new"] = self._write_only(checked.rows)
+        self._vacuum()
+        with rolled_back():
+            self._setup()
             results["import"] = self._import(content, "bench.csv")
             results["limit"], results["limit_people"] = self._limit()
+            checked = validate_roster(content, "bench.csv", default_source="MZ", township=None)
             results["write_same"] = self._write_only(checked.rows)
             results["reimport"] = self._import(content, "bench-again.csv")
             # A full snapshot one month later in which 5% of the identities are absent.
             kept = [r for r in data if rng.random() >= 0.05]
             snapshot = demo.to_csv(kept, encoding="utf-8")
             results["snapshot"] = self._import(snapshot, "bench-snapshot.csv", snapshot_date=datetime.date(2025, 12, 1))
+        self._vacuum()
 
         copy, limit = results["copy"], results["limit"]
         n = len(data)
 
         def line(label, seconds, extra=""):
             self.stdout.write(
-                f"{label:<44}{seconds:8.3f} s {n / seconds:10,.0f} rows/s {seconds / limit:6.2f}× limit "
+                f"{label:<50}{seconds:8.3f} s {n / seconds:10,.0f} rows/s {seconds / limit:6.2f}× limit "
                 f"{seconds / copy:6.1f}× bare COPY{extra}"
             )
 
         line("bare COPY of the CSV (text columns)", copy)
         line("limit: COPY of the written rows, real shapes", limit, f"   ({results['limit_people']:,} people)")
         line("parse + check every row (Python)", results["check"])
-        line("write only (staging COPY + SQL), new", results["write_new"])
-        line("write only, rows already stored", results["write_same"])
+        line("write only, general path (staging + SQL), new", results["write_new"])
+        line("write only, general path, rows already stored", results["write_same"])
         for key, label in (
             ("import", "import_recipients, new registry"),
             ("reimport", "import_recipients, same file again"),
@@ -102,6 +110,10 @@ class Command(BaseCommand):
                 f"unchanged {imp.rows_unchanged})",
             )
         self.stdout.write("(all work rolled back; the database is unchanged)")
+
+    def _vacuum(self):
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM recipients_person, recipients_identity")
 
     def _setup(self):
         county = County.objects.create(name="基准测试县", code="990101")
