@@ -6,6 +6,8 @@ registry left statistics saying "empty", and the next cross-check took minutes o
 the writing transaction counts the rows it wrote, and its statistics become visible when the rows do.
 """
 
+import contextlib
+
 MIN_ROWS = 1000  # below this a plan cannot go badly wrong
 SHARE = 0.1  # of the rows the statistics knew of (autovacuum's own default scale factor)
 
@@ -21,3 +23,15 @@ def refresh_statistics(cursor, table: str, *, rows_written: int) -> bool:
         return False
     cursor.execute(f"ANALYZE {table}")
     return True
+
+
+@contextlib.contextmanager
+def hash_joins(cursor):
+    """Nested loops off for the block (PostgreSQL; inside a transaction): for statements that join whole tables,
+    whose statistics may lag behind rows written in the same transaction and call them tiny."""
+    if cursor.db.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    yield  # on an error, SET LOCAL ends with the transaction
+    cursor.execute("RESET enable_nestloop")
