@@ -1,13 +1,12 @@
 """监测预警 of heavy medical costs (DOMAIN §12.4): thresholds as policy data, the monthly runs, the people watched
 and the monthly 监测名单, its pushes to 民政 and 乡村振兴, and the 因病致贫重病患者 (ZB) identification."""
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from lib import scans
 from recipients.models import scoped_to_user
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -340,33 +339,18 @@ class ZbApplication(models.Model):
         return self.number
 
 
-def scan_path(instance, filename):
-    return f"zb/{instance.application_id}/{uuid.uuid4().hex}{instance.extension}"
+def scan_path(instance, filename):  # (the name the migrations know)
+    return scans.scan_path(f"zb/{instance.application_id}", instance)
 
 
-class ZbScan(models.Model):
-    """A scan of the 入户核查 (record, photos, proofs); served only through a view that checks the application is
-    visible."""
-
-    EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+class ZbScan(scans.ScannedFile):
+    """A scan of the 入户核查 (record, photos, proofs; lib.scans); served only through a view that checks the
+    application is visible."""
 
     application = models.ForeignKey(ZbApplication, on_delete=models.CASCADE, related_name="scans")
     file = models.FileField("文件", upload_to=scan_path)
-    original_name = models.CharField("原文件名", max_length=255)
-    content_type = models.CharField("文件类型", max_length=40)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "入户核查扫描件"
         verbose_name_plural = "入户核查扫描件"
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self):
-        return self.original_name
-
-    @property
-    def extension(self) -> str:
-        return self.EXTENSIONS.get(self.content_type, "")

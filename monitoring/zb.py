@@ -4,17 +4,14 @@ it (separation of duties, as for cases). An approved person gets a ZB identity, 
 the decision, entered through the registry's own service, so the next cross-check finds their settlements."""
 
 import datetime
-import hashlib
-import os
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from applications.cases.attachments import MAX_ATTACHMENT_BYTES, sniff_content_type
 from audit.services import audit_record
+from lib.scans import ScanRefused
 from recipients.categories import Category, Source
 from recipients.models import Identity
 from recipients.services import IdentityRefused, identity_grant
@@ -23,7 +20,6 @@ from .models import Listing, Watch, ZbApplication, ZbScan
 
 S = ZbApplication.Status
 VALID_MONTHS = 12
-_EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 class ZbRefused(ValueError):
@@ -154,23 +150,10 @@ def zb_attach(*, application: ZbApplication, user, name: str, content: bytes) ->
     waiting for the county."""
     _at_window(application, user)
     locked = _locked(application, S.OPEN, S.VERIFIED)
-    if not content:
-        raise ZbRefused("文件是空的")
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise ZbRefused(f"文件过大：上限 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
-    detected = sniff_content_type(content)
-    if detected is None or _EXTENSIONS.get(os.path.splitext(name.lower())[1]) != detected:
-        raise ZbRefused("只接受 PDF、JPEG 或 PNG 扫描件，且内容须与扩展名相符")
-    scan = ZbScan(
-        application=locked,
-        original_name=name[:255],
-        content_type=detected,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=user,
-    )
-    scan.file.save("scan", ContentFile(content), save=False)
-    scan.save()
+    try:
+        scan = ZbScan(application=locked).store(name=name, content=content, user=user)
+    except ScanRefused as exc:
+        raise ZbRefused(str(exc)) from None
     audit_record(actor=user, action="zb.attach", obj=locked, after={"file": scan.original_name, "sha256": scan.sha256})
     return scan
 

@@ -5,12 +5,11 @@ Nothing here is ever deleted: a recovery ends 已追回 or 已核销, a repaymen
 payment failed) is 已撤销, a suggestion is confirmed or dismissed, a sample is kept with its seed.
 """
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from lib.scans import ScannedFile, scan_path
 from recipients.models import scoped_to_user
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -179,34 +178,19 @@ class Repayment(models.Model):
 
 
 def evidence_path(instance, filename):
-    return f"recoveries/{instance.recovery_id}/{uuid.uuid4().hex}{instance.extension}"
+    return scan_path(f"recoveries/{instance.recovery_id}", instance)
 
 
-class Evidence(models.Model):
-    """A scan behind a recovery (a death certificate, the later roster, the hospital's settlement)."""
-
-    TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+class Evidence(ScannedFile):
+    """A scan behind a recovery (a death certificate, the later roster, the hospital's settlement; lib.scans)."""
 
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField("文件", upload_to=evidence_path)
-    original_name = models.CharField("原文件名", max_length=255)
-    content_type = models.CharField("文件类型", max_length=40)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "追回证据"
         verbose_name_plural = "追回证据"
         ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.original_name
-
-    @property
-    def extension(self) -> str:
-        return self.TYPES.get(self.content_type, "")
 
 
 class SuggestionQuerySet(models.QuerySet):

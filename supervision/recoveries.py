@@ -8,27 +8,23 @@ recomputed once the transaction commits. Every step writes its audit row in the 
 """
 
 import datetime
-import hashlib
-import os
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from applications.cases.attachments import MAX_ATTACHMENT_BYTES, sniff_content_type
 from applications.cases.recovered import case_give_back, case_reserve_recovery
 from applications.cases.workflow import TransitionRefused
 from applications.models import Case
 from applications.policy.engine import yuan
 from applications.secondary.services import secondary_after_commit
 from audit.services import audit_record
+from lib.scans import ScanRefused, scan_type
 
 from .models import DISALLOWING, Evidence, Reason, Recovery, Repayment
 
 S = Recovery.Status
 ZERO = Decimal("0")
-EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 class RecoveryRefused(ValueError):
@@ -104,26 +100,12 @@ def recovery_create(
 def evidence_attach(*, recovery: Recovery, user, name: str, content: bytes) -> Evidence:
     """A scan behind the recovery: PDF, JPEG or PNG by content, as the case scans."""
     require(user, "supervision.manage_recovery", "上传追回证据")
-    if not content:
-        raise RecoveryRefused("文件是空的")
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise RecoveryRefused(f"文件过大：上限 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
-    detected = sniff_content_type(content)
-    if detected is None:
-        raise RecoveryRefused("只接受 PDF、JPEG 或 PNG 扫描件（按文件内容判断）")
-    if EXTENSIONS.get(os.path.splitext(name.lower())[1]) != detected:
-        raise RecoveryRefused("文件内容与扩展名不符，请确认文件没有被改名")
-    locked = lock_recovery(recovery)
-    evidence = Evidence(
-        recovery=locked,
-        original_name=name[:255],
-        content_type=detected,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=user,
-    )
-    evidence.file.save("scan", ContentFile(content), save=False)
-    evidence.save()
+    try:
+        scan_type(name, content)  # before the lock: a refused file waits for nobody
+        evidence = Evidence(recovery=lock_recovery(recovery)).store(name=name, content=content, user=user)
+    except ScanRefused as exc:
+        raise RecoveryRefused(str(exc)) from None
+    locked = evidence.recovery
     audit_record(
         actor=user,
         action="recovery.evidence",

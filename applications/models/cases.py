@@ -2,12 +2,12 @@
 scans."""
 
 import unicodedata
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from lib.scans import ScannedFile, scan_path
 from recipients.models import Person, scoped_to_user
 from settlements.visits import VisitType, service_date
 
@@ -307,33 +307,17 @@ def normalized_key(text: str) -> str:
 
 
 def attachment_path(instance, filename):
-    # Stored under MEDIA_ROOT (outside the static tree) by case, under a random name.
-    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{instance.extension}"
+    return scan_path(f"cases/{instance.case_id}", instance)
 
 
-class Attachment(models.Model):
-    """A scanned material of a case; served only through a view that checks the case is visible."""
-
-    TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+class Attachment(ScannedFile):
+    """A scanned material of a case (lib.scans); served only through a view that checks the case is visible."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     material = models.CharField("材料", max_length=100, blank=True)
     file = models.FileField("文件", upload_to=attachment_path)
-    original_name = models.CharField("原文件名", max_length=255)
-    content_type = models.CharField("文件类型", max_length=40)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "申请材料扫描件"
         verbose_name_plural = "申请材料扫描件"
         ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.original_name
-
-    @property
-    def extension(self) -> str:
-        return self.TYPES.get(self.content_type, "")
