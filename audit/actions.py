@@ -1,4 +1,5 @@
-"""Names of audited actions, with the Chinese label shown in the audit log."""
+"""Names of audited actions, with the Chinese label shown in the audit log. The steps of each import format
+(<prefix>.upload … .retry) are labelled from the format's noun when it registers (label_import_steps)."""
 
 ACTION_LABELS = {
     "auth.login": "登录",
@@ -8,20 +9,6 @@ ACTION_LABELS = {
     "recipient.register": "窗口登记新申请人",
     "recipient.identity_grant": "登记救助身份",
     "regions.load": "载入行政区划",
-    "roster_import.upload": "上传名册",
-    "roster_import.validate": "校验名册",
-    "roster_import.confirm": "确认导入",
-    "roster_import.apply": "导入名册",
-    "roster_import.cancel": "取消导入",
-    "roster_import.fail": "名册导入失败",
-    "roster_import.retry": "重新校验名册",
-    "settlement_import.upload": "上传结算数据",
-    "settlement_import.validate": "校验结算数据",
-    "settlement_import.confirm": "确认导入结算数据",
-    "settlement_import.apply": "导入结算数据",
-    "settlement_import.cancel": "取消导入结算数据",
-    "settlement_import.fail": "结算数据导入失败",
-    "settlement_import.retry": "重新校验结算数据",
     "job.request": "请求运行后台任务",
     "job.crosscheck": "主动救助比对",
     "job.schedule": "修改定时任务",
@@ -116,24 +103,10 @@ ACTION_LABELS = {
     "subsidy.export": "导出资助参保名单",
     "subsidy.pii_view": "查看资助参保名单完整身份证号",
     "subsidy.contact": "记录参保联系",
-    "enrolment_import.upload": "上传参保结果",
-    "enrolment_import.validate": "校验参保结果",
-    "enrolment_import.confirm": "确认导入参保结果",
-    "enrolment_import.apply": "导入参保结果",
-    "enrolment_import.cancel": "取消导入参保结果",
-    "enrolment_import.fail": "参保结果导入失败",
-    "enrolment_import.retry": "重新校验参保结果",
     "followup.plan_create": "制订回访计划",
     "followup.call_record": "记录回访结果",
     "followup.pii_view": "查看回访清单完整联系电话",
     "followup.export": "下载回访清单",
-    "followup_import.upload": "上传回访清单",
-    "followup_import.validate": "校验回访清单",
-    "followup_import.confirm": "确认导入回访清单",
-    "followup_import.apply": "导入回访清单",
-    "followup_import.cancel": "取消导入回访清单",
-    "followup_import.fail": "回访清单导入失败",
-    "followup_import.retry": "重新校验回访清单",
     "ticket.open": "登记投诉工单",
     "ticket.reply": "答复投诉工单",
     "ticket.close": "办结投诉工单",
@@ -151,3 +124,25 @@ ACTION_LABELS = {
     "admin.change": "后台修改",
     "admin.delete": "后台删除",
 }
+
+
+IMPORT_STEPS = {
+    "upload": "上传{}",
+    "validate": "校验{}",
+    "confirm": "确认导入{}",
+    "apply": "导入{}",
+    "cancel": "取消导入{}",
+    "fail": "{}导入失败",
+    "retry": "重新校验{}",
+}
+
+
+def label_import_steps(prefix: str, noun: str) -> None:
+    """Label an import format's audited steps: roster_import.upload → 上传名册 …"""
+    for step, label in IMPORT_STEPS.items():
+        ACTION_LABELS[f"{prefix}.{step}"] = label.format(noun)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every labelled action, for the audit log's filter (called when the form is built: formats register late)."""
+    return sorted(ACTION_LABELS.items())

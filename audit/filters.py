@@ -2,12 +2,12 @@ import django_filters
 
 from lib.widgets import DateInput
 
-from .actions import ACTION_LABELS
+from .actions import action_choices
 from .models import AuditEvent
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    action = django_filters.ChoiceFilter(label="操作", choices=sorted(ACTION_LABELS.items()), empty_label="全部操作")
+    action = django_filters.ChoiceFilter(label="操作", choices=action_choices, empty_label="全部操作")
     actor_name = django_filters.CharFilter(label="操作人", lookup_expr="exact")
     object_type = django_filters.CharFilter(label="对象类型", lookup_expr="exact")
     object_id = django_filters.CharFilter(label="对象编号", lookup_expr="exact")

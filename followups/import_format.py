@@ -142,6 +142,7 @@ FOLLOWUP = register(
         model=FollowupImport,
         label="回访清单导入",
         audit_prefix="followup_import",
+        audit_noun="回访清单",
         namespace="followups",
         import_permission="followups.record_followupcall",
         view_permission="followups.view_followupplan",

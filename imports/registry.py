@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.actions import label_import_steps
+
 from .mapping import FileColumns
 
 
@@ -109,7 +111,8 @@ class ImportFormat:
     kind: str  # the name in task arguments: "roster"
     model: type
     label: str  # the detail page's title, e.g. 名册导入
-    audit_prefix: str  # actions <prefix>.upload, .validate, .confirm, .apply, .cancel, .fail
+    audit_prefix: str  # actions <prefix>.upload, .validate, .confirm, .apply, .cancel, .fail, .retry
+    audit_noun: str  # what the file is, in the audit log's labels: 上传名册, 名册导入失败 … (audit.actions)
     namespace: str  # the URL namespace holding import_list, import_upload, import_detail ...
     import_permission: str  # upload, confirm, cancel, blank template
     view_permission: str = ""  # history, detail, error report; by default the model's view permission
@@ -153,6 +156,7 @@ def register(fmt: ImportFormat, *, replace: bool = False) -> ImportFormat:
         raise ImproperlyConfigured(f"{fmt.model.__name__} already records the import format {other!r}")
     _formats[fmt.kind] = fmt
     _kinds_by_model[fmt.model] = fmt.kind
+    label_import_steps(fmt.audit_prefix, fmt.audit_noun)
     return fmt
 
 

@@ -216,6 +216,7 @@ ROSTER = register(
         model=RosterImport,
         label="名册导入",
         audit_prefix="roster_import",
+        audit_noun="名册",
         namespace="recipients",
         import_permission="recipients.import_roster",
         max_upload_setting="ROSTER_MAX_UPLOAD_BYTES",

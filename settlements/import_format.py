@@ -165,6 +165,7 @@ SETTLEMENT = register(
         model=SettlementImport,
         label="结算数据导入",
         audit_prefix="settlement_import",
+        audit_noun="结算数据",
         namespace="settlements",
         import_permission="settlements.import_settlements",
         max_upload_setting="SETTLEMENT_MAX_UPLOAD_BYTES",

@@ -128,6 +128,7 @@ ENROLMENT = register(
         model=EnrolmentImport,
         label="参保结果导入",
         audit_prefix="enrolment_import",
+        audit_noun="参保结果",
         namespace="subsidies",
         import_permission="subsidies.import_enrolment",
         max_upload_setting="ROSTER_MAX_UPLOAD_BYTES",

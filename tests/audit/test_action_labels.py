@@ -23,3 +23,14 @@ def test_every_written_action_has_a_label():
             written.update(f"{prefix}.{step}" for step in STEPS)
     assert len(written) > 40
     assert sorted(a for a in written if a not in ACTION_LABELS) == []
+
+
+def test_import_steps_are_labelled_from_each_formats_noun():
+    from audit.filters import AuditEventFilter
+
+    assert ACTION_LABELS["roster_import.upload"] == "上传名册"
+    assert ACTION_LABELS["settlement_import.fail"] == "结算数据导入失败"
+    assert ACTION_LABELS["enrolment_import.retry"] == "重新校验参保结果"
+    assert ACTION_LABELS["followup_import.confirm"] == "确认导入回访清单"
+    choices = dict(AuditEventFilter().form.fields["action"].choices)
+    assert choices["followup_import.apply"] == "导入回访清单"
