@@ -23,7 +23,12 @@ from monitoring.run import monitoring_now
 from payouts import services as payouts
 from recipients.models import Township, Village
 from reports.facts import refresh_facts
-from tests.factories import IdentityFactory, PersonFactory, UserFactory, settle
+from subsidies.listing import build_list
+from subsidies.models import SubsidyEntry
+from subsidies.services import subsidy_rules_load_preset
+from supervision.models import Reason
+from supervision.recoveries import recovery_create
+from tests.factories import ApprovedCaseFactory, IdentityFactory, PersonFactory, UserFactory, settle
 
 # Short enough for a 50-character name with a two-character prefix.
 HOSTILE = "</script><script>alert(1)</script>\"'<img src=x>"
@@ -73,13 +78,22 @@ def hostile_county(db, township, village, clerk, reviewer, approver, finance):
         call, ticket = call_record(call=plan.calls.first(), user=clerk, result=Result(receipt="missing", note=HOSTILE))
         Threshold.objects.create(county=township.county, year=2025, population="registry", amount=Decimal("1000"))
         monitoring_now(month=datetime.date(2025, 9, 1))
+        # 资助参保: the year's list names the person; 基金监管: a recovery on a paid case, its note hostile.
+        rules, _ = subsidy_rules_load_preset(
+            name="jiangmen-2022", county=township.county, year=2025, premium=Decimal("380"), activate=True
+        )
+        build_list(rules)
+        paid = ApprovedCaseFactory(person=person, township=township, status=Case.Status.PAID)
+        recovery = recovery_create(case=paid, user=reviewer, reason=Reason.OTHER, amount=Decimal("100"), note=HOSTILE)
     return {
         "person": person,
-        "case": Case.objects.filter(source=Case.Source.WINDOW).get(),
+        "case": Case.objects.filter(source=Case.Source.WINDOW).exclude(status=Case.Status.PAID).get(),
         "batch": batch,
         "plan": plan,
         "call": call,
         "ticket": ticket,
+        "rules": rules,
+        "recovery": recovery,
     }
 
 
@@ -122,6 +136,15 @@ def pages(objects):
     yield reverse("followups:ticket_detail", args=[objects["ticket"].pk])
     yield reverse("followups:ticket_new") + f"?person={person.pk}"
     yield reverse("followups:import_list")
+    entry = SubsidyEntry.objects.get(person=person)
+    yield reverse("subsidies:entry_list") + "?year=2025"
+    yield reverse("subsidies:entry_detail", args=[entry.pk])
+    yield reverse("subsidies:rules_list")
+    yield reverse("subsidies:rules_detail", args=[objects["rules"].pk])
+    yield reverse("supervision:recovery_list")
+    yield reverse("supervision:recovery_detail", args=[objects["recovery"].pk])
+    yield reverse("supervision:suggestion_list")
+    yield reverse("supervision:sample_list")
     yield reverse("admin:recipients_township_changelist")
     yield reverse("admin:recipients_township_change", args=[case.township_id])
 
@@ -145,4 +168,4 @@ def test_every_page_escapes_hostile_names_and_carries_no_inline_script(client, h
         assert "unsafe-inline" not in script and "'self'" in script, url
         assert response["Permissions-Policy"].startswith("camera=()")
         checked += 1
-    assert checked >= 24
+    assert checked >= 43

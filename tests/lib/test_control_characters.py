@@ -8,7 +8,21 @@ from tests.conftest import client_for
 
 @pytest.mark.parametrize(
     "url",
-    ["/payouts/lines/?q=%00", "/people/?q=%01abc", "/cases/?q=a%00b", "/leads/?q=%7F", "/audit/?action=%00"],
+    [
+        "/payouts/lines/?q=%00",
+        "/people/?q=%01abc",
+        "/cases/?q=a%00b",
+        "/leads/?q=%7F",
+        "/audit/?action=%00",
+        "/subsidies/?q=%00",
+        "/subsidies/?year=2025%00",
+        "/supervision/recoveries/?q=%00",
+        "/supervision/suggestions/?status=%00",
+        "/followups/tickets/?q=a%00",
+        "/monitoring/?month=2025-09%00",
+        "/monitoring/zb/?q=%00",
+        "/insurers/?q=%00",
+    ],
 )
 def test_control_characters_in_a_query_are_a_400(client, finance, url):
     client_for(client, finance)
