@@ -156,6 +156,8 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     clerk.look("tickets")
     clerk.page.click("[data-testid=tickets] a >> nth=0")
     clerk.look("ticket")
+    # 资助参保: the township's people on this year's list, the not-yet-enrolled first.
+    clerk.go("/subsidies/", "subsidies", full_page=True)
     problems += clerk.problems
 
     # The reviewer: the calculation first, then the confirm with its amount.
@@ -190,6 +192,9 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     reviewer.go("/supervision/recoveries/", "recoveries")
     reviewer.go(f"/supervision/recoveries/{Recovery.objects.order_by('pk').first().pk}/", "recovery", full_page=True)
     reviewer.go(f"/supervision/samples/{AuditSample.objects.get().pk}/", "sample")
+    # 监测预警: this month's heavy-cost list and the 因病致贫 applications.
+    reviewer.go("/monitoring/", "monitoring", full_page=True)
+    reviewer.go("/monitoring/zb/", "zb")
     problems += reviewer.problems
 
     # The approver: the queue filtered to one township, a confirm that says what will be paid.
@@ -266,6 +271,7 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     admin.page.click("nav >> text=政策")
     admin.page.click("nav >> text=救助测算")
     admin.look("calculator")
+    admin.go("/subsidies/rules/", "subsidy-rules")
     problems += admin.problems
 
     assert not problems, "axe-core found:\n" + "\n".join(problems)
