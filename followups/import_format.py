@@ -4,10 +4,10 @@ they open — or not at all."""
 
 from imports.forms import UploadForm
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
-from imports.samples import SampleColumn, sample_rows
+from imports.samples import SampleColumn, sample_rows, shown_date, shown_money
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
-from lib.tabular import cell_date, cell_money, cell_text
+from lib.tabular import cell_text
 from recipients.idnumber import mask_phone
 
 from . import callsheet as S
@@ -80,23 +80,13 @@ def _write(record: FollowupImport, content: bytes) -> Report:
     )
 
 
-def _money(value) -> str:
-    amount = cell_money(value)
-    return "" if amount is None else f"{amount:,.2f}"
-
-
-def _date(value) -> str:
-    day = cell_date(value)
-    return day.isoformat() if day else ""
-
-
 SAMPLE = [
     SampleColumn(S.COL_NUMBER, cell_text),
     SampleColumn(S.COL_TOWNSHIP, cell_text),
     SampleColumn(S.COL_NAME, cell_text),
     SampleColumn(S.COL_PHONE, lambda v: mask_phone(cell_text(v))),
-    SampleColumn(S.COL_AMOUNT, _money),
-    SampleColumn(S.COL_PAID, _date),
+    SampleColumn(S.COL_AMOUNT, shown_money),
+    SampleColumn(S.COL_PAID, shown_date),
     SampleColumn(S.COL_RECEIPT, cell_text),
     SampleColumn(S.COL_SATISFACTION, cell_text),
     SampleColumn(S.COL_AWARE, cell_text),

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lib.tabular import CellError, TableError, column_index, iter_records, read_table
+from lib.tabular import CellError, TableError, cell_date, cell_money, column_index, iter_records, read_table
 
 from .mapping import FileColumns, Profile
 
@@ -26,6 +26,18 @@ class SampleColumn:
     header: str  # the file's column
     read: Callable[[object], str] = lambda value: "" if value is None else str(value)
     label: str = ""  # the preview's header, when it differs from the file's
+
+
+def shown_date(value) -> str:
+    """A date cell as the checks read it, in ISO form; empty when the cell is."""
+    day = cell_date(value)
+    return day.isoformat() if day else ""
+
+
+def shown_money(value) -> str:
+    """An amount cell as the checks read it, with separators: 12,345.60."""
+    amount = cell_money(value)
+    return "" if amount is None else f"{amount:,.2f}"
 
 
 def _shown(column: SampleColumn, value) -> str:

@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from imports.profiles import profile_of
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
-from imports.samples import SampleColumn, sample_rows
+from imports.samples import SampleColumn, sample_rows, shown_date
 from imports.services import ImportRejected, dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
-from lib.tabular import cell_date, cell_digits, cell_text
+from lib.tabular import cell_digits, cell_text
 
 from .categories import Category, Source, parse_category, parse_source
 from .demo import ROSTER_HEADERS
@@ -148,11 +148,6 @@ def _announce(record: RosterImport, report: Report) -> None:
     )
 
 
-def _date(value) -> str:
-    day = cell_date(value)
-    return day.isoformat() if day else ""
-
-
 def _labelled(parse, labels):
     def read(value) -> str:
         text = cell_text(value)
@@ -166,8 +161,8 @@ SAMPLE = [
     SampleColumn(COL_ID, lambda v: mask_id_number(cell_digits(v, what="身份证号"))),
     SampleColumn(COL_NAME, cell_text),
     SampleColumn(COL_CATEGORY, _labelled(parse_category, dict(Category.choices))),
-    SampleColumn(COL_FROM, _date),
-    SampleColumn(COL_TO, _date),
+    SampleColumn(COL_FROM, shown_date),
+    SampleColumn(COL_TO, shown_date),
     SampleColumn(COL_TOWNSHIP, cell_text),
     SampleColumn(COL_VILLAGE, cell_text),
     SampleColumn(COL_PHONE, lambda v: mask_phone(cell_text(v))),

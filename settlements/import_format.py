@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from imports.profiles import profile_of
 from imports.registry import Column, Fragments, ImportFormat, Link, Pages, Report, register
-from imports.samples import SampleColumn, sample_rows
+from imports.samples import SampleColumn, sample_rows, shown_date, shown_money
 from imports.services import dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
-from lib.tabular import cell_date, cell_digits, cell_money, cell_text
+from lib.tabular import cell_digits, cell_text
 from recipients.idnumber import mask_bank_account, mask_id_number
 
 from . import checks as C
@@ -88,16 +88,6 @@ def _confirm_prompt(record: SettlementImport) -> str:
     return f"确认导入？导入后 {record.rows_added} 条新增、{record.rows_updated} 条更新将写入结算数据，不能撤销。"
 
 
-def _date(value) -> str:
-    day = cell_date(value)
-    return day.isoformat() if day else ""
-
-
-def _money(value) -> str:
-    amount = cell_money(value)
-    return "" if amount is None else f"{amount:,.2f}"
-
-
 # The diagnosis is left out: the import pages are seen by more roles than may read diagnoses.
 SAMPLE = [
     SampleColumn(C.COL_NUMBER, cell_text),
@@ -105,23 +95,23 @@ SAMPLE = [
     SampleColumn(C.COL_NAME, cell_text),
     SampleColumn(C.COL_HOSPITAL, cell_text),
     SampleColumn(C.COL_VISIT_TYPE, cell_text),
-    SampleColumn(C.COL_ADMITTED, _date),
-    SampleColumn(C.COL_DISCHARGED, _date),
-    SampleColumn(C.COL_VISIT, _date),
-    SampleColumn(C.COL_SETTLED, _date),
-    SampleColumn(C.COL_TOTAL, _money),
-    SampleColumn(C.COL_IN_POLICY, _money),
-    SampleColumn(C.COL_BASIC, _money),
-    SampleColumn(C.COL_CRITICAL, _money),
-    SampleColumn(C.COL_OTHER, _money),
-    SampleColumn(C.COL_ONESTOP, _money),
+    SampleColumn(C.COL_ADMITTED, shown_date),
+    SampleColumn(C.COL_DISCHARGED, shown_date),
+    SampleColumn(C.COL_VISIT, shown_date),
+    SampleColumn(C.COL_SETTLED, shown_date),
+    SampleColumn(C.COL_TOTAL, shown_money),
+    SampleColumn(C.COL_IN_POLICY, shown_money),
+    SampleColumn(C.COL_BASIC, shown_money),
+    SampleColumn(C.COL_CRITICAL, shown_money),
+    SampleColumn(C.COL_OTHER, shown_money),
+    SampleColumn(C.COL_ONESTOP, shown_money),
     SampleColumn(C.COL_REMOTE, cell_text),
     SampleColumn(C.COL_MAJOR, cell_text),
     # The platform's own columns, when a profile reads them (人员编号 identifies the insured person: masked).
     SampleColumn(C.COL_VISIT_ID, cell_text),
     SampleColumn(C.COL_PERSON_NO, lambda v: mask_bank_account(cell_digits(v, what="人员编号"))),
-    SampleColumn(C.COL_OWN_EXPENSE, _money),
-    SampleColumn(C.COL_BURDEN, _money),
+    SampleColumn(C.COL_OWN_EXPENSE, shown_money),
+    SampleColumn(C.COL_BURDEN, shown_money),
 ]
 
 

@@ -4,11 +4,11 @@ flow (imports/): checked and written by subsidies.enrolment over the staged file
 from django.utils import timezone
 
 from imports.registry import Column, Fragments, ImportFormat, Pages, Report, register
-from imports.samples import SampleColumn, sample_rows
+from imports.samples import SampleColumn, sample_rows, shown_date, shown_money
 from imports.services import ImportRejected, dry_run
 from imports.workbooks import blank_template
 from lib.locks import xact_lock
-from lib.tabular import cell_date, cell_digits, cell_money, cell_text
+from lib.tabular import cell_digits, cell_text
 from recipients.idnumber import mask_id_number
 
 from .enrolment import Outcome, enrolment_file
@@ -71,22 +71,12 @@ def _write(record: EnrolmentImport, content: bytes) -> Report:
     return _run(record, content, write=True)
 
 
-def _money(value) -> str:
-    amount = cell_money(value)
-    return "" if amount is None else f"{amount:,.2f}"
-
-
-def _date(value) -> str:
-    day = cell_date(value)
-    return day.isoformat() if day else ""
-
-
 SAMPLE = [
     SampleColumn(COL_ID, lambda v: mask_id_number(cell_digits(v, what="身份证号").upper())),
     SampleColumn(COL_YEAR, cell_text),
     SampleColumn(COL_STATUS, cell_text),
-    SampleColumn(COL_AMOUNT, _money),
-    SampleColumn(COL_DATE, _date),
+    SampleColumn(COL_AMOUNT, shown_money),
+    SampleColumn(COL_DATE, shown_date),
 ]
 
 
