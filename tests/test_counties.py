@@ -275,6 +275,10 @@ def test_the_prefecture_roles_see_every_county(client, two_counties, role):
     page = client.get(reverse("reports:dashboard"), {"year": 2026}) if user.has_perm("reports.view_dashboard") else None
     if page is not None:
         assert "全市" in page.text and "甲县" in page.text and "乙县" in page.text
+    # Township names may repeat across counties: the lists name the county beside the township.
+    if user.has_perm("applications.view_case"):  # 市级督查 (市级管理 configures, it reads no cases)
+        cases = client.get(reverse("applications:case_list")).text
+        assert "甲县 · 甲镇" in cases and "乙县 · 乙镇" in cases
 
 
 def test_a_county_role_without_a_county_sees_nothing(client, two_counties):

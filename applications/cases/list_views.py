@@ -44,7 +44,8 @@ def case_list(request):
         return post_search(request)
     today = timezone.localdate()
     form = CaseFilterForm(search_data(request) or None, user=request.user)
-    cases = Case.objects.visible_to(request.user).select_related("person", "township").order_by("due_on", "-created_at")
+    cases = Case.objects.visible_to(request.user).select_related("person", "township__county")
+    cases = cases.order_by("due_on", "-created_at")
     if form.is_valid():
         data = form.cleaned_data
         if data.get("status"):

@@ -111,7 +111,7 @@ def _secondary_cases(request):
     status = request.GET.get("status", "")
     if status in Case.Status.values:
         cases = cases.filter(status=status)
-    return cases.select_related("person", "township").order_by("township_id", "number"), {
+    return cases.select_related("person", "township__county").order_by("township_id", "number"), {
         "year": year,
         "township": township,
         "status": status,
