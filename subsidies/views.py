@@ -46,6 +46,7 @@ def _filtered(request):
     form = EntryFilterForm(data, user=request.user)
     entries = SubsidyEntry.objects.visible_to(request.user)
     year = None
+    listed = entries.none()  # the same people whatever their enrolment: the 资助参保率 is theirs
     if form.is_valid():
         f = form.cleaned_data
         year = f.get("year")
@@ -54,7 +55,7 @@ def _filtered(request):
             township=f.get("township"),
             category=f.get("category", ""),
             kind=f.get("kind", ""),
-            status=f.get("status", ""),
+            status="",
             added_from=f.get("added_from"),
             added_to=f.get("added_to"),
         )
@@ -67,15 +68,19 @@ def _filtered(request):
                 entries = entries.filter(person__id_number__endswith=upper)
             else:
                 entries = entries.filter(person__name__contains=q)
+        listed = entries
+        if f.get("status"):
+            entries = entry_filters(entries, status=f["status"])
     else:
         entries = entries.none()
-    return form, entries, year
+    return form, entries, year, listed
 
 
 def _list(request, *, revealed: bool):
-    form, entries, year = _filtered(request)
+    form, entries, year, listed = _filtered(request)
     totals = entries.aggregate(n=Count("id"), amount=Sum("amount"), pays=Sum("person_pays"))
-    enrolled = entries.filter(enrolled_filter()).count()
+    # The rate of the people filtered for, whatever the enrolment filter (a window's 未参保 list would show 0%).
+    of = listed.aggregate(n=Count("id"), enrolled=Count("id", filter=enrolled_filter()))
     rows = with_results(entries.select_related("person", "township", "person__village")).order_by(
         "township__name", "person__name", "id"
     )
@@ -98,8 +103,9 @@ def _list(request, *, revealed: bool):
             "page": page,
             "pagination_query": query,
             "totals": totals,
-            "enrolled": enrolled,
-            "rate": None if not totals["n"] else Decimal(enrolled) / Decimal(totals["n"]),
+            "enrolled": of["enrolled"],
+            "listed": of["n"],
+            "rate": None if not of["n"] else Decimal(of["enrolled"]) / Decimal(of["n"]),
             "year": year,
             "revealed": revealed,
         },
@@ -125,7 +131,7 @@ def entry_reveal(request):
 @permission_required("subsidies.view_subsidyentry", raise_exception=True)
 def entry_export(request):
     """The filtered list as DATA-FORMATS §9; IDs in full only for roles that may see them; audited."""
-    _, entries, year = _filtered(request)
+    _, entries, year, _ = _filtered(request)
     masked = not request.user.has_perm("recipients.view_full_pii")
     content, count = subsidy_workbook(entry_rows(entries), masked=masked)
     audit_record(

@@ -57,6 +57,8 @@ def test_clerk_sees_own_township_work_list(client, clerk, lists):
     text = response.content.decode()
     assert "shigu居民" in text and "dongan居民" not in text and "far居民" not in text
     assert "shigu2居民" not in text  # enrolled: off the work list by default
+    # The rate is the township's (one of its two enrolled), not that of the not-yet-enrolled shown (0%).
+    assert "名单 2 人、已参保 <strong>1</strong> 人，资助参保率 <strong>50.00%</strong>" in text
     assert lists["shigu"].id_number not in text  # masked
     assert client.get(reverse("subsidies:entry_detail", args=[entry_of(lists["dongan"]).pk])).status_code == 404
 
