@@ -128,7 +128,11 @@ def _write(record: RosterImport, content: bytes) -> Report:
         snapshot_source=record.source,
         township_id=record.township_id,
     )
-    checked = _read(record, content, writer=writer)
+    try:
+        checked = _read(record, content, writer=writer)
+    except BaseException:
+        writer.abandon()  # its thread ends; the transaction the write is in rolls back what it wrote
+        raise
     if not checked.ok:
         writer.stop()
         return Report(total_rows=checked.total_rows, errors=checked.errors)

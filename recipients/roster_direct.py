@@ -135,6 +135,11 @@ class DirectWriter:
         self.failure = self.failure or _Stopped()
         self._roll_back()
 
+    def abandon(self) -> None:
+        """The check itself failed: end the writing thread and leave the database to the caller's rollback."""
+        self._end()
+        self._savepoint = None
+
     # --- after the check -----------------------------------------------------------------------------------
 
     def finish(self) -> ApplyCounts | None:

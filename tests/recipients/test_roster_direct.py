@@ -4,6 +4,7 @@ write exactly what the general path writes, nothing when a row is bad, and fall 
 import contextlib
 import datetime
 import random
+import threading
 from unittest import mock
 
 import pytest
@@ -16,6 +17,7 @@ from recipients.idnumber import parse_id_number
 from recipients.models import Identity, Person, RosterImport
 from recipients.roster import RosterRow
 from recipients.roster_apply import apply_roster
+from recipients.roster_columns import ColumnReader
 from recipients.roster_direct import DirectWriter
 from recipients.services import roster_import_create
 from tests.factories import IdentityFactory, PersonFactory, TownshipFactory, VillageFactory, valid_id_number
@@ -210,3 +212,21 @@ def test_foreign_keys_are_deferred_again_after_the_direct_write(village, other_v
         with pytest.raises(IntegrityError):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         transaction.savepoint_rollback(sid)
+
+
+def test_a_check_that_fails_ends_the_writing_thread(village, other_village):
+    content = _file(12_000)
+    threads = threading.active_count()
+    real, calls = ColumnReader.read, []
+
+    def read(self, batch):  # the second batch's reading fails, after the first was handed to the writer
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return real(self, batch)
+
+    with mock.patch.object(ColumnReader, "read", read), pytest.raises(RuntimeError):
+        _run(content)
+    assert len(calls) == 2 and threading.active_count() == threads
+    assert Person.objects.count() == 0
+    assert _run(content).status == RosterImport.Status.DONE  # and the next import is written as usual
