@@ -35,6 +35,16 @@ class PersonRange:
             parts.append(f"{person} <= {int(self.upto_id)}")
         return "".join(f" AND {part}" for part in parts)
 
+    def bounds_sql(self, person: str) -> str:
+        """The id bounds alone, each led by AND (empty when open): for a subquery that reaches the person by id, so
+        that it reads only the chunk's rows, through an index on the id, not the whole table."""
+        parts = []
+        if self.after_id is not None:
+            parts.append(f" AND {person} > {int(self.after_id)}")
+        if self.upto_id is not None:
+            parts.append(f" AND {person} <= {int(self.upto_id)}")
+        return "".join(parts)
+
     def q(self, person: str = "person") -> Q:
         """The condition for a queryset whose rows reach the person through `person` ("" for Person itself)."""
         prefix = f"{person}__" if person else ""

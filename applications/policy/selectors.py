@@ -124,15 +124,16 @@ def version_in_force_sql(version: str, county: str, day: str) -> str:
     )
 
 
-def eligible_on_date_sql(*, person: str, county: str, day: str, visit_type: str) -> str:
+def eligible_on_date_sql(*, person: str, county: str, day: str, visit_type: str, identities: str = "") -> str:
     """The SQL condition that the person held, on `day`, an identity whose category has a first-round benefit
     (eligible, ratio > 0) for the visit type under the policy in force: DOMAIN §7's candidate test, and §5's
-    "first round applicable" for the secondary trigger."""
+    "first round applicable" for the secondary trigger. `identities` is more of the identities' condition (on
+    `i`), e.g. a chunk's id bounds, so that a hash join reads only those identities."""
     rule, version = FirstRoundRule._meta.db_table, PolicyVersion._meta.db_table
     return f"""EXISTS (
       SELECT 1 FROM {IDENTITY_TABLE} i
       JOIN {rule} r ON r.category = i.category
       JOIN {version} v ON v.id = r.version_id
-      WHERE i.person_id = {person} AND {identity_valid_sql("i", day)}
+      WHERE i.person_id = {person}{identities} AND {identity_valid_sql("i", day)}
         AND r.visit_type = {visit_type} AND r.eligible AND r.ratio > 0
         AND {version_in_force_sql("v", county, day)})"""

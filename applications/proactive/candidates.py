@@ -23,6 +23,7 @@ from ..policy import engine
 from ..policy.selectors import eligible_on_date_sql
 
 ZERO = Decimal("0")
+CHUNK_IDENTITIES = "/* chunk identities */"  # replaced by the chunk's id bounds on the identities
 
 _CANDIDATES_SQL = f"""
 SELECT s.number, p.id, p.township_id, s.service_date, s.visit_type, s.hospital,
@@ -31,7 +32,15 @@ SELECT s.number, p.id, p.township_id, s.service_date, s.visit_type, s.hospital,
 WHERE s.onestop = 0
   AND s.in_policy - s.basic - s.critical - s.other > 0
   AND s.service_date >= %(start)s AND s.service_date < %(end)s
-  AND {eligible_on_date_sql(person="p.id", county="t.county_id", day="s.service_date", visit_type="s.visit_type")}
+  AND {
+    eligible_on_date_sql(
+        person="p.id",
+        county="t.county_id",
+        day="s.service_date",
+        visit_type="s.visit_type",
+        identities=CHUNK_IDENTITIES,
+    )
+}
   AND NOT EXISTS (
       SELECT 1 FROM {Bill._meta.db_table} b JOIN {Case._meta.db_table} c ON c.id = b.case_id
       WHERE b.settlement_number = s.number AND c.status NOT IN ({literals(DEAD_STATUSES)}))
@@ -111,6 +120,8 @@ def find_candidates(*, year: int | None = None, scope: PersonRange = EVERYBODY) 
     with connection.chunked_cursor() as cursor:
         by_person = connection.vendor == "postgresql" and not scope.everybody
         query = CANDIDATES_BY_PERSON_SQL if by_person else CANDIDATES_SQL
+        # A chunk's hash of identities holds its own people's only (the whole table's grew with the registry).
+        query = query.replace(CHUNK_IDENTITIES, scope.bounds_sql("i.person_id"))
         cursor.execute(query + scope.sql(), {"start": start, "end": end})
         while rows := cursor.fetchmany(FETCH):
             for (
