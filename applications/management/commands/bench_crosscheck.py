@@ -25,7 +25,7 @@ from applications.models import Lead
 from applications.policy.services import policy_load_preset
 from applications.proactive.candidates import CANDIDATES_SQL, year_window
 from applications.proactive.crosscheck import crosscheck_now
-from lib.bench import child_peak, rolled_back
+from lib.bench import child_peak, rolled_back, vacuum
 from recipients import demo as rdemo
 from recipients.models import County, Township, Village
 from recipients.roster import validate_roster
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             raise CommandError("基准测试需要 PostgreSQL：请设置 DATABASE_URL=postgres://…")
         rng = random.Random(seed)
         self.figures = {}
+        vacuum("settlements_settlement", "recipients_person", "recipients_identity")
         with rolled_back():
             self._county(rng, people)
             content = self._settlements_csv(rng, settlements)

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from imports.services import import_run
-from lib.bench import rolled_back
+from lib.bench import rolled_back, vacuum
 from recipients import demo
 from recipients.models import County, RosterImport, Township, Village
 from recipients.roster import validate_roster
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         results = {}
         # Rows rolled back leave dead index entries under the same keys, which every later insert of those keys
         # steps over: each part that writes new people starts from tables vacuumed (the limit's are new).
-        self._vacuum()
+        vacuum("recipients_person", "recipients_identity")
         with rolled_back():
             self._setup()
             results["copy"] = self._raw_copy(content)
@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 lambda: validate_roster(content, "bench.csv", default_source="MZ", township=None)
             )
             results["write_new"] = self._write_only(checked.rows)
-        self._vacuum()
+        vacuum("recipients_person", "recipients_identity")
         with rolled_back():
             self._setup()
             results["import"] = self._import(content, "bench.csv")
@@ -81,7 +81,7 @@ class Command(BaseCommand):
             kept = [r for r in data if rng.random() >= 0.05]
             snapshot = demo.to_csv(kept, encoding="utf-8")
             results["snapshot"] = self._import(snapshot, "bench-snapshot.csv", snapshot_date=datetime.date(2025, 12, 1))
-        self._vacuum()
+        vacuum("recipients_person", "recipients_identity")
 
         copy, limit = results["copy"], results["limit"]
         n = len(data)
@@ -110,10 +110,6 @@ class Command(BaseCommand):
                 f"unchanged {imp.rows_unchanged})",
             )
         self.stdout.write("(all work rolled back; the database is unchanged)")
-
-    def _vacuum(self):
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM recipients_person, recipients_identity")
 
     def _setup(self):
         county = County.objects.create(name="基准测试县", code="990101")

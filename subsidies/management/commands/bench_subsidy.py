@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from lib.bench import rolled_back
+from lib.bench import rolled_back, vacuum
 from recipients import demo
 from recipients.models import County, Identity, Person, Township, Village
 from subsidies.exports import entry_rows, subsidy_workbook
@@ -48,6 +48,7 @@ class Command(BaseCommand):
             raise CommandError("--people 至少为 1000")
         rng = random.Random(seed)
         out = {}
+        vacuum("recipients_person", "recipients_identity", "subsidies_subsidyentry", "subsidies_enrolment")
         with rolled_back():
             county = self._registry(rng, people)
             rule_set = self._rules(county)
