@@ -3,7 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from .models import InsurerStatement, InsurerTerms
+from .models import TERMS_FIELDS, InsurerStatement, InsurerTerms
 
 
 class StatementRequestForm(forms.Form):
@@ -37,22 +37,7 @@ class PaymentForm(forms.Form):
 class TermsForm(forms.ModelForm):
     class Meta:
         model = InsurerTerms
-        fields = [
-            "enabled",
-            "insurer_name",
-            "contract_number",
-            "contract_start",
-            "contract_end",
-            "fee_rate",
-            "fee_cap",
-            "fee_base",
-            "first_due_month",
-            "first_due_day",
-            "second_due_month",
-            "second_due_day",
-            "clearing_month",
-            "pays_manual",
-        ]
+        fields = TERMS_FIELDS
         widgets = {
             "contract_start": forms.DateInput(attrs={"type": "date"}),
             "contract_end": forms.DateInput(attrs={"type": "date"}),

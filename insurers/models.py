@@ -24,6 +24,25 @@ class InsurerTermsQuerySet(models.QuerySet):
         return scoped_to_user(self, user, "insurers.view_insurerterms", township=None, county="version__county")
 
 
+# The fields the administrator edits (the form) and the audit records (before and after).
+TERMS_FIELDS = [
+    "enabled",
+    "insurer_name",
+    "contract_number",
+    "contract_start",
+    "contract_end",
+    "fee_rate",
+    "fee_cap",
+    "fee_base",
+    "first_due_month",
+    "first_due_day",
+    "second_due_month",
+    "second_due_day",
+    "clearing_month",
+    "pays_manual",
+]
+
+
 class InsurerTerms(models.Model):
     """The insurer part of one policy version: whether an insurer runs assistance in the county, who, for which
     contract period, and how it is paid. Edited only while the version is a draft, like the rest of the policy."""

@@ -17,7 +17,7 @@ from reports.facts import refresh_facts
 from reports.models import FundOutlay
 
 from .calc import ZERO, cents, clearing_balance, half_bounds, service_fee
-from .models import InsurerPayment, InsurerStatement, InsurerTerms
+from .models import TERMS_FIELDS, InsurerPayment, InsurerStatement, InsurerTerms
 from .selectors import (
     fee_base,
     fee_confirmed,
@@ -31,22 +31,6 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 S = InsurerStatement.Status
 BUILD_TASK = "insurers.build_statement"
-TERMS_FIELDS = [
-    "enabled",
-    "insurer_name",
-    "contract_number",
-    "contract_start",
-    "contract_end",
-    "fee_rate",
-    "fee_cap",
-    "fee_base",
-    "first_due_month",
-    "first_due_day",
-    "second_due_month",
-    "second_due_day",
-    "clearing_month",
-    "pays_manual",
-]
 
 
 class InsurerRefused(ValueError):
@@ -284,17 +268,23 @@ def _compute(statement: InsurerStatement) -> None:
     statement.difference = None if statement.previous is None else statement.gross - statement.previous.gross
 
 
+def _checked_by_second(statement: InsurerStatement, user, status: str, *, what: str) -> InsurerStatement:
+    """The checker's step on a built statement (复核 or 退回), locked: never by its maker."""
+    locked = InsurerStatement.objects.select_for_update().get(pk=statement.pk)
+    if locked.status != S.BUILT:
+        raise InsurerRefused(f"结算单 {locked.number} 当前为“{locked.get_status_display()}”，不能{what}（请刷新页面）")
+    if user is None or user.pk == locked.created_by_id:
+        raise InsurerRefused("制单人不能复核本人生成的结算单，请由另一名财务人员复核")
+    locked.status, locked.reviewed_by, locked.reviewed_at = status, user, timezone.now()
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return locked
+
+
 @transaction.atomic
 def statement_review(*, statement: InsurerStatement, user) -> InsurerStatement:
     """复核 by a second finance user, not the maker. A statement with nothing due is settled at once."""
     _require(user, "insurers.review_insurerstatement", "复核承办机构结算单")
-    locked = InsurerStatement.objects.select_for_update().get(pk=statement.pk)
-    if locked.status != S.BUILT:
-        raise InsurerRefused(f"结算单 {locked.number} 当前为“{locked.get_status_display()}”，不能复核（请刷新页面）")
-    if user is None or user.pk == locked.created_by_id:
-        raise InsurerRefused("制单人不能复核本人生成的结算单，请由另一名财务人员复核")
-    locked.status, locked.reviewed_by, locked.reviewed_at = S.REVIEWED, user, timezone.now()
-    locked.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    locked = _checked_by_second(statement, user, S.REVIEWED, what="复核")
     audit_record(
         actor=user,
         action="insurer.statement_review",
@@ -313,13 +303,7 @@ def statement_reject(*, statement: InsurerStatement, user, reason: str) -> Insur
     _require(user, "insurers.review_insurerstatement", "复核承办机构结算单")
     if not reason.strip():
         raise InsurerRefused("退回须写明原因")
-    locked = InsurerStatement.objects.select_for_update().get(pk=statement.pk)
-    if locked.status != S.BUILT:
-        raise InsurerRefused(f"结算单 {locked.number} 当前为“{locked.get_status_display()}”，不能退回")
-    if user is None or user.pk == locked.created_by_id:
-        raise InsurerRefused("制单人不能复核本人生成的结算单")
-    locked.status, locked.reviewed_by, locked.reviewed_at = S.REJECTED, user, timezone.now()
-    locked.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    locked = _checked_by_second(statement, user, S.REJECTED, what="退回")
     audit_record(
         actor=user,
         action="insurer.statement_reject",
