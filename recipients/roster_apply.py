@@ -295,7 +295,9 @@ FROM roster_identity r
 WHERE r.identity_id = i.id AND r.changed
 """
 
-_END_ABSENT = """
+# A snapshot ends the identities of its source (in the clerk's township) still valid on its date that the file does
+# not hold: this part, plus how the path knows which ones the file holds.
+END_ABSENT_OF_SOURCE = """
 UPDATE recipients_identity i
 SET valid_to = %(end_date)s, updated_by_import_id = %(import_id)s, updated_at = %(now)s
 FROM recipients_person p
@@ -304,10 +306,15 @@ WHERE p.id = i.person_id
   AND i.valid_from < %(snapshot)s
   AND (i.valid_to IS NULL OR i.valid_to >= %(snapshot)s)
   AND (%(township_id)s::bigint IS NULL OR p.township_id = %(township_id)s::bigint)
-  AND NOT EXISTS (
+"""
+
+_END_ABSENT = (
+    END_ABSENT_OF_SOURCE
+    + """  AND NOT EXISTS (
       SELECT 1 FROM roster_identity r JOIN roster_person m ON m.id_number = r.id_number
       WHERE m.person_id = i.person_id AND r.category = i.category AND r.valid_from = i.valid_from)
 """
+)
 
 
 def copy_rows_to_stage(cursor, rows: list[RosterRow]) -> None:

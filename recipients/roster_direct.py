@@ -20,7 +20,7 @@ from django.utils import timezone
 from lib.stats import refresh_statistics
 
 from .models import Identity, Person
-from .roster_apply import ApplyCounts, copy_escaped
+from .roster_apply import END_ABSENT_OF_SOURCE, ApplyCounts, copy_escaped
 from .roster_rows import RosterRow
 
 _DONE = object()
@@ -36,17 +36,7 @@ _IDENTITY_COPY = (
 
 # Every identity of the snapshot's source still valid on the snapshot date is absent from the file, except the
 # ones the file just wrote (all of this import's identities are new).
-_END_ABSENT = """
-UPDATE recipients_identity i
-SET valid_to = %(end_date)s, updated_by_import_id = %(import_id)s, updated_at = %(now)s
-FROM recipients_person p
-WHERE p.id = i.person_id
-  AND i.source = %(source)s
-  AND i.valid_from < %(snapshot)s
-  AND (i.valid_to IS NULL OR i.valid_to >= %(snapshot)s)
-  AND (%(township_id)s::bigint IS NULL OR p.township_id = %(township_id)s::bigint)
-  AND i.created_by_import_id IS DISTINCT FROM %(import_id)s
-"""
+_END_ABSENT = END_ABSENT_OF_SOURCE + "  AND i.created_by_import_id IS DISTINCT FROM %(import_id)s\n"
 
 
 def new_numbers(id_cells: list) -> set[str] | None:
