@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from lib.stats import refresh_statistics
+from lib.stats import hash_joins, refresh_statistics
 
 from .models import Identity, Person
 from .roster import RosterRow
@@ -359,34 +359,33 @@ def _apply_postgresql(rows, *, import_id, snapshot_date, snapshot_source, townsh
         # a large import in the same (or just committed) transaction, and the planner, believing
         # them tiny, would pick nested loops that scan an index once per row: minutes instead of
         # seconds. Hash and merge joins are right for this work whatever the estimates say.
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(_STAGE_DDL)
-        copy_rows_to_stage(cursor.cursor, rows)
-        # No ANALYZE of the temporary tables: with nested loops off, the joins are hash joins
-        # whatever the estimates, and analysing three tables cost more than it saved.
-        cursor.execute(_PERSON_MERGE)
-        cursor.execute(_IDENTITY_MATCH)
-        cursor.execute(_COUNT_ROWS)
-        counts.added, counts.changed, counts.unchanged = cursor.fetchone()
-        cursor.execute(_UPDATE_PERSONS, params)
-        cursor.execute(_INSERT_PERSONS, params)
-        counts.persons_added = cursor.rowcount
-        cursor.execute(_UPDATE_IDENTITIES, params)
-        cursor.execute(_INSERT_IDENTITIES, params)
-        if snapshot_date is not None:
-            cursor.execute(
-                _END_ABSENT,
-                {
-                    **params,
-                    "end_date": snapshot_date - datetime.timedelta(days=1),
-                    "snapshot": snapshot_date,
-                    "source": snapshot_source,
-                    "township_id": township_id,
-                },
-            )
-            counts.ended = cursor.rowcount
-        cursor.execute("DROP TABLE roster_identity, roster_person, roster_stage")
-        cursor.execute("RESET enable_nestloop")
+        with hash_joins(cursor):
+            cursor.execute(_STAGE_DDL)
+            copy_rows_to_stage(cursor.cursor, rows)
+            # No ANALYZE of the temporary tables: with nested loops off, the joins are hash joins
+            # whatever the estimates, and analysing three tables cost more than it saved.
+            cursor.execute(_PERSON_MERGE)
+            cursor.execute(_IDENTITY_MATCH)
+            cursor.execute(_COUNT_ROWS)
+            counts.added, counts.changed, counts.unchanged = cursor.fetchone()
+            cursor.execute(_UPDATE_PERSONS, params)
+            cursor.execute(_INSERT_PERSONS, params)
+            counts.persons_added = cursor.rowcount
+            cursor.execute(_UPDATE_IDENTITIES, params)
+            cursor.execute(_INSERT_IDENTITIES, params)
+            if snapshot_date is not None:
+                cursor.execute(
+                    _END_ABSENT,
+                    {
+                        **params,
+                        "end_date": snapshot_date - datetime.timedelta(days=1),
+                        "snapshot": snapshot_date,
+                        "source": snapshot_source,
+                        "township_id": township_id,
+                    },
+                )
+                counts.ended = cursor.rowcount
+            cursor.execute("DROP TABLE roster_identity, roster_person, roster_stage")
         # Before anything else plans a query over the new rows (the cross-check runs on commit).
         refresh_statistics(cursor, "recipients_person", rows_written=counts.persons_added)
         refresh_statistics(cursor, "recipients_identity", rows_written=counts.added + counts.changed + counts.ended)
