@@ -81,7 +81,9 @@ def test_direct_writes_what_the_general_path_writes(seed):
         info = parse_id_number(number)
         town = towns[0] if scoped else rng.choice(towns)
         person = dict(
-            name=rng.choice(["甲", "乙", "甲\\N", "乙\t丙", "丙\n丁", "戊\\"]),  # (COPY's escapes, when needed)
+            name=rng.choice(
+                ["甲", "乙", "甲\\N", "乙\t丙", "丙\n丁", "戊\\", "</script>"]
+            ),  # (COPY's escapes, when needed)
             township_id=town.id,
             village_id=rng.choice([None] + [v.id for v in villages[town.id]]),
             phone=rng.choice(["", "13900000000"]),
@@ -169,6 +171,16 @@ def test_a_bad_row_in_a_later_batch_leaves_nothing_written(village, other_villag
     assert [e["row"] for e in record.errors] == [11_002]
     assert Person.objects.count() == 0
     assert Identity.objects.count() == 0
+
+
+def test_a_nul_byte_in_a_later_batch_leaves_nothing_written(village, other_village):
+    numbers = _numbers(12_000)
+    rows = [row(id_number=n, name=f"人{k}") for k, n in enumerate(numbers)]
+    rows[11_000][1] = "王\x00五"
+    record = _run(to_csv(rows))
+    assert record.status == RosterImport.Status.INVALID
+    assert [e["row"] for e in record.errors] == [11_002]
+    assert Person.objects.count() == 0
 
 
 def test_a_stored_person_the_first_look_missed_falls_back_to_the_general_path(village, other_village):
