@@ -30,6 +30,7 @@ ENTRY = SubsidyEntry._meta.db_table
 RESULT = Enrolment._meta.db_table
 STATUS_NAMES = {s.label: s.value for s in EnrolmentStatus}
 UNMATCHED_KEPT = 500
+AMOUNT_LIMIT = Decimal(10) ** 12  # the result table's numeric(14, 2)
 COLUMN_OF = {"year": COL_YEAR, "status": COL_STATUS, "amount": COL_AMOUNT, "paid_on": COL_DATE}
 
 
@@ -82,6 +83,8 @@ def _parse(role: str, raw: str, *, year: int, today: datetime.date):
             amount = cell_money(text)
             if amount is not None and amount < 0:
                 return None, None, "缴费金额不能为负数"
+            if amount is not None and amount >= AMOUNT_LIMIT:
+                return None, None, "缴费金额过大（应小于 1 万亿元）"
             return (None, None, None) if amount is None else (str(amount), int(amount * 100), None)
         day = cell_date(text)
     except CellError as exc:
@@ -91,8 +94,13 @@ def _parse(role: str, raw: str, *, year: int, today: datetime.date):
     return (day.isoformat() if day else None), None, None
 
 
-def _date_sql(expr: str) -> str:
-    return f"CAST({expr} AS date)" if connection.vendor == "postgresql" else expr
+def _typed(role: str, value: str | None) -> tuple[Decimal | None, datetime.date | None]:
+    """The map's typed columns of a parsed value: the amount, the date."""
+    if value is None:
+        return None, None
+    if role == "amount":
+        return Decimal(value), None
+    return None, (datetime.date.fromisoformat(value) if role == "paid_on" else None)
 
 
 def _distinct(a: str, b: str) -> str:
@@ -112,17 +120,19 @@ class _Check:
         c.execute(f"DROP TABLE IF EXISTS {MAP}")
         c.execute(
             f"CREATE TEMP TABLE {MAP} (col varchar(8), raw text, value text, cents bigint, reason text, "
-            "PRIMARY KEY (col, raw))"
+            "amount numeric(14, 2), day date, PRIMARY KEY (col, raw))"
         )
-        selects = [f"SELECT '{role}', {s.expr(role)}, COUNT(*) FROM {STAGE} s GROUP BY 2" for role in self.present]
-        c.execute(" UNION ALL ".join(selects))
+        c.execute(self._distinct_values_sql())
         found = c.fetchall()
         rows = [(role, raw, *_parse(role, raw, year=self.year, today=self.today)) for role, raw, _ in found]
         self.statuses = {}  # rows per status, for a write that needs no count (write_new)
         for (role, _, n), (_, _, value, _, _) in zip(found, rows, strict=True):
             if role == "status" and value:
                 self.statuses[value] = self.statuses.get(value, 0) + n
-        c.executemany(f"INSERT INTO {MAP} (col, raw, value, cents, reason) VALUES (%s, %s, %s, %s, %s)", rows)
+        c.executemany(
+            f"INSERT INTO {MAP} (col, raw, value, cents, reason, amount, day) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(*row, *_typed(row[0], row[2])) for row in rows],
+        )
         for role in {r[0] for r in rows if r[4]}:
             c.execute(
                 f"SELECT {s.row}, {s.expr(role)}, m.reason FROM {STAGE} s JOIN {MAP} m "
@@ -130,6 +140,21 @@ class _Check:
                 [role],
             )
             self.outcome.errors += [error(row, COLUMN_OF[role], raw, reason) for row, raw, reason in c.fetchall()]
+
+    def _distinct_values_sql(self) -> str:
+        """(role, raw, rows) of each distinct value of each present column: one pass over the stage on PostgreSQL
+        (grouping sets), a pass per column elsewhere."""
+        s = self.staged
+        if connection.vendor != "postgresql":
+            return " UNION ALL ".join(
+                f"SELECT '{role}', {s.expr(role)}, COUNT(*) FROM {STAGE} s GROUP BY 2" for role in self.present
+            )
+        cells = ", ".join(f"{s.expr(role)} AS {role}" for role in self.present)
+        which = " ".join(f"WHEN GROUPING({role}) = 0 THEN '{role}'" for role in self.present)
+        return (
+            f"SELECT CASE {which} END, COALESCE({', '.join(self.present)}), COUNT(*) "
+            f"FROM (SELECT {cells} FROM {STAGE} s) x GROUP BY GROUPING SETS ({', '.join(f'({r})' for r in self.present)})"
+        )
 
     # --- the joined rows --------------------------------------------------------------------------------------
 
@@ -140,8 +165,11 @@ class _Check:
             if self.county_id
             else ""
         )
+        # The cell as written: an ID written otherwise (lower-case x, spaces, full-width digits) matches nobody
+        # here, and unknown_ids puts the number it is into the stage (a normalising expression on every row costs
+        # as much as the rest of the match).
         sql = [
-            f"LEFT JOIN recipients_person p ON p.id_number = UPPER(TRIM({s.expr('id')}))",
+            f"LEFT JOIN recipients_person p ON p.id_number = s.{s.columns['id']}",
             f"LEFT JOIN {ENTRY} e ON e.person_id = p.id AND e.year = {int(self.year)}{county}",
             f"LEFT JOIN {MAP} ms ON ms.col = 'status' AND ms.raw = {s.expr('status')}",
         ]
@@ -164,8 +192,9 @@ class _Check:
         )
 
     def new_values(self) -> tuple[str, str, str]:
-        amount = self.value("ma")
-        return "ms.value", f"CAST({amount} AS numeric(14, 2))", _date_sql(self.value("md"))
+        if connection.vendor == "postgresql":  # typed in the map: nothing to cast row by row
+            return "ms.value", self.value("ma", "amount"), self.value("md", "day")
+        return "ms.value", f"CAST({self.value('ma')} AS numeric(14, 2))", self.value("md")
 
     def count(self) -> dict:
         status, amount, paid_on = self.new_values()
@@ -190,8 +219,8 @@ class _Check:
     # --- IDs ----------------------------------------------------------------------------------------------
 
     def unknown_ids(self) -> bool:
-        """Rows whose ID matches nobody: a bad ID is an error; a good one written differently (full-width digits,
-        spaces inside) that is someone's is corrected in the stage (then True: count again); others are reported."""
+        """Rows whose ID matches nobody: a bad ID is an error; a good one written differently (lower-case x, spaces,
+        full-width digits) that is someone's is corrected in the stage (then True: count again); others are reported."""
         c, s = self.cursor, self.staged
         c.execute(
             f"SELECT {s.row}, s.n, {s.expr('id')} FROM {STAGE} s {self.joins(results=False)} "
@@ -219,9 +248,20 @@ class _Check:
                 self.outcome.unknown += 1
                 self._unmatched(row, number, "身份证号不在救助对象名册中" + ("（本县）" if self.county_id else ""))
         if rewritten:
-            column = self.staged.columns["id"]
-            c.executemany(f"UPDATE {STAGE} SET {column} = %s WHERE n = %s", rewritten)
+            self._rewrite(rewritten)
         return bool(rewritten)
+
+    def _rewrite(self, rewritten: list[tuple[str, int]]) -> None:
+        """Put each (number, stage row) into the stage's ID cell: one statement on PostgreSQL."""
+        c, column = self.cursor, self.staged.columns["id"]
+        if connection.vendor != "postgresql":
+            c.executemany(f"UPDATE {STAGE} SET {column} = %s WHERE n = %s", rewritten)
+            return
+        c.execute(
+            f"UPDATE {STAGE} SET {column} = v.number FROM UNNEST(%s::text[], %s::bigint[]) AS v(number, n) "
+            f"WHERE {STAGE}.n = v.n",
+            [[number for number, _ in rewritten], [n for _, n in rewritten]],
+        )
 
     def duplicates(self) -> None:
         c, s = self.cursor, self.staged

@@ -115,6 +115,14 @@ def test_not_enrolled_with_a_payment_is_rejected(listed):
     assert [e["reason"] for e in record.errors] == ["参保状态为“未参保”，不应有缴费金额"]
 
 
+def test_an_amount_beyond_the_table_is_an_error_not_a_crash(listed):
+    (tk, db1, _), _ = listed
+    record = run(result_csv([enrolled(tk, pays="0"), enrolled(db1, pays="1" + "0" * 20)]))
+    assert record.status == "invalid"
+    assert [(e["row"], e["reason"]) for e in record.errors] == [(3, "缴费金额过大（应小于 1 万亿元）")]
+    assert not Enrolment.objects.exists()
+
+
 def test_missing_column_and_gb18030(listed):
     (tk, *_), _ = listed
     record = run(result_csv([[tk.id_number, "2026"]], headers=("身份证号", "参保年度")))
@@ -166,3 +174,58 @@ def test_an_id_twice_in_an_otherwise_clean_file_is_rejected(listed):
     run(result_csv([enrolled(tk, pays="0"), enrolled(db1)]))
     again = run(result_csv([enrolled(db1), enrolled(db1)]), name="again.csv")
     assert again.status == "invalid" and len(again.errors) == 2
+
+
+def _written_otherwise(number: str) -> str:
+    """The ID as a collecting department's file may write it: spaces around, full-width digits, lower-case x."""
+    wide = "".join(chr(ord(d) + 0xFEE0) if d.isdigit() else d for d in number[:6])
+    return f" {wide}{number[6:].lower()} "
+
+
+def test_csv_ids_written_otherwise_are_matched_and_blank_rows_skipped(listed):
+    # The CSV is COPY'd as written (PostgreSQL) and matched on the cell as it is; the rows that match nobody
+    # are parsed and, being someone's, matched: written as if the file had them plainly.
+    (tk, db1, db2), _ = listed
+    rows = [enrolled(tk, pays="0"), ["", "", "", "", ""], enrolled(db1), [" ", "", " ", "", ""], not_enrolled(db2)]
+    rows[0][0] = _written_otherwise(tk.id_number)
+    rows[4][0] = _written_otherwise(db2.id_number)
+    record = run(result_csv(rows))
+    assert record.status == "done", record.errors
+    assert (record.total_rows, record.rows_added, record.rows_unknown) == (3, 3, 0)
+    assert set(Enrolment.objects.values_list("person_id", "status")) == {
+        (tk.pk, "enrolled"),
+        (db1.pk, "enrolled"),
+        (db2.pk, "not_enrolled"),
+    }
+    again = run(result_csv(rows), name="again.csv")
+    assert (again.status, again.rows_unchanged, again.rows_added) == ("done", 3, 0)
+
+
+def test_the_same_id_written_two_ways_is_a_repeat(listed):
+    (tk, db1, _), _ = listed
+    twice = enrolled(db1)
+    twice[0] = _written_otherwise(db1.id_number)
+    record = run(result_csv([enrolled(tk, pays="0"), enrolled(db1), twice]))
+    assert record.status == "invalid"
+    assert [(e["row"], e["reason"]) for e in record.errors] == [
+        (3, "身份证号在文件中重复（第 3、4 行）"),
+        (4, "身份证号在文件中重复（第 3、4 行）"),
+    ]
+    assert not Enrolment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "maybe"),
+    [
+        (b"a,b\r\n1,2\r\n3,4\r\n", False),
+        (b"a,b\r\n1,2\r\n,\r\n3,4\r\n", True),
+        (b"a,b\r\n , \r\n1,2\r\n", True),
+        (b'a,b\r\n1,2\r\n"",""', True),
+        (b"a,b\r\n1,2\r\n\r\n\r\n", False),  # blank lines at the end: no rows (COPY refuses others)
+        (b"a,b", False),
+    ],
+)
+def test_the_stage_looks_for_blank_rows_only_where_a_line_may_be_one(body, maybe):
+    from subsidies.staging import maybe_blank
+
+    assert maybe_blank(body) is maybe
