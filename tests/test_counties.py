@@ -275,10 +275,34 @@ def test_the_prefecture_roles_see_every_county(client, two_counties, role):
     page = client.get(reverse("reports:dashboard"), {"year": 2026}) if user.has_perm("reports.view_dashboard") else None
     if page is not None:
         assert "全市" in page.text and "甲县" in page.text and "乙县" in page.text
-    # Township names may repeat across counties: the lists name the county beside the township.
-    if user.has_perm("applications.view_case"):  # 市级督查 (市级管理 configures, it reads no cases)
-        cases = client.get(reverse("applications:case_list")).text
-        assert "甲县 · 甲镇" in cases and "乙县 · 乙镇" in cases
+    # Township names may repeat across counties: every list names the county beside the township, and beside
+    # each county-level record (a batch, a plan, an import).
+    shown = 0
+    for name in two_counties[0]["marks"]:
+        url = reverse(name)
+        if name in WITHOUT_PLACE or not _may(user, url):
+            continue
+        page = client.get(url, {"year": 2026}) if "warning" in name else client.get(url)
+        assert page.status_code == 200, url
+        wanted = ("甲县", "乙县") if name in COUNTY_LEVEL else ("甲县 · 甲镇", "乙县 · 乙镇")
+        assert all(w in page.text for w in wanted), f"{role}: {url} does not name the counties"
+        shown += 1
+    assert shown == (14 if role == Role.CITY_SUPERVISOR else 2)  # 市级管理 configures: imports only
+
+
+# The lists whose rows are a county's records (the county under the number), and those that name no place (policy
+# and rule lists name their county anyway; the audit log names the object).
+COUNTY_LEVEL = {"payouts:batch_list", "followups:plan_list", "recipients:import_list", "subsidies:import_list"}
+WITHOUT_PLACE = {"applications:policy_list", "subsidies:rules_list", "audit:event_list", "supervision:sample_list"}
+
+
+def test_a_county_role_sees_townships_alone(client, two_counties):
+    own, _ = two_counties
+    user = UserFactory(username="rev", role=Role.REVIEWER, county=own["county"])
+    client_for(client, user)
+    for name in ("applications:case_list", "recipients:person_list", "applications:lead_list"):
+        text = client.get(reverse(name)).text
+        assert "甲镇" in text and "甲县 · 甲镇" not in text
 
 
 def test_a_county_role_without_a_county_sees_nothing(client, two_counties):
