@@ -104,6 +104,7 @@ ACTION_LABELS = {
     "subsidy.pii_view": "查看资助参保名单完整身份证号",
     "subsidy.contact": "记录参保联系",
     "followup.plan_create": "制订回访计划",
+    "followup.plan_cancel": "作废回访计划",
     "followup.call_record": "记录回访结果",
     "followup.pii_view": "查看回访清单完整联系电话",
     "followup.export": "下载回访清单",

@@ -123,6 +123,9 @@ def _check_row(checked: Checked, row: int, record: dict, by_number, seen, plans,
     if township_id is not None and call.township_id != township_id:
         checked.error(row, COL_NUMBER, number, f"不属于本乡镇（属于{call.township.name}），只能导入本乡镇的回访")
         return
+    if call.plan.cancelled:
+        checked.error(row, COL_NUMBER, number, f"回访计划 {call.plan.number} 已作废，不能再记录回访结果")
+        return
     plans[call.plan.number] = call.plan_id
     errors_before = len(checked.errors)
     if cell_text(record[COL_NAME]) != call.name:

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from audit.services import audit_record, audit_record_many
 
-from .models import FollowupCall, Receipt, Satisfaction, Ticket
+from .models import FollowupCall, FollowupPlan, Receipt, Satisfaction, Ticket
+from .plans import plans_in_force
 from .tickets import ticket_for_call
 
 FIELDS = ["receipt", "satisfaction", "aware", "note", "attempts", "called_by", "called_at"]
@@ -66,8 +67,14 @@ def summary(call: FollowupCall) -> dict:
 def may_record(user, call: FollowupCall) -> bool:
     return (
         user.has_perm("followups.record_followupcall")
-        and FollowupCall.objects.visible_to(user).filter(pk=call.pk).exists()
+        and FollowupCall.objects.visible_to(user).filter(pk=call.pk, plan__status=FollowupPlan.Status.ACTIVE).exists()
     )
+
+
+def _refuse_cancelled(plan_ids) -> None:
+    cancelled = plans_in_force(plan_ids)
+    if cancelled:
+        raise CallRefused(f"回访计划 {'、'.join(sorted(cancelled))} 已作废，不能再记录回访结果")
 
 
 def _apply(call: FollowupCall, result: Result, *, user, now) -> None:
@@ -86,6 +93,7 @@ def call_record(*, call: FollowupCall, user, result: Result, request=None) -> tu
     if problems:
         raise CallRefused("；".join(problems))
     with transaction.atomic():
+        _refuse_cancelled([call.plan_id])
         locked = (
             FollowupCall.objects.select_for_update().select_related("line__case", "person__township").get(pk=call.pk)
         )
@@ -108,7 +116,8 @@ def call_record(*, call: FollowupCall, user, result: Result, request=None) -> tu
 def calls_record_many(*, results: dict[int, Result], user) -> tuple[int, list[Ticket]]:
     """Record many calls at once (a filled call list), inside the caller's transaction: only those whose result
     differs from what is recorded; one audit row each, written together; the tickets they open. Returns the number
-    recorded and the tickets."""
+    recorded and the tickets; CallRefused when a plan of theirs is cancelled."""
+    _refuse_cancelled(FollowupCall.objects.filter(pk__in=results).values_list("plan_id", flat=True).distinct())
     calls = list(
         FollowupCall.objects.select_for_update()
         .filter(pk__in=results)

@@ -12,7 +12,7 @@ from recipients.idnumber import mask_phone
 
 from . import callsheet as S
 from .callfile import REQUIRED, Checked, check_call_file
-from .calls import calls_record_many
+from .calls import CallRefused, calls_record_many
 from .models import TICKET_ON, FollowupImport, FollowupPlan, Ticket
 
 LOCK = "followups.call_import"
@@ -70,7 +70,12 @@ def _write(record: FollowupImport, content: bytes) -> Report:
     checked = _read(record, content)
     if not checked.ok:
         return Report(total_rows=checked.total_rows, errors=checked.errors)
-    recorded, tickets = calls_record_many(results=checked.results, user=record.applied_by)
+    try:
+        recorded, tickets = calls_record_many(results=checked.results, user=record.applied_by)
+    except CallRefused as exc:  # the plan was cancelled after the file was checked
+        return Report(
+            total_rows=checked.total_rows, errors=[{"row": None, "column": "", "value": "", "reason": str(exc)}]
+        )
     return _report(
         checked,
         recorded=recorded,

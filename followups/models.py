@@ -55,6 +55,10 @@ class FollowupPlan(models.Model):
         BATCH = "batch", "按支付批次"
         MONTH = "month", "按发放月份"
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", "进行中"
+        CANCELLED = "cancelled", "已作废"
+
     class Method(models.TextChoices):
         ALL = "all", "全部回访"
         COUNT = "count", "随机抽取 N 笔"
@@ -88,6 +92,18 @@ class FollowupPlan(models.Model):
     )
     created_at = models.DateTimeField("制订时间", auto_now_add=True)
     note = models.CharField("说明", max_length=200, blank=True)
+    # A plan drawn by mistake is cancelled before any of its calls is recorded (followups.plans.plan_cancel).
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作废人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField("作废时间", null=True, blank=True)
+    cancel_reason = models.CharField("作废原因", max_length=200, blank=True)
 
     objects = PlanQuerySet.as_manager()
 
@@ -95,6 +111,13 @@ class FollowupPlan(models.Model):
         verbose_name = "回访计划"
         verbose_name_plural = "回访计划"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="followup_plan_cancelled_when",
+                condition=Q(status="active", cancelled_at__isnull=True)
+                | Q(status="cancelled", cancelled_at__isnull=False),
+            )
+        ]
         permissions = [
             ("manage_followupplan", "制订回访计划"),
             ("record_followupcall", "记录回访结果、导入回访清单"),
@@ -102,6 +125,10 @@ class FollowupPlan(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
 
     @property
     def scope_text(self) -> str:

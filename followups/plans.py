@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from applications.models import Bill
 from audit.services import audit_record
-from lib.locks import xact_lock
+from lib.locks import xact_lock, xact_lock_shared
 from payouts.models import PayoutBatch, PayoutLine
 from payouts.notice import assistance_kind
 from recipients.models import County
@@ -22,6 +22,7 @@ from . import sampling
 from .models import REACHED, FollowupCall, FollowupPlan, Receipt
 
 M = FollowupPlan.Method
+PLAN_LOCK = "followups.plan"  # held shared while calls of the plan are recorded, alone while it is cancelled
 _MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年|\.)?\s*(\d{1,2})\s*月?$")
 
 
@@ -227,3 +228,47 @@ def plan_townships(plan: FollowupPlan, *, user=None) -> list[dict]:
         .order_by("township__code", "township__name")
     )
     return list(rows)
+
+
+def plans_in_force(plan_ids) -> list[str]:
+    """Hold the plans open while their calls are recorded (inside the caller's transaction): a cancel waits for the
+    recording and the recording for a cancel. Returns the numbers of those already cancelled."""
+    ids = sorted(set(plan_ids))
+    for pk in ids:
+        xact_lock_shared(PLAN_LOCK, pk)
+    return list(
+        FollowupPlan.objects.filter(pk__in=ids, status=FollowupPlan.Status.CANCELLED).values_list("number", flat=True)
+    )
+
+
+def plan_cancel(*, plan: FollowupPlan, user, reason: str) -> FollowupPlan:
+    """Cancel a plan drawn by mistake: only while none of its calls is recorded (a recorded call is evidence of
+    the follow-up, and may have opened a ticket). Its calls leave the windows' work; the plan stays in the list,
+    marked 已作废, with who cancelled it and why. `user` None: the operator."""
+    if user is not None and not user.has_perm("followups.manage_followupplan"):
+        raise PlanRefused("没有作废回访计划的权限")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise PlanRefused("请填写作废原因")
+    if len(reason) > 200:
+        raise PlanRefused("作废原因不能超过 200 个字")
+    with transaction.atomic():
+        xact_lock(PLAN_LOCK, plan.pk)
+        locked = FollowupPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.cancelled:
+            raise PlanRefused(f"回访计划 {locked.number} 已作废")
+        done = locked.calls.done().count()
+        if done:
+            raise PlanRefused(f"回访计划 {locked.number} 已有 {done:,} 笔回访记录了结果，不能作废")
+        locked.status = FollowupPlan.Status.CANCELLED
+        locked.cancelled_by, locked.cancelled_at, locked.cancel_reason = user, timezone.now(), reason
+        locked.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason"])
+        audit_record(
+            actor=user,
+            action="followup.plan_cancel",
+            obj=locked,
+            before={"status": FollowupPlan.Status.ACTIVE},
+            after={"status": FollowupPlan.Status.CANCELLED, "calls": locked.call_count},
+            comment=reason,
+        )
+    return locked

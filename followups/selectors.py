@@ -70,7 +70,11 @@ def work_queues(user, day: datetime.date) -> list[dict]:
         )
         queues.append({"label": "投诉工单已超期", "count": visible.overdue(day).count(), "url": f"{url}?queue=overdue"})
     if user.has_perm("followups.record_followupcall"):
-        waiting = FollowupCall.objects.visible_to(user).exclude(receipt__in=["received", "missing", "mismatch"])
+        waiting = (
+            FollowupCall.objects.visible_to(user)
+            .filter(plan__status=FollowupPlan.Status.ACTIVE)
+            .exclude(receipt__in=["received", "missing", "mismatch"])
+        )
         queues.append(
             {"label": "待回访（含联系不上）", "count": waiting.count(), "url": reverse("followups:plan_list")}
         )

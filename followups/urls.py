@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.plan_list, name="plan_list"),
     path("new/", views.plan_new, name="plan_new"),
     path("<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("<int:pk>/cancel/", views.plan_cancel_view, name="plan_cancel"),
     path("<int:pk>/calls.xlsx", views.call_sheet_download, name="call_sheet"),
     path("<int:pk>/townships/<int:township_pk>/", views.call_list, name="call_list"),
     path("calls/<int:pk>/", views.call_detail, name="call_detail"),

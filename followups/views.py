@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
 from lib.pages import paginate
@@ -17,7 +18,7 @@ from .calls import CallRefused, call_record, may_record, phones_reveal
 from .callsheet import call_sheet, calls_of
 from .forms import ATTEMPTS_HELP, CallForm, PlanForm
 from .models import FollowupCall, FollowupPlan, Ticket
-from .plans import PlanRefused, plan_create, plan_scope, plan_townships
+from .plans import PlanRefused, plan_cancel, plan_create, plan_scope, plan_townships
 from .selectors import plans_for
 
 VIEW = "followups.view_followupplan"
@@ -79,10 +80,26 @@ def plan_detail(request, pk):
             "plan": plan,
             "townships": townships,
             "totals": totals,
-            "can_import": request.user.has_perm("followups.record_followupcall"),
+            "can_import": request.user.has_perm("followups.record_followupcall") and not plan.cancelled,
+            "can_cancel": request.user.has_perm("followups.manage_followupplan")
+            and not plan.cancelled
+            and not totals["done"],
             "full_phones": request.user.has_perm("recipients.view_full_pii"),
         },
     )
+
+
+@require_POST
+@permission_required("followups.manage_followupplan", raise_exception=True)
+def plan_cancel_view(request, pk):
+    plan = _plan(request, pk)
+    try:
+        plan = plan_cancel(plan=plan, user=request.user, reason=request.POST.get("reason", ""))
+    except PlanRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"回访计划 {plan.number} 已作废，{plan.call_count:,} 笔回访不再列入乡镇窗口的待回访")
+    return redirect("followups:plan_detail", pk=plan.pk)
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -126,7 +143,7 @@ def call_list(request, pk, township_pk):
             "revealed": bool(phones),
             "status": status,
             "pagination_query": query,
-            "can_record": request.user.has_perm("followups.record_followupcall"),
+            "can_record": request.user.has_perm("followups.record_followupcall") and not plan.cancelled,
             "can_reveal": request.user.has_perm("recipients.view_full_pii"),
         },
     )
