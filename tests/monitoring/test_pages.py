@@ -4,7 +4,7 @@ import datetime
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -139,3 +139,17 @@ def test_operator_commands(two_townships, tmp_path):
     rows = [[c.value for c in row] for row in load_workbook(path).active.iter_rows()]
     assert two_townships[0].id_number in [r[0] for r in rows]
     assert Push.objects.get().department == "MZ"
+
+
+def test_a_push_whose_file_cannot_be_written_is_not_recorded(two_townships, tmp_path, monkeypatch):
+    import os
+
+    call_command("monitor", "--month", "2026-06", stdout=io.StringIO())
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(CommandError, match="无法写入"):
+        call_command("export_monitoring", str(tmp_path / "监测名单.xlsx"), "--month", "2026-06", stdout=io.StringIO())
+    assert not Push.objects.exists() and list(tmp_path.iterdir()) == []

@@ -520,3 +520,30 @@ def test_a_return_records_each_paid_case_transition_and_audit(township, finance,
         assert case.status == Case.Status.PAID
         assert CaseTransition.objects.filter(case=case, to_status="paid", actor=finance).count() == 1
         assert AuditEvent.objects.filter(action="case.mark_paid", object_id=str(case.pk)).count() == 1
+
+
+def test_an_export_whose_file_cannot_be_written_leaves_the_batch_as_it_was(
+    tmp_path, township, finance, finance2, monkeypatch
+):
+    import os
+
+    approved_case(township)
+    batch = reviewed_batch(finance, finance2)
+    (tmp_path / "dir.xlsx").mkdir()
+    with pytest.raises(CommandError, match="输出路径是一个目录"):
+        call_command("export_batch", batch.number, str(tmp_path / "dir.xlsx"))
+    with pytest.raises(CommandError, match="不能是同一个文件"):
+        call_command("export_batch", batch.number, str(tmp_path / "a.xlsx"), "--notice", str(tmp_path / "a.xlsx"))
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(CommandError, match="无法写入"):
+        call_command("export_batch", batch.number, str(tmp_path / "daifa.xlsx"))
+    monkeypatch.undo()
+    batch.refresh_from_db()
+    assert batch.status == "reviewed" and batch.exported_at is None and batch.export_count == 0
+    assert not batch.content_hash
+    assert not AuditEvent.objects.filter(action="payout.export").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.xlsx"]

@@ -1,10 +1,9 @@
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from applications.models import Lead
 from applications.proactive.exports import leads_workbook
 from audit.services import audit_record
+from lib.outfiles import output_path, write_file
 
 
 class Command(BaseCommand):
@@ -16,11 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="包括已转申请和已关闭的线索")
 
     def handle(self, *args, out, year, all, **options):
-        path = Path(out)
-        if path.suffix.lower() != ".xlsx":
-            raise CommandError("输出文件须为 .xlsx")
-        if not path.parent.exists():
-            raise CommandError(f"目录不存在：{path.parent}")
+        path = output_path(out)
         leads = Lead.objects.select_related("person", "township", "person__village").order_by(
             "township__name", "-estimate", "id"
         )
@@ -29,7 +24,7 @@ class Command(BaseCommand):
         if not all:
             leads = leads.filter(status=Lead.Status.OPEN)
         count = leads.count()
-        path.write_bytes(leads_workbook(leads.iterator(chunk_size=2000), masked=False))
+        write_file(path, leads_workbook(leads.iterator(chunk_size=2000), masked=False))
         audit_record(
             actor=None,
             action="lead.export",

@@ -1,10 +1,9 @@
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from applications.models import Case
 from applications.secondary.exports import secondary_workbook
 from audit.services import audit_record
+from lib.outfiles import output_path, write_file
 
 
 class Command(BaseCommand):
@@ -15,17 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, help="年度（默认全部）")
 
     def handle(self, *args, out, year, **options):
-        path = Path(out)
-        if path.suffix.lower() != ".xlsx":
-            raise CommandError("输出文件须为 .xlsx")
-        if not path.parent.exists():
-            raise CommandError(f"目录不存在：{path.parent}")
+        path = output_path(out)
         cases = Case.objects.filter(source=Case.Source.SECONDARY).select_related("person", "township")
         if year:
             cases = cases.filter(year=year)
         cases = cases.order_by("year", "township__name", "number")
         count = cases.count()
-        path.write_bytes(secondary_workbook(cases.iterator(chunk_size=2000), masked=False))
+        write_file(path, secondary_workbook(cases.iterator(chunk_size=2000), masked=False))
         audit_record(
             actor=None,
             action="secondary.export",

@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_record
 from followups.callsheet import call_sheet, calls_of
 from followups.models import FollowupPlan
+from lib.outfiles import output_path, write_file
 from recipients.models import Township
 
 
@@ -17,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--township", help="只导出这个乡镇（街道）的清单")
 
     def handle(self, *args, plan, out, township, **options):
+        path = output_path(out)
         found = FollowupPlan.objects.filter(number=plan.strip().upper()).select_related("batch", "county").first()
         if found is None:
             raise CommandError(f"没有编号为 {plan} 的回访计划")
@@ -25,12 +25,10 @@ class Command(BaseCommand):
             town = Township.objects.filter(county=found.county, name=township.strip()).first()
             if town is None or not found.calls.filter(township=town).exists():
                 raise CommandError(f"回访计划 {found.number} 中没有 {township} 的回访")
-        if not out.lower().endswith(".xlsx"):
-            raise CommandError("输出文件应为 .xlsx")
         calls = calls_of(found, town)
         count = calls.count()
         content = call_sheet(found, calls, masked=False, township_name=town.name if town else "")
-        Path(out).write_bytes(content)
+        write_file(path, content)
         audit_record(
             actor=None,
             action="followup.export",

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
@@ -9,6 +7,7 @@ from insurers.excel import statement_workbook
 from insurers.models import InsurerStatement
 from insurers.selectors import current_statement
 from insurers.services import InsurerRefused, statement_build, statement_request
+from lib.outfiles import output_path, write_file
 from recipients.models import County
 
 
@@ -27,11 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("out", help="输出文件 .xlsx")
 
     def handle(self, *args, county, period, clearing, no_rebuild, out, **options):
-        path = Path(out)
-        if path.suffix.lower() != ".xlsx":
-            raise CommandError(f"输出文件须为 .xlsx：{out}")
-        if not path.parent.exists():
-            raise CommandError(f"目录不存在：{path.parent}")
+        path = output_path(out)
         record = County.objects.filter(Q(code=county.strip()) | Q(name=county.strip())).first()
         if record is None:
             raise CommandError(f"没有县（区）“{county}”")
@@ -53,7 +48,10 @@ class Command(BaseCommand):
             except InsurerRefused as exc:
                 raise CommandError(str(exc)) from None
             statement = statement_build(statement_id=statement.pk)
-        path.write_bytes(statement_workbook(statement))
+        try:
+            write_file(path, statement_workbook(statement))
+        except CommandError as exc:  # the statement stands (built and audited): only its file is missing
+            raise CommandError(f"{exc}；结算单 {statement.number} 已生成，可加 --no-rebuild 重新导出") from None
         audit_record(actor=None, action="insurer.statement_download", obj=statement, comment=f"operator → {path.name}")
         self.stdout.write(
             f"{statement.number} {record.name} {statement.period_label}：实际救助 {statement.assistance:,.2f} 元，"

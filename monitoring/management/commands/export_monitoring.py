@@ -1,7 +1,7 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from lib.outfiles import output_path, write_file
 from monitoring.exports import listing_push
 from monitoring.models import Listing, Push
 from monitoring.run import MonitoringRefused, month_of
@@ -17,11 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--to", default="民政", choices=["民政", "乡村振兴"], help="推送部门（默认 民政）")
 
     def handle(self, *args, out, month=None, new_only=False, to="民政", **options):
-        path = Path(out)
-        if path.suffix.lower() != ".xlsx":
-            raise CommandError("输出文件须为 .xlsx")
-        if not path.parent.exists():
-            raise CommandError(f"目录不存在：{path.parent}")
+        path = output_path(out)
         try:
             first = month_of(month)
         except MonitoringRefused as exc:
@@ -31,10 +27,11 @@ class Command(BaseCommand):
             listings = listings.filter(reason=Listing.Reason.NEW)
         listings = listings.order_by("watch__county", "watch__township", "watch__id_number")
         department = {label: value for value, label in Push.Department.choices}[to]
-        push, content = listing_push(
-            listings=listings, month=first, department=department, new_only=new_only, file_name=str(path)
-        )
-        path.write_bytes(content)
+        with transaction.atomic():  # the push is recorded only with its file written
+            push, content = listing_push(
+                listings=listings, month=first, department=department, new_only=new_only, file_name=str(path)
+            )
+            write_file(path, content)
         self.stdout.write(
             f"已导出 {first:%Y-%m} 监测名单 {push.rows:,} 人（新增 {push.new_rows:,} 人）到 {path}，推送{to}已记录"
         )

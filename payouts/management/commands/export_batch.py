@@ -1,22 +1,14 @@
 import datetime
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from lib.outfiles import output_path, write_file
 from payouts.models import PayoutBatch
 from payouts.notice import public_notice
 from payouts.services import PayoutRefused, batch_export
-
-
-def _xlsx(out: str) -> Path:
-    path = Path(out)
-    if path.suffix.lower() != ".xlsx":
-        raise CommandError(f"输出文件须为 .xlsx：{out}")
-    if not path.parent.exists():
-        raise CommandError(f"目录不存在：{path.parent}")
-    return path
 
 
 class Command(BaseCommand):
@@ -33,8 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--by-township", action="store_true", help="公示名单按乡镇分表")
 
     def handle(self, *args, batch, out, notice, notice_date, by_township, **options):
-        path = _xlsx(out)
-        notice_path = _xlsx(notice) if notice else None
+        path = output_path(out)
+        notice_path = output_path(notice) if notice else None
+        if notice_path is not None and notice_path.resolve() == path.resolve():
+            raise CommandError("公示名单与代发文件不能是同一个文件")
         try:
             day = datetime.date.fromisoformat(notice_date) if notice_date else timezone.localdate()
         except ValueError:
@@ -43,16 +37,17 @@ class Command(BaseCommand):
         if record is None:
             raise CommandError(f"没有批次 {batch}")
         try:
-            content = batch_export(batch=record, user=None)
+            with transaction.atomic():  # exported (counted, hashed, audited) only with its file written
+                content = batch_export(batch=record, user=None)
+                write_file(path, content)
         except PayoutRefused as exc:
             raise CommandError(str(exc)) from None
-        path.write_bytes(content)
         record.refresh_from_db()
         self.stdout.write(
             f"已导出 {record.number}：{record.line_count} 笔，合计 {record.total} 元，SHA-256 {record.content_hash} → {path}"
         )
         if notice_path:
-            notice_path.write_bytes(public_notice(record, notice_date=day, by_township=by_township))
+            write_file(notice_path, public_notice(record, notice_date=day, by_township=by_township))
             audit_record(
                 actor=None,
                 action="payout.notice",

@@ -1,11 +1,11 @@
 import datetime
 import time
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q, Sum
 
 from audit.services import audit_record
+from lib.outfiles import output_path, writing
 from recipients.models import County
 from subsidies.exports import entry_rows, subsidy_workbook
 from subsidies.listing import rebuild_in_force
@@ -25,8 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--county", help="县（区）代码；不填则为所有有生效政策的县")
 
     def handle(self, *args, out, year, added_since, county, **options):
-        if not out.lower().endswith(".xlsx"):
-            raise CommandError("输出文件应为 .xlsx")
+        path = output_path(out)
         since = None
         if added_since:
             try:
@@ -54,8 +53,8 @@ class Command(BaseCommand):
             full=Count("id", filter=Q(mode=Mode.FULL)),
             fixed=Count("id", filter=Q(mode=Mode.FIXED)),
         )
-        path = Path(out)
-        _, count = subsidy_workbook(entry_rows(entries), masked=False, target=path)
+        with writing(path) as temporary:
+            _, count = subsidy_workbook(entry_rows(entries), masked=False, target=temporary)
         audit_record(
             actor=None,
             action="subsidy_list.export",
