@@ -22,6 +22,7 @@ from . import sampling
 from .models import REACHED, FollowupCall, FollowupPlan, Receipt
 
 M = FollowupPlan.Method
+SEED_MAX = 2**63 - 1  # the plan's seed column
 PLAN_LOCK = "followups.plan"  # held shared while calls of the plan are recorded, alone while it is cancelled
 _MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年|\.)?\s*(\d{1,2})\s*月?$")
 
@@ -131,6 +132,8 @@ def plan_create(
         sampling.check_parameters(method, size=size, share=share, per_township=per_township)
     except sampling.DrawRefused as exc:
         raise PlanRefused(str(exc)) from None
+    if seed is not None and not 0 <= seed <= SEED_MAX:
+        raise PlanRefused(f"随机种子应为 0～{SEED_MAX} 的整数")
     seed = sampling.new_seed() if seed is None else seed
     with transaction.atomic():
         xact_lock("followups.plan_number")

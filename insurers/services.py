@@ -100,6 +100,8 @@ def terms_copy(*, source: PolicyVersion, draft: PolicyVersion, user) -> InsurerT
 
 
 def _period(kind: str, year: int, half: int | None) -> tuple[datetime.date, datetime.date]:
+    if not 2000 <= year <= 2100:
+        raise InsurerRefused(f"年度不对：{year}")
     if kind == InsurerStatement.Kind.HALF:
         if half not in (1, 2):
             raise InsurerRefused("半年结算须指定上半年或下半年")

@@ -68,3 +68,15 @@ def test_an_empty_period_and_unknown_names_are_clear_errors(batch):
         run("followup_plan", "--batch", batch.number)
     with pytest.raises(CommandError, match="没有编号为 HF9 的回访计划"):
         run("export_followups", "HF9", "x.xlsx")
+
+
+def test_a_share_or_a_seed_out_of_range_is_a_message(batch, towns):
+    paid_line(batch, towns[0])
+    for share in ("NaN", "sNaN", "Infinity"):
+        with pytest.raises(CommandError, match="抽取比例格式不对"):
+            run("followup_plan", "--batch", batch.number, "--share", share)
+    for seed in ("99999999999999999999999", "-1", str(2**63)):
+        with pytest.raises(CommandError, match="随机种子应为 0～9223372036854775807 的整数"):
+            run("followup_plan", "--batch", batch.number, f"--seed={seed}")
+    assert run("followup_plan", "--batch", batch.number, "--seed", str(2**63 - 1)).endswith(str(2**63 - 1))
+    assert FollowupPlan.objects.count() == 1

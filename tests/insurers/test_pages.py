@@ -197,6 +197,9 @@ def test_operator_command_builds_and_exports(tmp_path, terms, county, db_person,
             call_command("insurer_statement", "--county", county.code, "--period", "2026", str(out))
         with pytest.raises(CommandError, match="没有县"):
             call_command("insurer_statement", "--county", "nowhere", "--period", "2026H1", str(out))
+        for year in ("99999", "-1", "1800"):
+            with pytest.raises(CommandError, match=f"年度不对：{year}"):
+                call_command("insurer_statement", "--county", county.code, f"--clearing={year}", str(out))
 
 
 def test_the_statement_is_built_by_the_celery_task(task_worker, terms, county, finance, db_person):

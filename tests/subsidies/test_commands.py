@@ -68,6 +68,13 @@ def test_bad_arguments(township):
         call_command("load_subsidy_rules", "taishan", "--year", "2026")
     with pytest.raises(CommandError, match="个人缴费标准应为"):
         call_command("load_subsidy_rules", "jiangmen-2022", "--year", "2026", "--premium", "-1")
+    for value in ("NaN", "sNaN", "Infinity", "-inf", "abc"):
+        with pytest.raises(CommandError, match="个人缴费标准不是金额"):
+            call_command("load_subsidy_rules", "jiangmen-2022", "--year", "2026", f"--premium={value}")
+    for value in ("1e30", "100000", "99999999999"):
+        with pytest.raises(CommandError, match="超出合理范围"):
+            call_command("load_subsidy_rules", "jiangmen-2022", "--year", "2026", f"--premium={value}")
+    assert not SubsidyRuleSet.objects.exists()
 
 
 def test_export_summary_and_added_since(township, tmp_path, capsys):

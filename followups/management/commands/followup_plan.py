@@ -92,6 +92,8 @@ class Command(BaseCommand):
             value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
         except InvalidOperation:
             raise CommandError(f"抽取比例格式不对：{text}（应为 0.1 或 10%）") from None
+        if not value.is_finite():
+            raise CommandError(f"抽取比例格式不对：{text}（应为 0.1 或 10%）")
         if value > 1 and not text.endswith("%"):
             value = value / 100  # "10" read as 10%
         return value

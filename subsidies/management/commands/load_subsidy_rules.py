@@ -6,6 +6,8 @@ from recipients.models import County
 from subsidies.presets import PRESETS
 from subsidies.services import RulesRejected, subsidy_rules_activate, subsidy_rules_load_preset
 
+PREMIUM_LIMIT = 100_000  # 元: a year's personal premium is a few hundred
+
 
 class Command(BaseCommand):
     help = (
@@ -31,6 +33,10 @@ class Command(BaseCommand):
                 amount = Decimal(premium.replace(",", ""))
             except InvalidOperation:
                 raise CommandError(f"个人缴费标准不是金额：{premium}") from None
+            if not amount.is_finite():
+                raise CommandError(f"个人缴费标准不是金额：{premium}")
+            if amount >= PREMIUM_LIMIT:
+                raise CommandError(f"个人缴费标准超出合理范围（应小于 {PREMIUM_LIMIT:,} 元）：{premium}")
             if amount < 0 or amount != amount.quantize(Decimal("0.01")):
                 raise CommandError(f"个人缴费标准应为不小于 0、最多两位小数的金额：{premium}")
         counties = County.objects.all()
