@@ -10,7 +10,18 @@ list); the filled columns must hold values of their lists. A row with nothing fi
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lib.tabular import CellError, TableError, cell_date, cell_money, cell_text, column_index, iter_records, read_table
+from lib.tabular import (
+    CONTROL_MESSAGE,
+    CellError,
+    TableError,
+    cell_date,
+    cell_money,
+    cell_text,
+    column_index,
+    control_columns,
+    iter_records,
+    read_table,
+)
 
 from .calls import MAX_ATTEMPTS, Result
 from .callsheet import (
@@ -108,6 +119,11 @@ def check_call_file(
 
 
 def _check_row(checked: Checked, row: int, record: dict, by_number, seen, plans, township_id) -> None:
+    bad = control_columns(record)
+    if bad:
+        for column in bad:
+            checked.error(row, column, "", CONTROL_MESSAGE)
+        return
     number = cell_text(record[COL_NUMBER]).upper()
     if not number:
         checked.error(row, COL_NUMBER, "", "回访编号不能为空")

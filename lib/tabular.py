@@ -389,6 +389,14 @@ def has_control_characters(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+CONTROL_MESSAGE = "含有不可见的控制字符，请删除后重新录入"
+
+
+def control_columns(record: dict) -> list[str]:
+    """The columns of a record (iter_records) whose text holds control characters."""
+    return [column for column, raw in record.items() if isinstance(raw, str) and _CONTROL.search(raw)]
+
+
 _DATE_RES = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$"), "ymd"),
     (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?: 0?0:00(?::00)?)?$"), "ymd"),
@@ -428,6 +436,8 @@ def cell_date(value) -> datetime.date | None:
 
 
 _MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
+# Thousands separators only where they belong (1,234.50): "1,0,0,0" is not a thousand (settlements.sql: the same).
+_GROUPED_RE = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d{1,2})?$")
 
 
 def cell_money(value) -> Decimal | None:
@@ -442,7 +452,11 @@ def cell_money(value) -> Decimal | None:
         if text.endswith(".0"):
             text = text[:-2]
     else:
-        text = cell_text(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+        text = cell_text(value).replace("，", ",").replace("¥", "").replace("￥", "")
+        if "," in text:
+            if not _GROUPED_RE.match(text):
+                raise CellError("金额格式不对，应为以元为单位、最多两位小数的数字")
+            text = text.replace(",", "")
     if not text:
         return None
     if not _MONEY_RE.match(text):

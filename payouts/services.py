@@ -19,12 +19,14 @@ from applications.cases.workflow import TransitionRefused
 from applications.models import Case
 from audit.services import audit_record
 from lib.tabular import (
+    CONTROL_MESSAGE,
     CellError,
     TableError,
     cell_digits,
     cell_money,
     cell_text,
     column_index,
+    control_columns,
     iter_records,
     read_table,
 )
@@ -37,6 +39,8 @@ from .offsets import settle_offset_only
 
 B = PayoutBatch.Status
 L = PayoutLine.Status
+
+REASON_MAX = PayoutLine._meta.get_field("failure_reason").max_length  # the bank's 失败原因, kept whole
 
 
 class PayoutRefused(ValueError):
@@ -389,6 +393,10 @@ def _read_return(content: bytes, file_name: str) -> tuple[list[ReturnRow], list[
         return [], errors
     rows = []
     for row_no, rec in iter_records(table, columns, key="业务编号"):
+        bad = control_columns(rec)
+        if bad:
+            errors += [_error(row_no, column, "", CONTROL_MESSAGE) for column in bad]
+            continue
         reference = cell_text(rec["业务编号"])
         try:
             account = cell_digits(rec["银行账号"], what="银行账号").replace(" ", "")
@@ -407,7 +415,11 @@ def _read_return(content: bytes, file_name: str) -> tuple[list[ReturnRow], list[
         if amount is None:
             errors.append(_error(row_no, "金额（元）", "", "金额不能为空"))
             continue
-        rows.append(ReturnRow(row_no, reference, account, amount, result, cell_text(rec.get("失败原因"))[:200]))
+        reason = cell_text(rec.get("失败原因"))
+        if len(reason) > REASON_MAX:
+            errors.append(_error(row_no, "失败原因", reason, f"失败原因超过 {REASON_MAX} 个字"))
+            continue
+        rows.append(ReturnRow(row_no, reference, account, amount, result, reason))
     if not rows and not errors:
         errors.append(_error(None, "", "", "文件中没有数据行"))
     return rows, errors

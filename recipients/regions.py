@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from audit.services import audit_record
-from lib.tabular import CellError, TableError, cell_text, clean_header, column_index, iter_records, read_table
+from lib.tabular import (
+    CONTROL_MESSAGE,
+    CellError,
+    TableError,
+    cell_text,
+    clean_header,
+    column_index,
+    control_columns,
+    iter_records,
+    read_table,
+)
 
 from .models import County, Township, Village
 
@@ -103,6 +113,9 @@ def read_regions(content: bytes, file_name: str) -> tuple[dict[str, str], int]:
     first_row: dict[str, int] = {}
     skipped = 0
     for number, cells in iter_records(table, columns, key="code"):
+        if control_columns(cells):
+            errors.append(f"第 {number} 行：{CONTROL_MESSAGE}")
+            continue
         try:
             raw = cell_text(cells["code"]).replace(" ", "")
             name = cell_text(cells["name"])

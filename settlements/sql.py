@@ -169,6 +169,7 @@ _DATE_PATTERN = (
 )
 _ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _MONEY = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+_GROUPED = r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?$"  # lib.tabular.cell_money's thousands separators
 
 
 def _valid_ymd(y: str, m: str, d: str) -> str:
@@ -222,8 +223,10 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
     for alias in MONEY_ALIASES.values():
         s_ = f"s_{alias}"
         layer2.append(f"{s_} ~ '{_MONEY}' AS ok_{alias}")
+        bare = f"translate({_nfkc(s_)}, '¥￥', '')"  # a separator in the wrong place stays: not an amount
         layer2.append(
-            f"CASE WHEN {s_} ~ '{_MONEY}' THEN {s_} ELSE translate({_nfkc(s_)}, ',，¥￥', '') END AS t_{alias}"
+            f"CASE WHEN {s_} ~ '{_MONEY}' THEN {s_} WHEN {bare} ~ '{_GROUPED}' THEN replace({bare}, ',', '') "
+            f"ELSE {bare} END AS t_{alias}"
         )
     sql2 = f"SELECT {', '.join(layer2)} FROM ({sql1}) l1 OFFSET 0"
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lib.stats import hash_joins
-from lib.tabular import CellError, cell_date, cell_money
+from lib.tabular import CONTROL_MESSAGE, CellError, cell_date, cell_money
 from recipients.idnumber import IdNumberError, mask_id_number, parse_id_number
 
 from .models import Enrolment, EnrolmentStatus, SubsidyEntry
@@ -438,6 +438,7 @@ def _run(cursor, staged: Staged, *, year, county_id, import_id, write, today, no
         outcome.errors.append(error(None, "", "", "文件中没有数据行"))
         return outcome
     clock = _Clock(outcome.seconds)
+    outcome.errors += [error(row, column, "", CONTROL_MESSAGE) for row, column in staged.controls]
     check.map_values()
     clock("map")
     if write and not outcome.errors and _new_results_only(check, import_id, now):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
 
-from lib.tabular import TableError, column_index, decode_csv, read_headers, read_table
+from lib.tabular import TableError, column_index, decode_csv, has_control_characters, read_headers, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ STAGE = "enrolment_stage"
 # then deletes it. A file without one needs no DELETE (the search costs a quarter of it).
 MAYBE_BLANK = re.compile(rb'\n[ ,"\r]*(?:\n|\Z)')
 MAYBE_BLANK_FIRST = re.compile(rb'[ ,"\r]*(?:\n|\Z)')
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not COPY'd: read row by row, where each is named
 
 
 class StageError(ValueError):
@@ -40,6 +41,7 @@ class Staged:
     rows: int = 0
     columns: dict[str, str | None] = field(default_factory=dict)
     path: str = ""  # "copy" or "rows"
+    controls: list[tuple[int, str]] = field(default_factory=list)  # (row, column) of cells with control characters
     row_offset: int = 0  # the file's row number is n + row_offset
 
     @property
@@ -104,6 +106,8 @@ def _copy(content: bytes, headers: list[str], found: dict[str, int]) -> Staged |
             encoding = "GB18030"
     if not content.split(b"\n", 1)[0].strip(b"\r\n \t,"):
         return None  # blank lines above the header: COPY would take the header for data
+    if CONTROL_BYTES.search(content):
+        return None  # (a NUL is refused by COPY; the others would be staged unnoticed)
     width = len(headers)
     names = ", ".join(f"c{i}" for i in range(width))
     try:
@@ -160,14 +164,19 @@ def _rows(content, file_name: str) -> Staged:
     found, _ = _columns(table.headers)
     order = [(ROLES[h], found.get(h)) for h in HEADERS]
     width = len(table.headers)
-    batch, rows = [], 0
+    batch, rows, controls = [], 0, []
     with connection.cursor() as cursor:
         _create(cursor, len(HEADERS))
         for offset, row in enumerate(table.rows):
             cells = [stage_text(row[i]) if i is not None and i < len(row) else "" for _, i in order]
             if not any(c.strip() for c in cells) and not any(stage_text(c).strip() for c in row[:width]):
                 continue
-            batch.append([table.first_row_number + offset, *cells])
+            number = table.first_row_number + offset
+            for n, cell in enumerate(cells):
+                if has_control_characters(cell):
+                    controls.append((number, HEADERS[n]))
+                    cells[n] = ""  # the row is an error already; the database would refuse a NUL
+            batch.append([number, *cells])
             rows += 1
             if len(batch) >= 5000:
                 _insert(cursor, batch)
@@ -175,7 +184,7 @@ def _rows(content, file_name: str) -> Staged:
         if batch:
             _insert(cursor, batch)
     columns = {role: (f"c{n}" if index is not None else None) for n, (role, index) in enumerate(order)}
-    return Staged(rows=rows, columns=columns, path="rows")
+    return Staged(rows=rows, columns=columns, path="rows", controls=controls)
 
 
 def _insert(cursor, batch: list[list]) -> None:

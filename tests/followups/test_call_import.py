@@ -210,3 +210,15 @@ def test_a_window_uploads_checks_and_confirms_a_list_on_the_web(
         "followup_import.confirm",
         "followup_import.apply",
     } <= set(AuditEvent.objects.values_list("action", flat=True))
+
+
+def test_a_control_character_in_a_filled_list_is_a_row_error(plan, clerk, township):
+    rows, _ = exported(plan, township)
+    rows[1][7:11] = ["已到账", "满意", "是", "收到\x00了"]
+    content = to_csv([["" if v is None else str(v) for v in row] for row in rows[1:]], headers=rows[0])
+    record = run(clerk, content, name="回访清单.csv")
+    assert record.status == "invalid"
+    assert [(e["row"], e["column"], e["reason"]) for e in record.errors] == [
+        (2, "备注", "含有不可见的控制字符，请删除后重新录入")
+    ]
+    assert not FollowupCall.objects.exclude(receipt="").exists()

@@ -221,7 +221,9 @@ def test_money_cells_in_the_forms_departments_write(value, amount):
     assert cell_money(value) == amount
 
 
-@pytest.mark.parametrize("value", ["12.345", "十二元", "1e3", 1e16, True])
+@pytest.mark.parametrize(
+    "value", ["12.345", "十二元", "1e3", 1e16, True, "1,0,0,0", "1,2,3", "12,34.00", ",100", "1,000,0"]
+)
 def test_money_with_more_than_cents_or_not_a_number_is_refused(value):
     with pytest.raises(CellError):
         cell_money(value)

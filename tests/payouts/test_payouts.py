@@ -547,3 +547,23 @@ def test_an_export_whose_file_cannot_be_written_leaves_the_batch_as_it_was(
     assert not batch.content_hash
     assert not AuditEvent.objects.filter(action="payout.export").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.xlsx"]
+
+
+def test_a_return_with_a_control_character_or_an_overlong_reason_is_refused_whole(township, finance, finance2):
+    approved_case(township), approved_case(township, "10")
+    batch = reviewed_batch(finance, finance2)
+    services.batch_export(batch=batch, user=finance)
+    first, second = batch.lines.order_by("reference")
+    rows = [
+        [first.reference, first.payee_account, str(first.amount), "失败", "户名\x00不符"],
+        [second.reference, second.payee_account, str(second.amount), "失败", "原" * 201],
+    ]
+    with pytest.raises(services.ReturnRejected) as refused:
+        services.bank_return_import(
+            batch=batch, user=finance, file_name="r.csv", content=to_csv(rows, headers=RETURN_HEADERS)
+        )
+    assert [(e["row"], e["column"], e["reason"]) for e in refused.value.errors] == [
+        (2, "失败原因", "含有不可见的控制字符，请删除后重新录入"),
+        (3, "失败原因", "失败原因超过 200 个字"),
+    ]
+    assert not batch.lines.exclude(status="pending").exists()

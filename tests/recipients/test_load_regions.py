@@ -134,3 +134,9 @@ def test_a_file_without_the_two_columns_or_of_another_type_is_refused(tmp_path):
     assert "只接受 .xlsx 或 .csv" in _refused(other)
     assert "找不到文件" in _refused(tmp_path / "missing.csv")
     assert not County.objects.exists()
+
+
+def test_a_name_with_a_control_character_is_refused(tmp_path):
+    refused = _refused(_csv(tmp_path, [("440981", "高州市"), ("440981100", "坏\x00镇"), ("440981101", "曹\x01江镇")]))
+    assert "第 3 行：含有不可见的控制字符" in refused and "第 4 行：含有不可见的控制字符" in refused
+    assert not County.objects.exists() and not Township.objects.exists()

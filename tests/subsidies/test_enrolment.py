@@ -229,3 +229,17 @@ def test_the_stage_looks_for_blank_rows_only_where_a_line_may_be_one(body, maybe
     from subsidies.staging import maybe_blank
 
     assert maybe_blank(body) is maybe
+
+
+def test_control_characters_are_row_errors_on_every_path(listed):
+    (tk, db1, _), _ = listed
+    content = result_csv([enrolled(tk, pays="0"), [db1.id_number, "2026", "已参保", "130", "2025-12-20\x01"]])
+    record = run(content)  # PostgreSQL: not COPY'd, read row by row
+    assert record.status == "invalid"
+    assert [(e["row"], e["column"], e["reason"]) for e in record.errors] == [
+        (3, "缴费日期", "含有不可见的控制字符，请删除后重新录入")
+    ]
+    record = run(result_csv([[tk.id_number + "\x00", "2026", "已参保", "0", ""]]), name="nul.csv")
+    assert record.status == "invalid" and record.errors[0]["column"] == "身份证号"
+    assert "控制字符" in record.errors[0]["reason"]
+    assert not Enrolment.objects.exists()
