@@ -18,29 +18,16 @@ from applications.cases.services import cases_mark_paid
 from applications.cases.workflow import TransitionRefused
 from applications.models import Case
 from audit.services import audit_record
-from lib.tabular import (
-    CONTROL_MESSAGE,
-    CellError,
-    TableError,
-    cell_digits,
-    cell_money,
-    cell_text,
-    column_index,
-    control_columns,
-    iter_records,
-    read_table,
-)
 from recipients.idnumber import AccountError, parse_bank_account
 
 from .bankfile import bank_file
 from .hooks import adjust_lines, announce, lock_gates
 from .models import BankReturn, PayoutBatch, PayoutLine
 from .offsets import settle_offset_only
+from .return_file import RESULTS, read_return, row_error
 
 B = PayoutBatch.Status
 L = PayoutLine.Status
-
-REASON_MAX = PayoutLine._meta.get_field("failure_reason").max_length  # the bank's 失败原因, kept whole
 
 
 class PayoutRefused(ValueError):
@@ -356,73 +343,12 @@ def batch_export(*, batch: PayoutBatch, user) -> bytes:
 
 # --- the bank's return ----------------------------------------------------------------------------
 
-RETURN_COLUMNS = ["业务编号", "银行账号", "金额（元）", "处理结果", "失败原因"]
-RESULTS = {"成功": L.PAID, "失败": L.FAILED}
-
-
-@dataclass
-class ReturnRow:
-    row_no: int
-    reference: str
-    account: str
-    amount: Decimal
-    result: str
-    reason: str
-
 
 @dataclass
 class ReturnOutcome:
     record: BankReturn
     repeated: bool = False
     errors: list[dict] = field(default_factory=list)
-
-
-def _error(row, column, value, reason) -> dict:
-    return {"row": row, "column": column, "value": str(value or "")[:100], "reason": reason}
-
-
-def _read_return(content: bytes, file_name: str) -> tuple[list[ReturnRow], list[dict]]:
-    try:
-        table = read_table(content, file_name)
-    except TableError as exc:
-        return [], [_error(None, "", "", str(exc))]
-    columns, repeated = column_index(table.headers, RETURN_COLUMNS)
-    errors = [_error(1, name, name, f"表头“{name}”出现了不止一次") for name in repeated]
-    errors += [_error(1, n, "", f"缺少必填列“{n}”") for n in RETURN_COLUMNS[:4] if n not in columns]
-    if errors:
-        return [], errors
-    rows = []
-    for row_no, rec in iter_records(table, columns, key="业务编号"):
-        bad = control_columns(rec)
-        if bad:
-            errors += [_error(row_no, column, "", CONTROL_MESSAGE) for column in bad]
-            continue
-        reference = cell_text(rec["业务编号"])
-        try:
-            account = cell_digits(rec["银行账号"], what="银行账号").replace(" ", "")
-        except CellError as exc:
-            errors.append(_error(row_no, "银行账号", rec["银行账号"], str(exc)))
-            continue
-        try:
-            amount = cell_money(rec["金额（元）"])
-        except CellError as exc:
-            errors.append(_error(row_no, "金额（元）", rec["金额（元）"], str(exc)))
-            continue
-        result = cell_text(rec["处理结果"])
-        if result not in RESULTS:
-            errors.append(_error(row_no, "处理结果", result, "处理结果应为“成功”或“失败”"))
-            continue
-        if amount is None:
-            errors.append(_error(row_no, "金额（元）", "", "金额不能为空"))
-            continue
-        reason = cell_text(rec.get("失败原因"))
-        if len(reason) > REASON_MAX:
-            errors.append(_error(row_no, "失败原因", reason, f"失败原因超过 {REASON_MAX} 个字"))
-            continue
-        rows.append(ReturnRow(row_no, reference, account, amount, result, reason))
-    if not rows and not errors:
-        errors.append(_error(None, "", "", "文件中没有数据行"))
-    return rows, errors
 
 
 def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: bytes) -> ReturnOutcome:
@@ -435,7 +361,7 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
     """
     _require(user, "payouts.manage_payoutbatch", "导入银行回盘")
     digest = hashlib.sha256(content).hexdigest()
-    rows, errors = _read_return(content, file_name)
+    rows, errors = read_return(content, file_name)
     with transaction.atomic():
         locked = _lock(batch, B.EXPORTED, B.RETURNED)
         earlier = locked.returns.filter(file_hash=digest).first()
@@ -445,23 +371,25 @@ def bank_return_import(*, batch: PayoutBatch, user, file_name: str, content: byt
         seen: dict[str, int] = {}
         for r in rows:
             if r.reference in seen:
-                errors.append(_error(r.row_no, "业务编号", r.reference, f"与第 {seen[r.reference]} 行重复"))
+                errors.append(row_error(r.row_no, "业务编号", r.reference, f"与第 {seen[r.reference]} 行重复"))
                 continue
             seen[r.reference] = r.row_no
             line = lines.get(r.reference)
             if line is None:
                 other = PayoutLine.objects.filter(reference=r.reference).select_related("batch").first()
                 reason = f"属于另一个批次 {other.batch.number}" if other else "本批次中没有这个业务编号"
-                errors.append(_error(r.row_no, "业务编号", r.reference, reason))
+                errors.append(row_error(r.row_no, "业务编号", r.reference, reason))
                 continue
             if r.account != line.payee_account.replace(" ", ""):
-                errors.append(_error(r.row_no, "银行账号", r.account, "与本批次该笔的收款账号不一致"))
+                errors.append(row_error(r.row_no, "银行账号", r.account, "与本批次该笔的收款账号不一致"))
             if r.amount != line.amount:
-                errors.append(_error(r.row_no, "金额（元）", r.amount, f"与本批次该笔金额 {line.amount} 不一致"))
+                errors.append(row_error(r.row_no, "金额（元）", r.amount, f"与本批次该笔金额 {line.amount} 不一致"))
             new_status = RESULTS[r.result]
             if line.status in (L.PAID, L.FAILED) and line.status != new_status:
                 errors.append(
-                    _error(r.row_no, "处理结果", r.result, f"此前回盘结果为“{line.get_status_display()}”，与本文件矛盾")
+                    row_error(
+                        r.row_no, "处理结果", r.result, f"此前回盘结果为“{line.get_status_display()}”，与本文件矛盾"
+                    )
                 )
         if errors:
             raise ReturnRejected(
