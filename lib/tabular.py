@@ -108,7 +108,13 @@ def _xlsx_rows(sheet) -> Iterator[list]:
 
 # --- inspecting an .xlsx before reading it -----------------------------------------------------
 
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?(row|c|dimension)\b([^>]*?)(/?)>|</(?:\w+:)?row>")
+# Rows, cells and the dimension; in a part of the sheet with formulas also each cell's formula and value (an empty
+# value, <v/> or <v></v>, first).
+_SHEET_TAG = re.compile(rb"()<(?:\w+:)?(row|c|dimension)\b([^>]*?)(/?)>|</(?:\w+:)?(row)>")
+_SHEET_TAG_FORMULAS = re.compile(
+    rb"<(?:\w+:)?(v)>\s*</(?:\w+:)?v>|<(?:\w+:)?(row|c|dimension|f|v)\b([^>]*?)(/?)>|</(?:\w+:)?(row)>"
+)
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _REF = re.compile(rb'\br="([A-Z]{1,4})([0-9]{1,8})"')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]{1,8})"')
 _SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$")
@@ -119,8 +125,28 @@ class SheetExtent:
     rows: int = 0
     columns: int = 0
     declared: str = ""  # the sheet's own <dimension ref="...">
+    formulas_without_value: int = 0  # formula cells the file holds no result of (written by a program, not Excel)
+    first_formula_without_value: str = ""
     _row: int = field(default=0, repr=False)
     _column: int = field(default=0, repr=False)
+    _formula: bool = field(default=False, repr=False)  # the current cell has a formula …
+    _value: bool = field(default=False, repr=False)  # … and a value
+
+    def end_cell(self) -> None:
+        if self._formula and not self._value:
+            self.formulas_without_value += 1
+            if not self.first_formula_without_value:
+                self.first_formula_without_value = f"{column_letters(self._column)}{self._row}"
+        self._formula = self._value = False
+
+
+def column_letters(number: int) -> str:
+    """A column's number as A1-style letters (1 = A, 28 = AB)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def column_number(letters: bytes) -> int:
@@ -163,6 +189,12 @@ def inspect_xlsx(content: bytes, limits: TableLimits = DEFAULT_LIMITS) -> SheetE
         raise TableError(
             f"工作表有 {extent.columns:,} 列{where}，超过上限 {limits.max_columns} 列；"
             "请删除表格右侧多余的列（或只复制数据区域到新工作簿）后另存再导入"
+        )
+    if extent.formulas_without_value:
+        raise TableError(
+            f"工作表中有 {extent.formulas_without_value:,} 个公式单元格没有计算结果（第一个在 "
+            f"{extent.first_formula_without_value}），文件可能是由其他程序生成的：请用 Excel 或 WPS 打开后另存一次，"
+            "或把公式复制后“粘贴为数值”再导入"
         )
     if extent.rows * extent.columns > limits.max_cells:
         raise TableError(
@@ -210,20 +242,32 @@ def _scan_sheet(archive: zipfile.ZipFile, entry: str) -> SheetExtent:
                 break
             if len(tail) > 1 << 20:  # a single tag of a megabyte is not a spreadsheet
                 raise TableError("Excel 文件的工作表内容异常，无法读取")
+    extent.end_cell()
     return extent
 
 
 def _scan_tags(data: bytes, extent: SheetExtent) -> None:
-    for match in _SHEET_TAG.finditer(data):
-        name, attrs = match.group(1), match.group(2)
-        if name == b"c":
+    formulas = extent._formula or _FORMULA.search(data)
+    for match in (_SHEET_TAG_FORMULAS if formulas else _SHEET_TAG).finditer(data):
+        if match.group(1):  # an empty value
+            continue
+        name, attrs = match.group(2) or match.group(5), match.group(3) or b""
+        if name == b"f":
+            extent._formula = True
+        elif name == b"v":
+            extent._value = extent._value or not match.group(4)
+        elif name == b"c":
+            extent.end_cell()
             ref = _REF.search(attrs)
             extent._column = column_number(ref.group(1)) if ref else extent._column + 1
             if ref:
                 extent._row = max(extent._row, int(ref.group(2)))
             extent.columns = max(extent.columns, extent._column)
             extent.rows = max(extent.rows, extent._row)
+        elif name == b"row" and match.group(5):  # the end of a row
+            extent.end_cell()
         elif name == b"row":
+            extent.end_cell()
             number = _ROW_NUMBER.search(attrs)
             extent._row = int(number.group(1)) if number else extent._row + 1
             extent._column = 0

@@ -141,3 +141,36 @@ def test_a_csv_line_with_thousands_of_columns_is_refused():
     table = read_table(content, "名册.csv")
     with pytest.raises(TableError, match="列"):
         list(table.rows)
+
+
+HEAD = f'<row r="1">{cell("A1", "身份证号")}{cell("B1", "姓名")}</row>'
+
+
+@pytest.mark.parametrize(
+    "formula_cell",
+    [
+        '<c r="B2"><f>1+1</f><v /></c>',  # openpyxl's
+        '<c r="B2"><f>1+1</f><v></v></c>',
+        '<c r="B2"><f>1+1</f></c>',
+        '<c r="B2" t="str"><f>HYPERLINK("http://x","y")</f></c>',
+        '<c r="B2"><x:f t="shared" si="0"/></c>',
+    ],
+)
+def test_a_formula_the_file_holds_no_result_of_is_refused_not_read_as_empty(formula_cell):
+    content = workbook(f'{HEAD}<row r="2">{cell("A2", "1")}{formula_cell}</row><row r="3">{cell("A3", "2")}</row>')
+    with pytest.raises(TableError, match=r"1 个公式单元格没有计算结果（第一个在 B2）.*粘贴为数值"):
+        read_table(content, "名册.xlsx")
+
+
+def test_formulas_with_their_results_are_read_as_the_results():
+    content = workbook(
+        f'{HEAD}<row r="2">{cell("A2", "1")}<c r="B2"><f>1+1</f><v>2</v></c></row>'
+        f'<row r="3">{cell("A3", "2")}<c r="B3" t="str"><f>A3&amp;"x"</f><v>2x</v></c></row>'
+    )
+    assert [row[:2] for row in read_table(content, "名册.xlsx").rows] == [["1", 2.0], ["2", "2x"]]
+
+
+def test_the_last_cell_of_the_sheet_is_checked_too():
+    content = workbook(f'{HEAD}<row r="2">{cell("A2", "1")}<c r="C2"><f>1+1</f>')
+    with pytest.raises(TableError, match="第一个在 C2"):
+        inspect_xlsx(content)
