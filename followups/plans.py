@@ -2,7 +2,6 @@
 windows (DOMAIN §12.3). Plans are made by county staff on the web and by the operator (`followup_plan`)."""
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from applications.models import Bill
 from audit.services import audit_record
+from lib import months
 from lib.locks import xact_lock, xact_lock_shared
 from payouts.models import PayoutBatch, PayoutLine
 from payouts.notice import assistance_kind
@@ -24,7 +24,6 @@ from .models import REACHED, FollowupCall, FollowupPlan, Receipt
 M = FollowupPlan.Method
 SEED_MAX = 2**63 - 1  # the plan's seed column
 PLAN_LOCK = "followups.plan"  # held shared while calls of the plan are recorded, alone while it is cancelled
-_MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年|\.)?\s*(\d{1,2})\s*月?$")
 
 
 class PlanRefused(ValueError):
@@ -33,15 +32,11 @@ class PlanRefused(ValueError):
 
 def parse_month(text: str) -> tuple[datetime.date, datetime.date]:
     """2026-11, 2026/11, 202611 or 2026年11月 → the month's first and last day."""
-    match = _MONTH.match((text or "").strip())
-    if not match:
-        raise PlanRefused(f"月份格式不对：{text}（应为 2026-11 或 2026年11月）")
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise PlanRefused(f"月份不存在：{text}")
-    start = datetime.date(year, month, 1)
-    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
-    return start, end
+    try:
+        start = months.parse_month(text)
+    except months.MonthError as exc:
+        raise PlanRefused(str(exc)) from None
+    return start, months.month_end(start)
 
 
 def paid_lines(*, county_id: int, batch: PayoutBatch | None = None, start=None, end=None):

@@ -37,6 +37,8 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def handle(self, *args, file, max_errors, county=None, **options):
+        if max_errors < 0:
+            raise CommandError(f"--max-errors 不能为负数：{max_errors}")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")

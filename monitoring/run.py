@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from applications.secondary.burden import as_money
 from audit.services import audit_record
+from lib import months
 from lib.locks import xact_lock
 from lib.tasks import enqueue_on_commit
 from recipients.categories import Category, by_precedence
@@ -48,15 +49,16 @@ class MonitoringRefused(ValueError):
     """The run cannot be carried out; the message is shown."""
 
 
-def month_of(text: str | None) -> datetime.date:
-    """'2026-11' → 2026-11-01; empty → the current month. Raises MonitoringRefused on a bad value."""
+def month_of(text: str | None, *, begun: bool = False) -> datetime.date:
+    """'2026-11' → 2026-11-01; empty → the current month. Raises MonitoringRefused on a bad value, and with
+    `begun` on a month still to come (nothing to monitor yet)."""
     if not text:
         return timezone.localdate().replace(day=1)
     try:
-        year, month = (int(part) for part in text.strip().split("-")[:2])
-        return datetime.date(year, month, 1)
-    except (TypeError, ValueError):
-        raise MonitoringRefused(f"月份格式应为 2026-11：{text}") from None
+        first = months.parse_month(text)
+        return months.not_after(first, timezone.localdate()) if begun else first
+    except months.MonthError as exc:
+        raise MonitoringRefused(str(exc)) from None
 
 
 def monitoring_request(

@@ -95,7 +95,7 @@ def listing_list(request):
 @permission_required("monitoring.run_monitoring", raise_exception=True)
 def run_request(request):
     try:
-        month = month_of(request.POST.get("month"))
+        month = month_of(request.POST.get("month"), begun=True)
     except MonitoringRefused as exc:
         messages.error(request, str(exc))
         return redirect("monitoring:listing_list")

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lib.errors import ERRORS_KEPT, ErrorReport, count_kinds
-from lib.tabular import TableError, clean_header
+from lib.tabular import DATE_RANGE_MESSAGE, DATE_YEARS, TableError, clean_header
 
 from . import checks as C
 
@@ -280,15 +280,17 @@ def _checked_sql(columns: dict[str, int], n_columns: int, today: datetime.date, 
     for alias in DATE_ALIASES.values():
         m = f"m_{alias}"
         valid = _valid_ymd(f"{m}[1]::int", f"{m}[2]::int", f"{m}[3]::int")
+        in_range = f"{m}[1]::int BETWEEN {DATE_YEARS[0]} AND {DATE_YEARS[1]}"
         out.append(
-            f"CASE WHEN {m}[1] IS NOT NULL AND {valid} THEN make_date({m}[1]::int, {m}[2]::int, {m}[3]::int) "
-            f"END AS d_{alias}"
+            f"CASE WHEN {m}[1] IS NOT NULL AND {valid} AND {in_range} "
+            f"THEN make_date({m}[1]::int, {m}[2]::int, {m}[3]::int) END AS d_{alias}"
         )
         out.append(f"{m} IS NOT NULL AS p_{alias}")
         out.append(
             f"CASE WHEN {m} IS NULL THEN NULL "
             f"WHEN {m}[1] IS NULL THEN {_lit('日期格式不对，应为 2024-03-05、2024/3/5 或 20240305')} "
-            f"WHEN NOT {valid} THEN {_lit('不是有效日期')} END AS e_{alias}"
+            f"WHEN NOT {valid} THEN {_lit('不是有效日期')} "
+            f"WHEN NOT {in_range} THEN {_lit(DATE_RANGE_MESSAGE)} END AS e_{alias}"
         )
     for name, alias in MONEY_ALIASES.items():
         v = f"v_{alias}"

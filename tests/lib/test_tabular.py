@@ -245,3 +245,19 @@ def test_an_amount_in_a_number_cell_reads_back_exactly(amount):
 @given(amount=AMOUNTS)
 def test_an_amount_in_a_text_cell_reads_back_exactly(amount):
     assert cell_money(f"{amount:,}") == amount
+
+
+@pytest.mark.parametrize("value", ["1800-01-01", "18991231", "2101/1/1", "0001-01-01", datetime.date(1899, 12, 31)])
+def test_a_date_outside_1900_to_2100_is_a_typing_error(value):
+    with pytest.raises(CellError, match="日期超出合理范围"):
+        cell_date(value)
+
+
+def test_the_ends_of_the_range_are_dates():
+    assert cell_date("1900-01-01") == datetime.date(1900, 1, 1) and cell_date("2100-12-31").year == 2100
+
+
+def test_a_gb18030_file_with_its_byte_order_mark_reads_its_header():
+    content = b"\x84\x31\x95\x33" + "身份证号,姓名\r\n1,张三\r\n".encode("gb18030")
+    table = read_table(content, "名册.csv")
+    assert table.headers == ["身份证号", "姓名"] and list(table.rows) == [["1", "张三"]]

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from applications.models import Job
 from applications.policy.engine import yuan
 from applications.proactive.crosscheck import crosscheck_now
+from lib.months import year_arg
 from recipients.models import County
 
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
     help = "主动救助比对：查找就诊时有有效救助身份、结算时未获救助、也无人申请的费用，生成或更新线索。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, help="只比对这一年度的结算（默认全部年度）")
+        parser.add_argument("--year", type=year_arg, help="只比对这一年度的结算（默认全部年度）")
 
         parser.add_argument("--county", help="只运行这个县（区），按代码（默认全部县区）")
 

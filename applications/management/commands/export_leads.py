@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from applications.models import Lead
 from applications.proactive.exports import leads_workbook
 from audit.services import audit_record
+from lib.months import year_arg
 from lib.outfiles import output_path, write_file
 
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("out", help="输出文件 .xlsx")
-        parser.add_argument("--year", type=int, help="年度")
+        parser.add_argument("--year", type=year_arg, help="年度")
         parser.add_argument("--all", action="store_true", help="包括已转申请和已关闭的线索")
 
     def handle(self, *args, out, year, all, **options):

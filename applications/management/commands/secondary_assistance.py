@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from applications.models import Job
 from applications.policy.engine import yuan
 from applications.secondary.services import secondary_now
+from lib.months import year_arg
 from recipients.models import County
 
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
     help = "二次救助测算：按年度个人负担为达到标准的人员生成或更新已测算好的二次救助案件（待审批）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, help="只测算这一年度（默认所有有结算数据的年度）")
+        parser.add_argument("--year", type=year_arg, help="只测算这一年度（默认所有有结算数据的年度）")
 
         parser.add_argument("--county", help="只运行这个县（区），按代码（默认全部县区）")
 

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, out, month=None, new_only=False, to="民政", **options):
         path = output_path(out)
         try:
-            first = month_of(month)
+            first = month_of(month, begun=True)
         except MonitoringRefused as exc:
             raise CommandError(str(exc)) from None
         listings = Listing.objects.filter(month=first).select_related("watch", "watch__township")

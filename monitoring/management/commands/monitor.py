@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, month=None, county=None, **options):
         try:
-            first = month_of(month)
+            first = month_of(month, begun=True)
         except MonitoringRefused as exc:
             raise CommandError(str(exc)) from None
         county_id = None

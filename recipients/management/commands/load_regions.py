@@ -13,6 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-errors", type=int, default=50, help="最多打印多少条错误（默认 50）")
 
     def handle(self, *args, file, max_errors, **options):
+        if max_errors < 0:
+            raise CommandError(f"--max-errors 不能为负数：{max_errors}")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q, Sum
 
 from audit.services import audit_record
+from lib.months import year_arg
 from lib.outfiles import output_path, writing
 from recipients.models import County
 from subsidies.exports import entry_rows, subsidy_workbook
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("out", help="输出文件（.xlsx）")
-        parser.add_argument("--year", type=int, required=True, help="参保年度")
+        parser.add_argument("--year", type=year_arg, required=True, help="参保年度")
         parser.add_argument("--added-since", help="只导出当年新增：认定日期在此日（YYYY-MM-DD）及以后的人员")
         parser.add_argument("--county", help="县（区）代码；不填则为所有有生效政策的县")
 

@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
 from imports.commands import ImportCommand
+from lib.months import year_arg
 from subsidies.selectors import coverage
 
 
@@ -14,7 +15,7 @@ class Command(ImportCommand):
     keep_content = False  # the record keeps the file's hash; the file stays on disk
 
     def add_format_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True, help="参保年度")
+        parser.add_argument("--year", type=year_arg, required=True, help="参保年度")
 
     def format_options(self, *, year, **options):
         if not 2000 <= year <= 2100:

@@ -2,6 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lib.months import year_arg
 from recipients.models import County
 from subsidies.presets import PRESETS
 from subsidies.services import RulesRejected, subsidy_rules_activate, subsidy_rules_load_preset
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("preset", help="、".join(PRESETS))
-        parser.add_argument("--year", type=int, required=True, help="参保年度")
+        parser.add_argument("--year", type=year_arg, required=True, help="参保年度")
         parser.add_argument("--premium", help="当年城乡居民医保个人缴费标准（元），如 380；不填则待确认")
         parser.add_argument("--county", help="县（市、区）名称或行政区划代码；只有一个县时可省略")
         parser.add_argument("--activate", action="store_true", help="没有待确认参数时立即生效")

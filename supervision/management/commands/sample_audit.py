@@ -1,7 +1,9 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from lib import months
 from recipients.models import County
 
 from ...sampling import previous_month, sample_draw, sample_summary
@@ -9,10 +11,9 @@ from ...sampling import previous_month, sample_draw, sample_summary
 
 def parse_month(text: str) -> datetime.date:
     try:
-        year, number = (int(part) for part in text.strip().split("-"))
-        return datetime.date(year, number, 1)
-    except ValueError:
-        raise CommandError(f"月份格式应为 2026-11：{text}") from None
+        return months.not_after(months.parse_month(text), timezone.localdate())
+    except months.MonthError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, month: str | None, county: str | None, seed: int | None, **options):
         first = parse_month(month) if month else previous_month()
+        if seed is not None and not 0 <= seed < 2**63:
+            raise CommandError(f"随机种子应为 0～{2**63 - 1} 的整数")
         counties = County.objects.order_by("code")
         if county:
             counties = counties.filter(code=county)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from lib.months import year_arg
 from recipients.models import County
 
 from ...suggestions import suggest
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, help="只看这一年度就诊的记录（默认全部年度）")
+        parser.add_argument("--year", type=year_arg, help="只看这一年度就诊的记录（默认全部年度）")
         parser.add_argument("--county", help="只看这个县（区），按代码（默认全部县区）")
 
     def handle(self, *args, year, county, **options):

@@ -1,11 +1,12 @@
-"""Every operator command of the project prints its help (argparse formats help texts with %: a bare % breaks it)."""
+"""What every operator command shares: its help is printed (argparse formats help texts with %: a bare % breaks it),
+its common options are checked."""
 
 from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.management import get_commands, load_command_class
+from django.core.management import CommandError, call_command, get_commands, load_command_class
 
 
 def _ours(app: str) -> bool:
@@ -28,3 +29,12 @@ def test_help_is_printed(name):
     parser = load_command_class(OURS[name], name).create_parser("manage.py", name)
     text = parser.format_help()
     assert name in text and "--help" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["import_recipients", "import_settlements", "load_regions"])
+def test_a_negative_error_count_is_refused(command, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(CommandError, match="--max-errors 不能为负数"):
+        call_command(command, str(path), "--max-errors=-1")
