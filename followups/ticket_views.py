@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from applications.models import Case
 from lib.pages import paginate
+from lib.params import query_pk
 from payouts.models import PayoutLine
 from recipients.idnumber import mask_phone
 from recipients.models import Person
@@ -55,7 +57,10 @@ def ticket_new(request):
     person = None
     person_pk = request.GET.get("person") or request.POST.get("person")
     if person_pk:
-        person = get_object_or_404(Person.objects.visible_to(request.user).select_related("township"), pk=person_pk)
+        pk = query_pk(person_pk)
+        if pk is None:
+            raise Http404
+        person = get_object_or_404(Person.objects.visible_to(request.user).select_related("township"), pk=pk)
     form = TicketForm(request.POST or None, user=request.user, person=person)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

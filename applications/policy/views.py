@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from lib.params import query_pk
 from recipients.categories import Category
 from recipients.models import County, Person
 from recipients.selectors import identities_valid_on
@@ -284,8 +285,8 @@ def policy_compare(request):
     versions = (
         PolicyVersion.objects.visible_to(request.user).select_related("county").order_by("county", "-effective_from")
     )
-    a = versions.filter(pk=request.GET.get("a") or 0).first()
-    b = versions.filter(pk=request.GET.get("b") or 0).first()
+    a = versions.filter(pk=query_pk(request.GET.get("a")) or 0).first()
+    b = versions.filter(pk=query_pk(request.GET.get("b")) or 0).first()
     differences = []
     if a and b:
         table_a, table_b = _comparable(a), _comparable(b)

@@ -1,6 +1,6 @@
 """Pages of the 二次救助 trigger: the early-warning list and the secondary list, with their exports."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
@@ -10,11 +10,14 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from lib.pages import paginate
+from lib.params import query_decimal, query_pk
 from lib.spreadsheet import xlsx_response
 from recipients.models import Township, scoped_to_user
 
 from ..models import Case, YearlyBurden
 from .exports import secondary_workbook, warning_workbook
+
+DISTANCE_MAX = Decimal("1000000")  # 元 below the threshold: beyond it every burden is "near"
 
 
 def _year(request) -> int:
@@ -27,18 +30,17 @@ def _year(request) -> int:
 def _township(request):
     if request.user.township_scoped:
         return None
-    try:
-        return Township.objects.visible_to(request.user).filter(pk=int(request.GET.get("township") or 0)).first()
-    except ValueError:
-        return None
+    pk = query_pk(request.GET.get("township"))
+    return Township.objects.visible_to(request.user).filter(pk=pk).first() if pk else None
 
 
 def _distance(request) -> Decimal:
-    try:
-        value = Decimal(request.GET.get("distance") or settings.SECONDARY_WARNING_DISTANCE)
-    except InvalidOperation:
-        value = Decimal(settings.SECONDARY_WARNING_DISTANCE)
-    return max(Decimal("0"), value)
+    return query_decimal(
+        request.GET.get("distance"),
+        default=Decimal(settings.SECONDARY_WARNING_DISTANCE),
+        low=Decimal("0"),
+        high=DISTANCE_MAX,
+    )
 
 
 def _warnings(request):
