@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from applications.models import Case
 from lib.pages import paginate
 from lib.params import query_pk
+from lib.searches import valid_filters
 from payouts.models import PayoutLine
 from recipients.idnumber import mask_phone
 from recipients.models import Person
@@ -34,7 +35,7 @@ def _ticket(request, pk) -> Ticket:
 @permission_required(VIEW, raise_exception=True)
 def ticket_list(request):
     form = TicketFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = valid_filters(form)
     today = timezone.localdate()
     tickets = tickets_for(
         request.user,

@@ -39,3 +39,13 @@ def search_data(request, field: str = "q"):
 def search_text(request, field: str = "q") -> str:
     """The text of the list's search, as the form shows it back."""
     return search_data(request, field).get(field, "")
+
+
+def valid_filters(form) -> dict:
+    """The values of a list's filter form that are valid: a bad value in one field (its error shown beside it)
+    leaves the other filters applied, so the list never shows everything while the form still shows a filter
+    chosen. {} for a form without data."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return form.cleaned_data

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from applications.cases.recovered import recoverable
 from applications.models import Case
 from lib.pages import paginate
-from lib.searches import post_search, search_data
+from lib.searches import post_search, search_data, valid_filters
 
 from . import offsets, recoveries
 from .forms import OffsetForm, ReasonForm, RecoveryFilterForm, RecoveryForm, RepaymentForm
@@ -35,19 +35,18 @@ def recovery_list(request):
     data = search_data(request)
     form = RecoveryFilterForm(data or None, user=request.user)
     rows = Recovery.objects.visible_to(request.user).select_related("case", "person", "township")
-    if form.is_valid():
-        f = form.cleaned_data
-        if f.get("status"):
-            rows = rows.filter(status=f["status"])
-        if f.get("reason"):
-            rows = rows.filter(reason=f["reason"])
-        if f.get("township"):
-            rows = rows.filter(township=f["township"])
-        if f.get("writeoff"):
-            rows = rows.filter(writeoff_requested_by__isnull=False).exclude(status=Recovery.Status.WRITTEN_OFF)
-        q = (f.get("q") or "").strip()
-        if q:
-            rows = rows.filter(Q(number=q.upper()) | Q(case__number=q.upper()) | Q(person__name__contains=q))
+    f = valid_filters(form)
+    if f.get("status"):
+        rows = rows.filter(status=f["status"])
+    if f.get("reason"):
+        rows = rows.filter(reason=f["reason"])
+    if f.get("township"):
+        rows = rows.filter(township=f["township"])
+    if f.get("writeoff"):
+        rows = rows.filter(writeoff_requested_by__isnull=False).exclude(status=Recovery.Status.WRITTEN_OFF)
+    q = (f.get("q") or "").strip()
+    if q:
+        rows = rows.filter(Q(number=q.upper()) | Q(case__number=q.upper()) | Q(person__name__contains=q))
     totals = rows.aggregate(
         n=Count("pk"),
         amount=Coalesce(Sum("amount"), ZERO),

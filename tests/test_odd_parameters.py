@@ -54,3 +54,15 @@ def test_the_distance_is_kept_within_bounds():
         None,
         2**63 - 1,
     ]
+
+
+@pytest.mark.parametrize("bad", [{"accepted_from": "abc"}, {"accepted_to": "2026-02-30"}, {"township": "abc"}])
+def test_a_bad_filter_leaves_the_other_filters_applied(client, reviewer, township, bad):
+    from tests.factories import CaseFactory
+
+    accepted = CaseFactory(person=PersonFactory(township=township), status="accepted", number="LX-ACCEPTED")
+    CaseFactory(person=PersonFactory(township=township), number="LX-APPROVED")
+    client_for(client, reviewer)
+    page = client.get(reverse("applications:case_list"), {"status": "accepted", **bad}).text
+    assert accepted.number in page and "LX-APPROVED" not in page  # not the whole list
+    assert "small text-danger" in page  # the bad value is pointed out beside its field

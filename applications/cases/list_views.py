@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lib.pages import paginate
-from lib.searches import post_search, search_data
+from lib.searches import post_search, search_data, valid_filters
 
 from ..models import Case
 from ..policy.engine import yuan
@@ -46,25 +46,24 @@ def case_list(request):
     form = CaseFilterForm(search_data(request) or None, user=request.user)
     cases = Case.objects.visible_to(request.user).select_related("person", "township__county")
     cases = cases.order_by("due_on", "-created_at")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data.get("status"):
-            cases = cases.filter(status=data["status"])
-        if data.get("township"):
-            cases = cases.filter(township=data["township"])
-        if data.get("source"):
-            cases = cases.filter(source=data["source"])
-        if data.get("due") == DUE_WINDOW:
-            cases = cases.filter(pk__in=window_reminder_cases(user=request.user, day=today).values("pk"))
-        else:
-            cases = due_filter(cases, due=data.get("due") or "", day=today)
-        if data.get("accepted_from"):
-            cases = cases.filter(accepted_on__gte=data["accepted_from"])
-        if data.get("accepted_to"):
-            cases = cases.filter(accepted_on__lte=data["accepted_to"])
-        q = (data.get("q") or "").strip()
-        if q:
-            cases = cases.search(q)
+    data = valid_filters(form)
+    if data.get("status"):
+        cases = cases.filter(status=data["status"])
+    if data.get("township"):
+        cases = cases.filter(township=data["township"])
+    if data.get("source"):
+        cases = cases.filter(source=data["source"])
+    if data.get("due") == DUE_WINDOW:
+        cases = cases.filter(pk__in=window_reminder_cases(user=request.user, day=today).values("pk"))
+    else:
+        cases = due_filter(cases, due=data.get("due") or "", day=today)
+    if data.get("accepted_from"):
+        cases = cases.filter(accepted_on__gte=data["accepted_from"])
+    if data.get("accepted_to"):
+        cases = cases.filter(accepted_on__lte=data["accepted_to"])
+    q = (data.get("q") or "").strip()
+    if q:
+        cases = cases.search(q)
     page, query = paginate(request, cases, 30)
     return render(
         request,
