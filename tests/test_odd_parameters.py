@@ -66,3 +66,31 @@ def test_a_bad_filter_leaves_the_other_filters_applied(client, reviewer, townshi
     page = client.get(reverse("applications:case_list"), {"status": "accepted", **bad}).text
     assert accepted.number in page and "LX-APPROVED" not in page  # not the whole list
     assert "small text-danger" in page  # the bad value is pointed out beside its field
+
+
+def test_links_are_shown_only_to_roles_that_may_follow_them(client, approver, supervisor, finance, township):
+    from recipients.models import RosterImport
+    from tests.factories import ApprovedCaseFactory, IdentityFactory
+
+    person = PersonFactory(township=township)
+    record = RosterImport.objects.create(
+        county=township.county, file_name="名册.csv", file_hash="0" * 64, file_size=1, source="MZ", status="done"
+    )
+    IdentityFactory(person=person, category="DB", updated_by_import=record)
+    no_account = ApprovedCaseFactory(person=PersonFactory(township=township), payee_account="")
+    detail = reverse("recipients:person_detail", args=[person.pk])
+    import_url = reverse("recipients:import_detail", args=[record.pk])
+    payee_url = reverse("payouts:payee_correct", args=[no_account.pk])
+    for user, may_open_import, may_correct in (
+        (approver, False, False),
+        (supervisor, True, False),
+        (finance, False, True),
+    ):
+        client_for(client, user)
+        page = client.get(detail).text
+        assert (f'href="{import_url}"' in page) is may_open_import, user.role
+        if may_open_import:
+            assert client.get(import_url).status_code == 200
+        if user.has_perm("payouts.view_payoutbatch"):
+            batches = client.get(reverse("payouts:batch_list")).text
+            assert no_account.number in batches and (f'href="{payee_url}"' in batches) is may_correct, user.role
