@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lib.errors import error_line
 from lib.filemap import mapped, release
 
 from .models import ImportRecord, ImportStatus
@@ -82,9 +83,6 @@ class ImportCommand(BaseCommand):
 
     def print_errors(self, record: ImportRecord, max_errors: int) -> None:
         for e in record.errors[:max_errors]:
-            where = f"第 {e['row']} 行" if e.get("row") else "文件"
-            column = f"「{e['column']}」" if e.get("column") else ""
-            value = f"（值：{e['value']}）" if e.get("value") else ""
-            self.stderr.write(f"{where}{column}{value}：{e['reason']}")
+            self.stderr.write(error_line(e))
         if record.error_count > max_errors:
             self.stderr.write(f"……另有 {record.error_count - max_errors} 处错误未列出")

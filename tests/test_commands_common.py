@@ -38,3 +38,12 @@ def test_a_negative_error_count_is_refused(command, tmp_path):
     path.write_text("a\n1\n")
     with pytest.raises(CommandError, match="--max-errors 不能为负数"):
         call_command(command, str(path), "--max-errors=-1")
+
+
+def test_an_error_line_names_what_it_has_and_shows_control_characters():
+    from lib.errors import error_line
+
+    assert error_line({"row": 3, "column": "姓名", "value": "李\x00四", "reason": "含有控制字符"}) == (
+        "第 3 行「姓名」（值：李\N{REPLACEMENT CHARACTER}四）：含有控制字符"
+    )
+    assert error_line({"row": None, "column": "", "value": "", "reason": "文件中没有数据行"}) == "文件：文件中没有数据行"

@@ -80,3 +80,14 @@ def test_a_share_or_a_seed_out_of_range_is_a_message(batch, towns):
             run("followup_plan", "--batch", batch.number, f"--seed={seed}")
     assert run("followup_plan", "--batch", batch.number, "--seed", str(2**63 - 1)).endswith(str(2**63 - 1))
     assert FollowupPlan.objects.count() == 1
+
+
+def test_cancel_options_belong_together(batch, towns):
+    paid_line(batch, towns[0])
+    with pytest.raises(CommandError, match="只与 --cancel 一起使用"):
+        run("followup_plan", "--batch", batch.number, "--reason", "x")
+    plan_line = run("followup_plan", "--batch", batch.number)
+    number = plan_line.split()[1].rstrip("：")
+    with pytest.raises(CommandError, match="作废计划时不用 --sample"):
+        run("followup_plan", "--cancel", number, "--sample", "3", "--reason", "x")
+    assert FollowupPlan.objects.get().status == "active"

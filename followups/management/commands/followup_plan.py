@@ -35,8 +35,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch, month, cancel, reason, sample, share, per_township, seed, county, note, **options):
         if cancel:
+            extra = [name for name, value in (("--sample", sample), ("--share", share), ("--seed", seed)) if value]
+            extra += ["--per-township"] * bool(per_township) + ["--county"] * bool(county) + ["--note"] * bool(note)
+            if extra:
+                raise CommandError(f"作废计划时不用 {'、'.join(extra)}")
             self._cancel(cancel, reason)
             return
+        if reason:
+            raise CommandError("--reason 只与 --cancel 一起使用（作废原因）")
         found_batch = None
         if batch:
             found_batch = PayoutBatch.objects.filter(number=batch.strip().upper()).select_related("county").first()

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lib.errors import error_line
 from payouts.models import PayoutBatch
 from payouts.services import PayoutRefused, ReturnRejected, bank_return_import
 
@@ -24,8 +25,7 @@ class Command(BaseCommand):
             outcome = bank_return_import(batch=record, user=None, file_name=path.name, content=path.read_bytes())
         except ReturnRejected as exc:
             for e in exc.errors[:100]:
-                where = f"第 {e['row']} 行" if e.get("row") else "文件"
-                self.stderr.write(f"{where}「{e['column']}」（值：{e['value']}）：{e['reason']}")
+                self.stderr.write(error_line(e))
             raise CommandError(str(exc)) from None
         except PayoutRefused as exc:
             raise CommandError(str(exc)) from None
