@@ -47,3 +47,23 @@ def test_an_error_line_names_what_it_has_and_shows_control_characters():
         "第 3 行「姓名」（值：李\N{REPLACEMENT CHARACTER}四）：含有控制字符"
     )
     assert error_line({"row": None, "column": "", "value": "", "reason": "文件中没有数据行"}) == "文件：文件中没有数据行"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample_audit", "--seed", "x"], "错误：参数 --seed：取值不对：'x'（应为整数或数字）"),
+        (["import_enrolment"], "错误：缺少必填参数：file, --year"),
+        (["export_monitoring", "x.xlsx", "--to", "残联"], "不是可选的值：'残联'"),
+        (["crosscheck", "--year", "abc"], "参数 --year：年度应为 2000–2100 之间的四位年份：abc"),
+        (["followup_plan", "--nope"], "错误：参数 --batch --month --cancel 必须填写其中一个"),
+    ],
+)
+def test_the_command_line_says_what_is_wrong_in_chinese(args, message):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr
