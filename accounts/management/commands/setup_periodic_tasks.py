@@ -4,7 +4,7 @@ from config.schedules import SCHEDULES, sync_schedules
 
 
 class Command(BaseCommand):
-    help = "Create the periodic jobs declared in config/schedules.py (existing ones keep their time)."
+    help = "建立 config/schedules.py 中声明的定时任务（已有的保持原定时间）。"
 
     def handle(self, *args, **options):
         created = sync_schedules()

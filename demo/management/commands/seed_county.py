@@ -13,15 +13,15 @@ from .seed_demo import COUNTY
 
 
 class Command(BaseCommand):
-    help = "Generate a county at full size (100,000 people, 1,000,000 settlements, 80,000 cases; PostgreSQL only)."
+    help = "生成一个全规模的县用于测试（10 万救助对象、100 万条结算、8 万件案件；仅限 PostgreSQL）。"
 
     def add_arguments(self, parser):
         defaults = county.Size()
-        parser.add_argument("--people", type=int, default=defaults.people)
-        parser.add_argument("--settlements", type=int, default=defaults.settlements)
-        parser.add_argument("--cases", type=int, default=defaults.cases)
-        parser.add_argument("--audit", type=int, default=defaults.audit, help="audit events of the year")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--people", type=int, default=defaults.people, help="救助对象人数")
+        parser.add_argument("--settlements", type=int, default=defaults.settlements, help="结算条数")
+        parser.add_argument("--cases", type=int, default=defaults.cases, help="零星报销案件数")
+        parser.add_argument("--audit", type=int, default=defaults.audit, help="一年的审计日志条数")
+        parser.add_argument("--seed", type=int, default=1, help="随机种子（同一种子生成同样的数据）")
 
     def handle(self, *args, people, settlements, cases, audit, seed, **options):
         if connection.vendor != "postgresql":

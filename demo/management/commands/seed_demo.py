@@ -74,16 +74,16 @@ def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Load a realistic demo county (高州市): townships, one user per role, 5,000+ recipients."
+    help = "载入演示县（高州市）：乡镇、每个角色一个账号、5,000 多名救助对象。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--people", type=int, default=5200, help="number of residents (default 5200)")
-        parser.add_argument("--seed", type=int, default=20261123)
+        parser.add_argument("--people", type=int, default=5200, help="居民人数（默认 5200）")
+        parser.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成同样的演示数据）")
         parser.add_argument(
             "--counties",
             type=int,
             default=1,
-            help="1: 高州市; 2: also 化州市, with its own logins, and the prefecture's (市级) logins",
+            help="1：高州市；2：另加化州市（有自己的账号）和市级账号",
         )
 
     def handle(self, *args, people, seed, counties, **options):
