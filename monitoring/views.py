@@ -83,12 +83,21 @@ def listing_list(request):
             if request.user.has_perm("monitoring.change_watch")
             else None,
             "pagination_query": query,
-            "runs": MonitoringRun.objects.visible_to(request.user).select_related("requested_by")[:5],
+            "runs": _runs(request.user),
             "pushes": Push.objects.visible_to(request.user).select_related("pushed_by")[:5],
             "push_form": PushForm(),
             "this_month": today.replace(day=1),
         },
     )
+
+
+def _runs(user) -> list[MonitoringRun]:
+    """The latest runs the user sees; `own_scope` False for a run over more than the user's scope (every county for
+    a county role, any run for a township window), whose head counts are not the user's to see."""
+    runs = list(MonitoringRun.objects.visible_to(user).select_related("requested_by")[:5])
+    for run in runs:
+        run.own_scope = not user.township_scoped and (run.county_id is not None or user.prefecture_wide)
+    return runs
 
 
 @require_POST

@@ -46,7 +46,9 @@ def test_an_error_line_names_what_it_has_and_shows_control_characters():
     assert error_line({"row": 3, "column": "姓名", "value": "李\x00四", "reason": "含有控制字符"}) == (
         "第 3 行「姓名」（值：李\N{REPLACEMENT CHARACTER}四）：含有控制字符"
     )
-    assert error_line({"row": None, "column": "", "value": "", "reason": "文件中没有数据行"}) == "文件：文件中没有数据行"
+    assert (
+        error_line({"row": None, "column": "", "value": "", "reason": "文件中没有数据行"}) == "文件：文件中没有数据行"
+    )
 
 
 @pytest.mark.parametrize(

@@ -436,3 +436,23 @@ def test_a_countys_job_is_hidden_from_the_other_county(client, two_counties):
         client_for(client, reviewer)
         response = client.post(reverse("applications:job_retry", args=[own.pk]))
         assert (response.status_code == 404) == (not sees_own)
+
+
+def test_a_run_over_every_county_shows_its_head_counts_to_the_prefecture_only(client, two_counties):
+    from monitoring.models import MonitoringRun
+
+    own, _ = two_counties
+    MonitoringRun.objects.create(month=datetime.date(2026, 6, 1), status="done", people=26071, above=3762)
+    MonitoringRun.objects.create(
+        month=datetime.date(2026, 5, 1), county=own["county"], status="done", people=11113, above=222
+    )
+    url = reverse("monitoring:listing_list")
+    city = UserFactory(username="city-m", role=Role.CITY_SUPERVISOR)
+    assert "26,071" in client_for(client, city).get(url).text
+    for user in (
+        UserFactory(username="rev-m", role=Role.REVIEWER, county=own["county"]),
+        UserFactory(username="clerk-m", role=Role.CLERK, township=own["township"], county=own["county"]),
+    ):
+        page = client_for(client, user).get(url).text
+        assert "26,071" not in page and "3,762" not in page and "人数不单列" in page
+        assert ("11,113" in page) is (user.role == Role.REVIEWER)  # the county's own run; a window sees none
