@@ -12,7 +12,7 @@ from .models import AuditEvent
 
 @permission_required("audit.view_auditevent", raise_exception=True)
 def event_list(request):
-    events = AuditEvent.objects.all()
+    events = AuditEvent.objects.select_related("actor")
     if not request.user.prefecture_wide:
         # A county's roles read their county's log, and the system's own events that belong to no county.
         county = Q(county_id=request.user.scope_county_id) if request.user.scope_county_id else Q(pk__in=[])

@@ -34,3 +34,32 @@ def test_import_steps_are_labelled_from_each_formats_noun():
     assert ACTION_LABELS["followup_import.confirm"] == "确认导入回访清单"
     choices = dict(AuditEventFilter().form.fields["action"].choices)
     assert choices["followup_import.apply"] == "导入回访清单"
+
+
+def test_summaries_read_as_people_read_them():
+    from audit.templatetags.audit_format import object_label, summary_items
+
+    items = dict(
+        summary_items(
+            {
+                "status": "draft",
+                "year": 2026,
+                "proposed_amount": "1598991.08000000",
+                "closed_leads": [],
+                "masked": False,
+                "rows": 12345,
+                "note": None,
+            },
+            "applications.case",
+        )
+    )
+    assert items == {
+        "状态": "草稿",
+        "年度": "2026",
+        "拟救助金额": "1,598,991.08",
+        "关闭的线索": "—",
+        "已脱敏": "否",
+        "行数": "12,345",
+        "note": "—",
+    }
+    assert object_label("accounts.user") == "用户" and object_label("nothing.here") == "nothing.here"
