@@ -17,6 +17,8 @@ from imports.models import ImportQuerySet, ImportRecord
 from recipients.categories import Category
 from recipients.models import scoped_to_user
 
+from .presets import PRESET_NAMES
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -105,6 +107,11 @@ class SubsidyRuleSet(models.Model):
 
     def __str__(self):
         return f"{self.year} 年资助参保（{self.name}）"
+
+    @property
+    def preset_name(self) -> str:
+        """The preset as the pages name it."""
+        return PRESET_NAMES.get(self.preset, self.preset)
 
     def open_items(self) -> list[str]:
         """What the administrator still has to confirm (待确认) before the rules can be put in force."""

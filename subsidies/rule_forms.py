@@ -13,7 +13,7 @@ from recipients.categories import Category
 from recipients.models import County
 
 from .models import Mode, SubsidyRuleSet
-from .presets import PRESETS
+from .presets import PRESET_NAMES
 
 HUNDRED = Decimal("100")
 
@@ -68,7 +68,7 @@ def rule_rows(formset) -> list[dict]:
 
 
 class PresetForm(BootstrapFormMixin, forms.Form):
-    preset = forms.ChoiceField(label="预置方案", choices=[(name, name) for name in PRESETS])
+    preset = forms.ChoiceField(label="预置方案", choices=list(PRESET_NAMES.items()))
     year = forms.IntegerField(label="参保年度", min_value=2000, max_value=2100)
     premium = forms.DecimalField(label="个人缴费标准（元）", required=False, min_value=0, decimal_places=2)
     county = forms.ModelChoiceField(label="县（区）", queryset=County.objects.none(), required=False)
