@@ -162,5 +162,9 @@ class NewApplicantForm(NewAccountFields, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A new person has no account on file: the account is theirs to give now, or later on the case.
+        self.fields["new_account"].label = "银行账号"
+        self.fields["new_account"].help_text = "12 至 30 位数字；可暂不填写，批准后发放前补录"
+        self.fields["new_account_again"].label = "再次输入银行账号"
         self.helper = FormHelper()
         self.helper.form_tag = False

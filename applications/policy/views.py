@@ -60,7 +60,7 @@ def policy_detail(request, pk):
                     {
                         "ratio": _ratio(rule.ratio),
                         "deductible": _deductible(rule),
-                        "cap": "不封顶" if rule.cap is None else f"{rule.cap:,.0f} 元",
+                        "cap": "不封顶" if rule.cap is None else f"{rule.cap:,.2f} 元",
                         "pool": rule.get_pool_display(),
                     }
                 )
@@ -71,15 +71,15 @@ def policy_detail(request, pk):
                 bands = f"按 {_ratio(Decimal(second.bands[0]['ratio']))}"
             else:
                 bands = "；".join(
-                    f"{'其余' if b['upto'] is None else format(Decimal(b['upto']), ',.0f') + ' 元以内'}"
+                    f"{'其余' if b['upto'] is None else format(Decimal(b['upto']), ',.2f') + ' 元以内'}"
                     f"按 {_ratio(Decimal(b['ratio']))}"
                     for b in second.bands
                 )
             second_cell = {
-                "trigger": f"{second.trigger:,.0f} 元" if second.trigger else "无",
-                "deductible": f"{second.deductible:,.0f} 元",
+                "trigger": f"{second.trigger:,.2f} 元" if second.trigger else "无",
+                "deductible": f"{second.deductible:,.2f} 元",
                 "bands": bands,
-                "cap": "不封顶" if second.cap is None else f"{second.cap:,.0f} 元",
+                "cap": "不封顶" if second.cap is None else f"{second.cap:,.2f} 元",
             }
         rows.append(
             {
@@ -315,11 +315,11 @@ def _comparable(version: PolicyVersion) -> dict:
     table = {}
     for r in version.first_round_rules.all():
         if r.eligible:
-            cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.0f} 元（{r.pool}）"
+            cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.2f} 元（{r.pool}）"
             table[(r.category, r.visit_type)] = f"{_ratio(r.ratio)}，起付线 {_deductible(r)}，{cap}"
     for r in version.secondary_rules.all():
-        cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.0f} 元"
+        cap = "不封顶" if r.cap is None else f"封顶 {r.cap:,.2f} 元"
         table[(r.category, "二次救助")] = (
-            f"启动 {r.trigger:,.0f} 元，起付线 {r.deductible:,.0f} 元，{format_bands(r.bands)}，{cap}"
+            f"启动 {r.trigger:,.2f} 元，起付线 {r.deductible:,.2f} 元，{format_bands(r.bands)}，{cap}"
         )
     return table

@@ -21,8 +21,8 @@ def test_policy_table_shows_every_maoming_cell(reviewer_client, versions):
     html = page.text
     assert "茂民规〔2018〕3号" in html
     assert html.count("100%") >= 6  # TK and GE: three visit types each
-    assert html.count("60,000 元") >= 9  # DB, JD, QT: three visit types each
-    assert "3,000 元" in html and "30,000 元" in html and "20,000 元" in html
+    assert html.count("60,000.00 元") >= 9  # DB, JD, QT: three visit types each (two decimals, as every amount)
+    assert "3,000.00 元" in html and "30,000.00 元" in html and "20,000.00 元" in html
     assert "无第一轮救助" in html  # DSR, ZB and the categories the plan does not name
 
 
