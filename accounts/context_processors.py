@@ -47,7 +47,7 @@ def _menus(user) -> list[tuple[str, list[tuple[str, str]]]]:
     if has("followups.record_followupcall"):
         data.append(("回访清单导入", reverse("followups:import_list")))
     if has("settlements.view_settlement") and not user.township_scoped:
-        data.append(("医疗机构结算", reverse("settlements:hospital_list")))
+        data.append(("结算数据（按医疗机构）", reverse("settlements:hospital_list")))
     money = []
     if has("payouts.view_payoutbatch"):
         money.append(("支付批次", reverse("payouts:batch_list")))
@@ -90,8 +90,18 @@ def portal(request):
         return {}
     path = request.path
     nav = [{"label": "首页", "url": reverse("home"), "active": path == reverse("home")}]
-    for label, entries in _menus(user):
-        active = any(path == url or (url != "/" and path.startswith(url)) for _, url in entries)
+    menus = list(_menus(user))
+
+    def match(entries) -> int:
+        """How much of the path the menu's best entry covers (0: none): /subsidies/imports/ is the 数据 menu's
+        参保结果导入, not the 资助参保名单 at /subsidies/ of another menu."""
+        return max((len(url) for _, url in entries if path == url or (url != "/" and path.startswith(url))), default=0)
+
+    matches = [match(entries) for _, entries in menus]
+    best = max(matches, default=0)
+    chosen = matches.index(best) if best else None
+    for n, (label, entries) in enumerate(menus):
+        active = n == chosen
         if len(entries) == 1:
             nav.append({"label": entries[0][0], "url": entries[0][1], "active": active})
         else:

@@ -174,7 +174,7 @@ def test_every_role_walks_its_day_on_the_demo_county(live_server, browser_page, 
     case.refresh_from_db()
     assert case.status == Case.Status.APPROVAL
     reviewer.page.click("nav >> text=数据")
-    reviewer.page.click("nav >> text=医疗机构结算")
+    reviewer.page.click("nav >> text=结算数据（按医疗机构）")
     reviewer.look("settlements-by-hospital")
     reviewer.page.click("nav >> text=主动救助")
     reviewer.page.click("nav >> text=比对任务")
