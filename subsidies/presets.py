@@ -87,9 +87,9 @@ def _maoming(year: int) -> dict:
 PRESETS = {"jiangmen-2022": _jiangmen, "national-2021": _national, "maoming-2018": _maoming}
 # The presets as the pages name them (the codes are the command line's).
 PRESET_NAMES = {
-    "jiangmen-2022": "江门市（2022 年起，各类低收入人口全额资助）",
-    "national-2021": "国家框架（2021 年，特困全额、低保和易返贫致贫人口定额）",
-    "maoming-2018": "茂名市（2018 年，特困和孤儿全额、低保和建档立卡定额）",
+    "jiangmen-2022": "江门市 2022 年",
+    "national-2021": "国家框架 2021 年",
+    "maoming-2018": "茂名市 2018 年",
 }
 
 
