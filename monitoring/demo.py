@@ -28,7 +28,7 @@ def seed_monitoring(*, county: County, reviewer, clerk, candidate: str) -> str:
             listing=line,
             user=clerk,
             declared_income=Decimal("16800"),
-            household=[{"name": "（配偶）", "relation": "配偶", "income": "9600"}],
+            household=[{"name": "梁秀珍", "relation": "配偶", "income": "9600"}],
             household_size=3,
             declared_assets="自住农村房屋一处",
         )

@@ -1,5 +1,7 @@
 from django import forms
 
+from lib.tabular import CellError, cell_money
+
 from .models import Push
 
 
@@ -25,12 +27,31 @@ class ZbOpenForm(forms.Form):
         help_text="房产、车辆、存款等",
     )
 
+    def clean_members(self):
+        """Each line 姓名 关系 年收入: the income an amount when given; every bad line named."""
+        text = self.cleaned_data.get("members") or ""
+        problems = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = line.split()
+            if len(parts) > 3:
+                problems.append(f"第 {number} 行多了内容（应为：姓名 关系 年收入）")
+            elif len(parts) == 3:
+                try:
+                    if cell_money(parts[2]) is None or cell_money(parts[2]) < 0:
+                        raise CellError("")
+                except CellError:
+                    problems.append(f"第 {number} 行的年收入“{parts[2]}”不是金额")
+        if problems:
+            raise forms.ValidationError("；".join(problems))
+        return text
+
     def household(self) -> list[dict]:
         rows = []
         for line in (self.cleaned_data.get("members") or "").splitlines():
             parts = line.split()
             if parts:
-                rows.append({"name": parts[0], "relation": " ".join(parts[1:2]), "income": " ".join(parts[2:3])})
+                income = str(cell_money(parts[2])) if len(parts) == 3 else ""
+                rows.append({"name": parts[0], "relation": " ".join(parts[1:2]), "income": income})
         return rows
 
 

@@ -153,3 +153,17 @@ def test_a_push_whose_file_cannot_be_written_is_not_recorded(two_townships, tmp_
     with pytest.raises(CommandError, match="无法写入"):
         call_command("export_monitoring", str(tmp_path / "监测名单.xlsx"), "--month", "2026-06", stdout=io.StringIO())
     assert not Push.objects.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_household_lines_are_checked_and_incomes_read_as_amounts():
+    from monitoring.forms import ZbOpenForm
+
+    good = ZbOpenForm({"household_size": 3, "declared_income": "16800", "members": "梁秀珍 配偶 9,600\n李明 子女"})
+    assert good.is_valid(), good.errors
+    assert good.household() == [
+        {"name": "梁秀珍", "relation": "配偶", "income": "9600"},
+        {"name": "李明", "relation": "子女", "income": ""},
+    ]
+    bad = ZbOpenForm({"household_size": 3, "declared_income": "16800", "members": "梁秀珍 配偶 九千\n李明 子女 1 2"})
+    assert not bad.is_valid()
+    assert bad.errors["members"] == ["第 1 行的年收入“九千”不是金额；第 2 行多了内容（应为：姓名 关系 年收入）"]
