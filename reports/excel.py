@@ -258,7 +258,7 @@ def _table_sheets(book, f, data, *, unidentified):
         f,
         "按乡镇",
         "乡镇（街道）",
-        [(row["township__name"], row["count"], row["amount"]) for row in towns],
+        [(row["label"], row["count"], row["amount"]) for row in towns],
         {"type": "bar"},
         chart_title="救助金额按乡镇",
         height=min(1400, max(320, 90 + 22 * len(towns))),

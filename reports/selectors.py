@@ -155,11 +155,7 @@ def dashboard(*, year: int, township=None, county=None, month_from: int = 1, mon
         "by_benefit": by("benefit"),
         # In order of precedence, as the Excel report lists them; assistance without a valid identity last.
         "by_category": sorted(by("category"), key=lambda r: CATEGORY_RANK.get(r["category"], len(CATEGORY_RANK))),
-        "by_township": list(
-            counted.values("township__name")
-            .annotate(count=Sum("visits"), amount=Sum("assisted"))
-            .order_by("township__name")
-        ),
+        "by_township": _by_township(counted),
         "by_month": by("month"),
         "by_channel": by("channel"),
         "by_county": (
@@ -200,6 +196,21 @@ def _funnel(year, township, county=None) -> dict:
         "paid": paid["n"],
         "amount": paid["amount"],
     }
+
+
+def _by_township(counted) -> list[dict]:
+    """Count and amount by township (by its id: townships of two counties may share a name), each with its
+    `label`: the township's name, with its county's beside it when the figures span several counties."""
+    rows = list(
+        counted.values("township_id", "township__name", "township__county__name")
+        .annotate(count=Sum("visits"), amount=Sum("assisted"))
+        .order_by("township__county__name", "township__name")
+    )
+    several = len({row["township__county__name"] for row in rows}) > 1
+    for row in rows:
+        town = row["township__name"] or "（未分乡镇）"
+        row["label"] = f"{row['township__county__name']} · {town}" if several else town
+    return rows
 
 
 def _processing(year, township, month_from, month_to, county=None) -> dict:

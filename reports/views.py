@@ -77,7 +77,7 @@ def dashboard_view(request):
             "values": [float(r["amount"]) for r in data["by_category"]],
         },
         "township": {
-            "labels": [r["township__name"] for r in data["by_township"]],
+            "labels": [r["label"] for r in data["by_township"]],
             "values": [float(r["amount"]) for r in data["by_township"]],
         },
         "channel": {

@@ -456,3 +456,18 @@ def test_a_run_over_every_county_shows_its_head_counts_to_the_prefecture_only(cl
         page = client_for(client, user).get(url).text
         assert "26,071" not in page and "3,762" not in page and "人数不单列" in page
         assert ("11,113" in page) is (user.role == Role.REVIEWER)  # the county's own run; a window sees none
+
+
+def test_the_prefectures_figures_by_township_name_each_county(two_counties):
+    from reports.models import AssistanceFact
+    from reports.selectors import dashboard
+
+    own, other = two_counties
+    twin = TownshipFactory(county=other["county"], name="甲镇")  # the same name in the other county
+    for town, amount in ((own["township"], "100"), (twin, "200"), (other["township"], "300")):
+        AssistanceFact.objects.create(
+            year=2026, month=3, township=town, benefit="住院", channel="manual", visits=1, assisted=Decimal(amount)
+        )
+    rows = {row["label"]: row["amount"] for row in dashboard(year=2026)["by_township"]}
+    assert rows == {"甲县 · 甲镇": Decimal("100"), "乙县 · 乙镇": Decimal("300"), "乙县 · 甲镇": Decimal("200")}
+    assert [row["label"] for row in dashboard(year=2026, county=own["county"])["by_township"]] == ["甲镇"]
