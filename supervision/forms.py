@@ -1,10 +1,10 @@
-import datetime
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
 from accounts.forms import BootstrapFormMixin
+from lib import months
 from lib.widgets import DateInput
 from recipients.models import Township
 
@@ -81,15 +81,13 @@ class ConfirmSuggestionForm(BootstrapFormMixin, forms.Form):
 
 
 class DrawForm(BootstrapFormMixin, forms.Form):
-    month = forms.CharField(label="月份（如 2026-11）", max_length=7)
+    month = forms.CharField(label="月份", max_length=10, widget=forms.TextInput(attrs={"type": "month"}))
 
     def clean_month(self):
-        text = self.cleaned_data["month"].strip()
         try:
-            year, month = (int(part) for part in text.split("-"))
-            return datetime.date(year, month, 1)
-        except ValueError:
-            raise forms.ValidationError("月份格式应为 2026-11") from None
+            return months.not_after(months.parse_month(self.cleaned_data["month"]), timezone.localdate())
+        except months.MonthError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class CheckForm(BootstrapFormMixin, forms.Form):

@@ -55,3 +55,12 @@ def test_a_year_out_of_range_is_refused(command, year, tmp_path):
     with pytest.raises(CommandError, match="年度应为 2000–2100 之间的四位年份"):
         call_command(command, str(tmp_path / "x.xlsx"), f"--year={year}")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("text", "ok"), [("2026-11", True), ("0001-01", False), ("9999-12", False), ("2099-01", False)])
+def test_the_sample_form_takes_a_month_the_system_keeps_and_has_begun(text, ok):
+    from supervision.forms import DrawForm
+
+    form = DrawForm({"month": text})
+    assert form.is_valid() is ok, form.errors
+    assert form.fields["month"].widget.input_type == "month"
