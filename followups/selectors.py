@@ -24,6 +24,21 @@ def plans_for(user):
     )
 
 
+def in_other_plans(plan: FollowupPlan, line_ids) -> dict[int, list[FollowupCall]]:
+    """For the given lines of `plan`, their calls in the county's other plans still in force (a line a batch plan
+    and a month plan both drew): the window sees the other call, and its result, before calling again."""
+    others = (
+        FollowupCall.objects.filter(line_id__in=list(line_ids), plan__status=FollowupPlan.Status.ACTIVE)
+        .exclude(plan=plan)
+        .select_related("plan")
+        .order_by("plan__created_at", "pk")
+    )
+    found: dict[int, list[FollowupCall]] = {}
+    for call in others:
+        found.setdefault(call.line_id, []).append(call)
+    return found
+
+
 def mine(user) -> Q:
     """Open tickets the user is to answer: a window's township's own; county staff's those of the county."""
     if user.township_scoped:

@@ -19,7 +19,7 @@ from .callsheet import call_sheet, calls_of
 from .forms import ATTEMPTS_HELP, CallForm, PlanForm
 from .models import FollowupCall, FollowupPlan, Ticket
 from .plans import PlanRefused, plan_cancel, plan_create, plan_scope, plan_townships
-from .selectors import plans_for
+from .selectors import in_other_plans, plans_for
 
 VIEW = "followups.view_followupplan"
 
@@ -64,6 +64,14 @@ def plan_new(request):
                 f"已生成回访计划 {plan.number}：{plan.scope_text}，发放成功 {plan.population:,} 笔，"
                 f"{plan.method_text}，共 {plan.call_count:,} 笔（随机种子 {plan.seed}）",
             )
+            repeated = in_other_plans(plan, plan.calls.values_list("line_id", flat=True))
+            if repeated:
+                numbers = sorted({c.plan.number for calls in repeated.values() for c in calls})
+                messages.warning(
+                    request,
+                    f"其中 {len(repeated):,} 笔此前已列入回访计划 {'、'.join(numbers[:5])}{'等' if len(numbers) > 5 else ''}；"
+                    "回访清单上会注明，窗口可参照已有结果，避免重复打扰",
+                )
             return redirect("followups:plan_detail", pk=plan.pk)
     return render(request, "followups/plan_new.html", {"form": form})
 
@@ -132,6 +140,9 @@ def call_list(request, pk, township_pk):
         except CallRefused as exc:
             messages.error(request, str(exc))
     rows = [(call, phones.get(call.pk) or mask_phone(call.person.phone)) for call in page.object_list]
+    elsewhere = in_other_plans(plan, [call.line_id for call in page.object_list])
+    for call in page.object_list:
+        call.elsewhere = elsewhere.get(call.line_id, [])
     return render(
         request,
         "followups/call_list.html",

@@ -57,7 +57,9 @@ def test_a_year_out_of_range_is_refused(command, year, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("text", "ok"), [("2026-11", True), ("0001-01", False), ("9999-12", False), ("2099-01", False)])
+@pytest.mark.parametrize(
+    ("text", "ok"), [("2026-11", True), ("0001-01", False), ("9999-12", False), ("2099-01", False)]
+)
 def test_the_sample_form_takes_a_month_the_system_keeps_and_has_begun(text, ok):
     from supervision.forms import DrawForm
 
