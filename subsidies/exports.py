@@ -68,6 +68,12 @@ def subsidy_workbook(rows: Iterable[tuple], *, masked: bool, target=None) -> tup
         for col, width in enumerate(WIDTHS):
             sheet.set_column(col, col, width)
         sheet.freeze_panes(1, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)  # one page wide
+        sheet.repeat_rows(0)
+        sheet.set_header("&C资助参保名单")
+        sheet.set_footer("&R第 &P 页 共 &N 页")
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         money = book.add_format({"num_format": "#,##0.00"})
         day = book.add_format({"num_format": "yyyy-mm-dd"})
