@@ -93,7 +93,7 @@ def report_workbook(*, year: int, township=None, county=None, masked: bool = Tru
             book, f, data, year=year, scope=scope, unidentified=unidentified, township_scoped=township is not None
         )
         _table_sheets(book, f, data, unidentified=unidentified)
-        subsidy_sheet(book, f, data, text=_text, setup=_setup)
+        subsidy_sheet(book, f, data, text=_text, setup=_setup, note=_note)
         _recovery_sheet(book, f, data["recoveries"], year=year)
         followup_sheet(book, f, data["followup"], scope=scope, year=year)
         if progress:
@@ -339,6 +339,11 @@ def _table(book, f, name, label, rows, chart_type, *, chart_title, height=320, n
         sheet.write_number(r, 2, amount, f.money)
     sheet.repeat_rows(0)
     r = len(rows) + 1
+    if rows:
+        _text(sheet, r, 0, "合计", f.bold)
+        sheet.write_number(r, 1, sum(count for _, count, _ in rows), f.bold_count)
+        sheet.write_number(r, 2, sum((amount for _, _, amount in rows), ZERO), f.bold_money)
+        r += 1
     for text in notes:
         r += 1
         _note(sheet, r, 2, text, f.note, widths)

@@ -3,15 +3,17 @@ subsidy paid for the enrolled (DOMAIN §12.1), from subsidies.selectors.coverage
 
 from .labels import category_label
 
+WIDTHS = (22, 10, 10, 12, 12, 16)
 
-def subsidy_sheet(book, f, data, *, text, setup) -> None:
+
+def subsidy_sheet(book, f, data, *, text, setup, note) -> None:
     """Sheet 资助参保 (only when the scope has a list for the year)."""
     c = data["subsidy"]
     if not c.total.listed:
         return
     sheet = book.add_worksheet("资助参保")
     setup(sheet, landscape=True)
-    for col, width in enumerate((22, 10, 10, 12, 12, 16)):
+    for col, width in enumerate(WIDTHS):
         sheet.set_column(col, col, width)
     text(sheet, 0, 0, f"{c.year} 参保年度资助参保", f.title)
     r = 2
@@ -29,12 +31,13 @@ def subsidy_sheet(book, f, data, *, text, setup) -> None:
         r += 1
         _row(sheet, f, r, "合计", c.total, text=text, bold=True)
         r += 2
-    text(
+    note(  # across the table, wrapped (in column A alone it was cut when printed)
         sheet,
         r,
-        0,
+        len(WIDTHS) - 1,
         "资助参保率 = 已参保人数 ÷ 资助参保名单人数；资助金额为已参保人员的资助金额之和（计入救助资金支出）。",
         f.note,
+        WIDTHS,
     )
 
 

@@ -189,8 +189,9 @@ def test_excel_report_has_every_sheet_totals_equal_to_the_dashboard_and_charts(
         summary["直接救助人次"] == data["totals"]["count"]
         and D(str(summary["直接救助金额（元）"])) == data["totals"]["amount"]
     )
-    towns = list(book["按乡镇"].iter_rows(min_row=2, values_only=True))
+    *towns, total = list(book["按乡镇"].iter_rows(min_row=2, values_only=True))
     assert sum(D(str(r[2])) for r in towns) == data["totals"]["amount"]
+    assert total[0] == "合计" and D(str(total[2])) == data["totals"]["amount"]
     detail = list(book["明细"].iter_rows(min_row=2, values_only=True))
     assert len(detail) == 5 and all("*" in r[5] for r in detail)  # supervisor: IDs masked
     assert all(len(book[name]._charts) == 1 for name in ("汇总", "按乡镇", "按类别", "按月"))

@@ -180,20 +180,23 @@ def test_every_detail_row_has_the_category_the_summary_counts_it_under(year):
         ("零星报销", "最低生活保障对象"): 1,
         ("二次救助", "最低生活保障对象"): 1,
     }
-    by_category = {r[0]: r[1] for r in book["按类别"].iter_rows(min_row=2, values_only=True) if r[1] is not None}
+    table = [r for r in book["按类别"].iter_rows(min_row=2, values_only=True) if r[1] is not None]
+    assert table[-1][0] == "合计" and table[-1][1] == len(detail)  # the table's total row
+    by_category = {r[0]: r[1] for r in table[:-1]}
     assert by_category == Counter(r[6] for r in detail)
     amounts = Counter()
     for r in detail:
         amounts[r[6]] += D(str(r[7]))
-    sheet_amounts = {r[0]: D(str(r[2])) for r in book["按类别"].iter_rows(min_row=2, values_only=True) if r[1]}
+    sheet_amounts = {r[0]: D(str(r[2])) for r in table[:-1]}
     assert sheet_amounts == dict(amounts)
+    assert D(str(table[-1][2])) == sum(amounts.values())
 
 
 def test_unidentified_assistance_is_labelled_and_explained_in_the_workbook(year):
     book = workbook(report_workbook(year=2025))
     rows = list(book["按类别"].iter_rows(min_row=2, values_only=True))
     table = [r for r in rows if r[1] is not None]
-    assert table[-1][:2] == (UNIDENTIFIED, 1)  # listed last, after every category
+    assert table[-2][:2] == (UNIDENTIFIED, 1) and table[-1][0] == "合计"  # listed last, after every category
     assert [r[0] for r in rows if r[0] and r[1] is None] == [UNIDENTIFIED_NOTE]  # the note below the table
     notes = [r[0] for r in book["汇总"].iter_rows(values_only=True) if r[0] and str(r[0]).startswith("“无有效身份")]
     assert notes == [f"{UNIDENTIFIED_NOTE}本年共 1 人次、300.00 元。"]
@@ -237,7 +240,7 @@ def test_a_township_report_keeps_to_the_township(year):
 
 def test_the_month_table_lists_every_month_up_to_the_last_with_data(year):
     months = [r[0] for r in workbook(report_workbook(year=2025))["按月"].iter_rows(min_row=2, values_only=True)]
-    assert months == [f"{m} 月" for m in range(1, 13)]  # the secondary case counts in December
+    assert months == [*(f"{m} 月" for m in range(1, 13)), "合计"]  # the secondary case counts in December
 
 
 def test_the_dashboard_names_and_explains_unidentified_assistance(client, year, supervisor):
