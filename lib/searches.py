@@ -49,3 +49,9 @@ def valid_filters(form) -> dict:
         return {}
     form.is_valid()
     return form.cleaned_data
+
+
+def filter_by(queryset, data: dict, *fields: str):
+    """The queryset narrowed to each of `fields` the filters give a value for (field = value)."""
+    chosen = {field: data[field] for field in fields if data.get(field) not in (None, "")}
+    return queryset.filter(**chosen) if chosen else queryset

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from applications.cases.recovered import recoverable
 from applications.models import Case
 from lib.pages import paginate
-from lib.searches import post_search, search_data, valid_filters
+from lib.searches import filter_by, post_search, search_data, valid_filters
 
 from . import offsets, recoveries
 from .forms import OffsetForm, ReasonForm, RecoveryFilterForm, RecoveryForm, RepaymentForm
@@ -36,12 +36,7 @@ def recovery_list(request):
     form = RecoveryFilterForm(data or None, user=request.user)
     rows = Recovery.objects.visible_to(request.user).select_related("case", "person", "township")
     f = valid_filters(form)
-    if f.get("status"):
-        rows = rows.filter(status=f["status"])
-    if f.get("reason"):
-        rows = rows.filter(reason=f["reason"])
-    if f.get("township"):
-        rows = rows.filter(township=f["township"])
+    rows = filter_by(rows, f, "status", "reason", "township")
     if f.get("writeoff"):
         rows = rows.filter(writeoff_requested_by__isnull=False).exclude(status=Recovery.Status.WRITTEN_OFF)
     q = (f.get("q") or "").strip()

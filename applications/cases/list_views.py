@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lib.pages import paginate
-from lib.searches import post_search, search_data, valid_filters
+from lib.searches import filter_by, post_search, search_data, valid_filters
 
 from ..models import Case
 from ..policy.engine import yuan
@@ -47,12 +47,7 @@ def case_list(request):
     cases = Case.objects.visible_to(request.user).select_related("person", "township__county")
     cases = cases.order_by("due_on", "-created_at")
     data = valid_filters(form)
-    if data.get("status"):
-        cases = cases.filter(status=data["status"])
-    if data.get("township"):
-        cases = cases.filter(township=data["township"])
-    if data.get("source"):
-        cases = cases.filter(source=data["source"])
+    cases = filter_by(cases, data, "status", "township", "source")
     if data.get("due") == DUE_WINDOW:
         cases = cases.filter(pk__in=window_reminder_cases(user=request.user, day=today).values("pk"))
     else:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import audit_record
 from lib.pages import paginate
-from lib.searches import post_search, search_data, valid_filters
+from lib.searches import filter_by, post_search, search_data, valid_filters
 from lib.spreadsheet import xlsx_response
 from settlements.models import Settlement
 
@@ -27,12 +27,7 @@ def _filtered_leads(request):
     if not request.GET.get("status") and "status" not in request.GET:
         leads = leads.filter(status=Lead.Status.OPEN)
     data = valid_filters(form)
-    if data.get("status"):
-        leads = leads.filter(status=data["status"])
-    if data.get("year"):
-        leads = leads.filter(year=data["year"])
-    if data.get("township"):
-        leads = leads.filter(township=data["township"])
+    leads = filter_by(leads, data, "status", "year", "township")
     q = (data.get("q") or "").strip()
     if q:
         leads = leads.search(q)
