@@ -5,6 +5,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -13,6 +14,15 @@ from payouts.models import PayoutBatch, PayoutLine
 from tests.factories import ApprovedCaseFactory, PersonFactory, TownshipFactory, UserFactory
 
 PAID_ON = datetime.date(2026, 11, 20)
+NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)  # the moment every test here runs at
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
 _references = itertools.count(1)
 
 

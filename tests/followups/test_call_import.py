@@ -1,10 +1,8 @@
 """A filled call list imported back: checked against the plan whole, written in one transaction or not at all."""
 
-import datetime
 import io
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -18,14 +16,6 @@ from recipients.demo import to_csv
 from tests.conftest import client_for
 
 from .conftest import paid_line
-
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

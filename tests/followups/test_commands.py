@@ -1,10 +1,8 @@
 """followup_plan and export_followups: one-line summaries, readable refusals."""
 
-import datetime
 import io
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
@@ -12,14 +10,6 @@ from audit.models import AuditEvent
 from followups.models import FollowupPlan
 
 from .conftest import paid_line
-
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def run(*args) -> str:

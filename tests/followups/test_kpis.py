@@ -6,7 +6,6 @@ import io
 from decimal import Decimal as D
 
 import pytest
-import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -19,14 +18,6 @@ from reports.excel import report_workbook
 from tests.conftest import client_for
 
 from .conftest import paid_line
-
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """The pages of plans, call lists, calls and tickets: who reaches them, phones masked and each full view audited,
 a clerk kept in their township, another county's plan a 404."""
 
-import datetime
 import io
 
 import pytest
-import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -18,14 +16,7 @@ from tests.factories import CountyFactory, TownshipFactory, UserFactory
 
 from .conftest import make_batch, paid_line
 
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
 PHONE = "13912345678"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

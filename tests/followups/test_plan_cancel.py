@@ -1,11 +1,9 @@
 """A plan drawn by mistake is cancelled, with a reason, while none of its calls is recorded: its calls leave the
 windows' work and nothing more can be recorded on them, by hand or by a filled list."""
 
-import datetime
 import io
 
 import pytest
-import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -18,16 +16,8 @@ from followups.selectors import work_queues
 from imports.services import import_apply, import_confirm, import_create, import_validate
 from tests.conftest import client_for
 
-from .conftest import paid_line
+from .conftest import NOW, paid_line
 from .test_call_import import filled
-
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

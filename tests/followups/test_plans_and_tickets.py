@@ -20,13 +20,6 @@ from .conftest import paid_line
 
 D = Decimal
 M = FollowupPlan.Method
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def lines(batch, towns, per_town=(6, 3, 1)):

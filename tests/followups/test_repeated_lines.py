@@ -1,10 +1,6 @@
 """A paid line drawn into two plans (its batch's, then its month's): the second plan's call list names the first
 call and its result, so the window does not call the person twice unaware; a cancelled plan does not count."""
 
-import datetime
-
-import pytest
-import time_machine
 from django.urls import reverse
 
 from followups.calls import Result, call_record
@@ -14,14 +10,6 @@ from followups.selectors import in_other_plans
 from tests.conftest import client_for
 
 from .conftest import paid_line
-
-NOW = datetime.datetime(2026, 11, 25, 2, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_the_second_plan_names_the_first_call(client, batch, township, reviewer, clerk):
