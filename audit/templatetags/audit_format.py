@@ -46,6 +46,12 @@ KEYS = {
     "ended": "终止",
     "unchanged": "无变化",
     "burden": "个人负担",
+    "chunks": "分片数",
+    "withdrawn": "撤回",
+    "flagged": "待核对",
+    "cases": "案件",
+    "created": "新建",
+    "updated": "更新",
     "threshold": "起付标准",
 }
 # Numbers that are names, not quantities: shown without separators.
