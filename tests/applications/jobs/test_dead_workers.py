@@ -104,6 +104,19 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+def _kill_child(pid: int) -> int:
+    """SIGKILL the worker's pool child as it is at this moment; its pid."""
+    for _ in range(50):
+        for child in _wait(lambda: _children(pid)):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:  # gone between reading and killing: read again
+                continue
+            return child
+        time.sleep(0.1)
+    raise AssertionError("no pool child to kill")
+
+
 def _wait(what, *, seconds=60, step=0.2):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -158,13 +171,14 @@ def test_a_worker_killed_mid_job_hands_the_job_to_the_next_one_and_nothing_is_du
 
     holder = threading.Thread(target=hold_the_leads)
     try:
-        child = _wait(lambda: _children(worker.pid))[0]
+        _wait(lambda: _children(worker.pid))  # the pool is up
         holder.start()
         assert held.wait(30)
         job = crosscheck_request(reason="test")
         _wait(lambda: Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, phase="写入线索").exists())
         time.sleep(1)  # now waiting for the leads' row locks
-        os.kill(child, signal.SIGKILL)
+        # The pool child running the job now (read at the moment: a child seen at start-up may have been replaced).
+        child = _kill_child(worker.pid)
         _wait(lambda: [p for p in _children(worker.pid) if p != child])
         time.sleep(2)  # the task is back on the queue, and the new child waits for the job's lock
         release.set()
