@@ -6,10 +6,10 @@ how each cell is read (the same cell readers its check uses); personal data is m
 read through a column profile (imports.profiles) is shown through it: the format's columns, as the check reads them.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lib.control import visible
 from lib.tabular import CellError, TableError, cell_date, cell_money, column_index, iter_records, read_table
 
 from .mapping import FileColumns, Profile
@@ -18,7 +18,6 @@ SAMPLE_ROWS = 10
 CELL_SHOWN = 60  # characters of one cell
 # Control characters (NUL, which PostgreSQL's JSON refuses, and the like) are shown as a replacement mark: the
 # check reports them as errors; the preview only has to show that something is there.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def _shown(column: SampleColumn, value) -> str:
         text = f"（无法读取：{exc}）"
     except (TypeError, ValueError):
         text = "（无法读取）"
-    text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "" if text is None else str(text))
+    text = visible("" if text is None else str(text))
     return text if len(text) <= CELL_SHOWN else text[: CELL_SHOWN - 1] + "…"
 
 

@@ -5,6 +5,8 @@ download and a database row."""
 import re
 from collections import Counter
 
+from .control import visible
+
 ERRORS_KEPT = 5000
 _NUMBERS = re.compile(r"[0-9]+")
 
@@ -45,13 +47,10 @@ def bounded(errors) -> ErrorReport:
     return ErrorReport(errors[:ERRORS_KEPT], total=len(errors), kinds=count_kinds(errors))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def error_line(error: dict) -> str:
     """One error as an operator command prints it: 第 N 行「列」（值：…）：reason, the parts it has; a control
     character in the value shown as �."""
     where = f"第 {error['row']} 行" if error.get("row") else "文件"
     column = f"「{error['column']}」" if error.get("column") else ""
-    value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(error.get("value") or ""))
+    value = visible(str(error.get("value") or ""))
     return f"{where}{column}{f'（值：{value}）' if value else ''}：{error['reason']}"

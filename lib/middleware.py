@@ -2,13 +2,10 @@
 before any view or query sees them (PostgreSQL refuses a NUL byte in text: without this, a search for "%00" was a
 500); and the Permissions-Policy header."""
 
-import re
-
 from django.conf import settings
 from django.shortcuts import render
 
-# C0 controls and DEL, except tab, line feed and carriage return (which a textarea may send).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from .control import CONTROL
 
 
 def has_control(values) -> bool:

@@ -24,6 +24,7 @@ from operator import itemgetter
 
 from python_calamine import CalamineWorkbook
 
+from .control import CONTROL_MESSAGE, has_control_characters  # noqa: F401 (the imports' names for them)
 from .xlsx_limits import (  # noqa: F401 (TableLimits and the magic numbers are this module's names too)
     DEFAULT_LIMITS,
     EXCEL_MAX_ROWS,
@@ -232,20 +233,9 @@ def cell_digits(value, *, what: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def has_control_characters(text: str) -> bool:
-    """Invisible control characters (NUL and the like) that a database or a bank file would refuse."""
-    return bool(_CONTROL.search(text))
-
-
-CONTROL_MESSAGE = "含有不可见的控制字符，请删除后重新录入"
-
-
 def control_columns(record: dict) -> list[str]:
     """The columns of a record (iter_records) whose text holds control characters."""
-    return [column for column, raw in record.items() if isinstance(raw, str) and _CONTROL.search(raw)]
+    return [column for column, raw in record.items() if isinstance(raw, str) and has_control_characters(raw)]
 
 
 _DATE_RES = (

@@ -37,9 +37,10 @@ class ZbOpenForm(forms.Form):
                 problems.append(f"第 {number} 行多了内容（应为：姓名 关系 年收入）")
             elif len(parts) == 3:
                 try:
-                    if cell_money(parts[2]) is None or cell_money(parts[2]) < 0:
-                        raise CellError("")
+                    income = cell_money(parts[2])
                 except CellError:
+                    income = None
+                if income is None or income < 0:
                     problems.append(f"第 {number} 行的年收入“{parts[2]}”不是金额")
         if problems:
             raise forms.ValidationError("；".join(problems))

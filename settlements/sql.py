@@ -12,10 +12,10 @@ stored ones and writes (the bulk path, bulk.py, may also write a new month's row
 
 import csv
 import datetime
-import re
 from collections import Counter
 from dataclasses import dataclass
 
+from lib.control import CONTROL_BYTES
 from lib.errors import ERRORS_KEPT, ErrorReport, count_kinds
 from lib.tabular import DATE_RANGE_MESSAGE, DATE_YEARS, TableError, clean_header
 
@@ -23,7 +23,6 @@ from . import checks as C
 
 # Python's str.strip() whitespace, minus the control characters (files holding those go to Python).
 _WS = " \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Non-ASCII whitespace (UTF-8) that Python's strip() removes.
 _WIDE_SPACES = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80") + tuple(
     b"\xe2\x80" + bytes([c]) for c in [*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF]
@@ -107,7 +106,7 @@ def prepare_csv(content: bytes) -> CsvSource:
                     "无法识别 CSV 文件编码：请保存为 UTF-8 或 GB18030（Excel 默认的“CSV（逗号分隔）”）"
                 ) from None
             encoding = "GB18030"
-    if _CONTROL_BYTES.search(content):
+    if CONTROL_BYTES.search(content):
         raise NotForSql("control characters")
     end = content.find(b"\n")
     if end <= 0:

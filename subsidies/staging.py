@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
 
-from lib.tabular import TableError, column_index, decode_csv, has_control_characters, read_headers, read_table
+from lib.control import CONTROL_BYTES, has_control_characters
+from lib.tabular import TableError, column_index, decode_csv, read_headers, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ STAGE = "enrolment_stage"
 # then deletes it. A file without one needs no DELETE (the search costs a quarter of it).
 MAYBE_BLANK = re.compile(rb'\n[ ,"\r]*(?:\n|\Z)')
 MAYBE_BLANK_FIRST = re.compile(rb'[ ,"\r]*(?:\n|\Z)')
-CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not COPY'd: read row by row, where each is named
 
 
 class StageError(ValueError):
@@ -106,7 +106,7 @@ def _copy(content: bytes, headers: list[str], found: dict[str, int]) -> Staged |
             encoding = "GB18030"
     if not content.split(b"\n", 1)[0].strip(b"\r\n \t,"):
         return None  # blank lines above the header: COPY would take the header for data
-    if CONTROL_BYTES.search(content):
+    if CONTROL_BYTES.search(content):  # not COPY'd: read row by row, where each is named
         return None  # (a NUL is refused by COPY; the others would be staged unnoticed)
     width = len(headers)
     names = ", ".join(f"c{i}" for i in range(width))
